@@ -1,0 +1,145 @@
+package gen
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Diagnostics are reported as [hcl.Diagnostics] by both front ends. In each one, Subject is
+// the position in the user's file, Summary the field path (containerDefinitions[agent].memory)
+// or, for a problem of the file itself, empty, and Detail the message, which names what is
+// allowed. Extra is a *[DiagnosticExtra].
+
+// DiagnosticExtra is what daemongen adds to an [hcl.Diagnostic].
+type DiagnosticExtra struct {
+	// Contexts are the daemons (family, or family/environment) the problem was found in:
+	// a default or a shared value shows up in several.
+	Contexts []string
+}
+
+// newDiag returns a diagnostic at pos.
+func newDiag(sev hcl.DiagnosticSeverity, pos token.Pos, path, msg string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: sev, Summary: path, Detail: msg, Subject: rangeAt(pos)}
+}
+
+// rangeAt turns a CUE position into an HCL range of one character.
+func rangeAt(pos token.Pos) *hcl.Range {
+	if !pos.IsValid() {
+		return &hcl.Range{}
+	}
+	p := pos.Position()
+	start := hcl.Pos{Line: p.Line, Column: p.Column, Byte: p.Offset}
+	end := hcl.Pos{Line: p.Line, Column: p.Column + 1, Byte: p.Offset + 1}
+	return &hcl.Range{Filename: p.Filename, Start: start, End: end}
+}
+
+func contexts(d *hcl.Diagnostic) []string {
+	if x, ok := d.Extra.(*DiagnosticExtra); ok {
+		return x.Contexts
+	}
+	return nil
+}
+
+// withContext tags every diagnostic with the daemon it was found in.
+func withContext(diags hcl.Diagnostics, ctx string) hcl.Diagnostics {
+	if ctx == "" {
+		return diags
+	}
+	for _, d := range diags {
+		d.Extra = &DiagnosticExtra{Contexts: append(slices.Clone(contexts(d)), ctx)}
+	}
+	return diags
+}
+
+func subject(d *hcl.Diagnostic) hcl.Range {
+	if d.Subject == nil {
+		return hcl.Range{}
+	}
+	return *d.Subject
+}
+
+// Normalize merges diagnostics that say the same thing at the same place (their contexts
+// joined) and sorts them by file, line, column, severity (errors first) and text.
+func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
+	type key struct {
+		file            string
+		line, col       int
+		sev             hcl.DiagnosticSeverity
+		summary, detail string
+	}
+	seen := map[key]*hcl.Diagnostic{}
+	var out hcl.Diagnostics
+	for _, d := range diags {
+		r := subject(d)
+		k := key{r.Filename, r.Start.Line, r.Start.Column, d.Severity, d.Summary, d.Detail}
+		if prev, ok := seen[k]; ok {
+			merged := append(slices.Clone(contexts(prev)), contexts(d)...)
+			slices.Sort(merged)
+			prev.Extra = &DiagnosticExtra{Contexts: slices.Compact(merged)}
+			continue
+		}
+		seen[k] = d
+		out = append(out, d)
+	}
+	slices.SortStableFunc(out, func(a, b *hcl.Diagnostic) int {
+		ra, rb := subject(a), subject(b)
+		return cmp.Or(
+			cmp.Compare(ra.Filename, rb.Filename),
+			cmp.Compare(ra.Start.Line, rb.Start.Line),
+			cmp.Compare(ra.Start.Column, rb.Start.Column),
+			cmp.Compare(a.Severity, b.Severity),
+			cmp.Compare(a.Summary, b.Summary),
+			cmp.Compare(a.Detail, b.Detail),
+		)
+	})
+	return out
+}
+
+// RelativeName returns filename relative to dir when it lies below it, with slashes.
+func RelativeName(dir, filename string) string {
+	if dir != "" && filepath.IsAbs(filename) {
+		if rel, err := filepath.Rel(dir, filename); err == nil && !strings.HasPrefix(rel, "..") {
+			filename = rel
+		}
+	}
+	return filepath.ToSlash(filename)
+}
+
+// FormatDiagnostic renders one diagnostic the way compilers do:
+// "file:line:col: path: message (in daemon)", with "warning: " before warnings.
+func FormatDiagnostic(d *hcl.Diagnostic, dir string) string {
+	var b strings.Builder
+	r := subject(d)
+	if r.Filename != "" {
+		fmt.Fprintf(&b, "%s:%d:%d: ", RelativeName(dir, r.Filename), r.Start.Line, r.Start.Column)
+	}
+	if d.Severity == hcl.DiagWarning {
+		b.WriteString("warning: ")
+	}
+	if d.Summary != "" {
+		b.WriteString(d.Summary)
+		b.WriteString(": ")
+	}
+	b.WriteString(d.Detail)
+	if cs := contexts(d); len(cs) > 0 {
+		fmt.Fprintf(&b, " (in %s)", strings.Join(cs, ", "))
+	}
+	return b.String()
+}
+
+// WriteDiagnostics writes diags one per line, file names relative to dir.
+func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, dir string) error {
+	for _, d := range diags {
+		if _, err := fmt.Fprintln(w, FormatDiagnostic(d, dir)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

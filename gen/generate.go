@@ -1,0 +1,265 @@
+// Package gen turns daemon specs (CUE, HCL or API-form JSON) into register-ready ECS daemon
+// task definitions. It returns files as data and writes nothing: writing, checking and
+// printing belong to the command.
+package gen
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Config says what to generate.
+type Config struct {
+	// Dir is the directory relative paths and diagnostics are relative to; the working
+	// directory when empty.
+	Dir string
+	// Paths are spec files and directories.
+	Paths []string
+	// Env selects one environment; all declared environments when empty.
+	Env string
+}
+
+// UsageError is a mistake on the command line rather than in a spec, such as an
+// environment that no spec declares.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// unit is one daemon task definition to produce: a daemon of a spec in one environment,
+// or an API-form file.
+type unit struct {
+	root *Node // the spec's root, or the API-form daemon itself
+	key  string
+	env  string
+	raw  bool
+	// out is the output file, relative to the output folder; set once the family is known.
+	out string
+}
+
+func (u *unit) context() string {
+	switch {
+	case u.raw:
+		return ""
+	case u.env == "":
+		return u.key
+	default:
+		return u.key + "/" + u.env
+	}
+}
+
+// Generate evaluates the specs and returns the output files, keyed by their path relative
+// to the output folder: <family>.json, or <env>/<family>.json when the specs declare
+// environments. When any daemon has an error, files is nil; diags then lists every error
+// and warning, sorted. err is a [*UsageError] for mistakes on the command line.
+func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err error) {
+	if cfg.Dir == "" {
+		if cfg.Dir, err = os.Getwd(); err != nil {
+			return nil, nil, err
+		}
+	}
+	units, diags, err := plan(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	outputs, unitDiags := run(units)
+	diags = append(diags, unitDiags...)
+
+	files = map[string][]byte{}
+	where := map[string]*unit{}
+	for i, u := range units {
+		if outputs[i] == nil {
+			continue
+		}
+		if prev, dup := where[u.out]; dup {
+			diags = append(diags, newDiag(hcl.DiagError, u.root.Pos, "family",
+				fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, describeUnit(prev), describeUnit(u))))
+			continue
+		}
+		where[u.out] = u
+		files[u.out] = outputs[i].json
+	}
+	diags = relativize(Normalize(diags), cfg.Dir)
+	if diags.HasErrors() {
+		files = nil
+	}
+	return files, diags, nil
+}
+
+func describeUnit(u *unit) string {
+	p := u.root.Pos.Position()
+	name := u.key
+	if u.raw {
+		name = "the file"
+	}
+	return fmt.Sprintf("%s at %s:%d:%d", name, p.Filename, p.Line, p.Column)
+}
+
+// relativize writes the file names inside messages relative to dir, as the positions are.
+func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
+	prefix := filepath.ToSlash(dir) + "/"
+	for _, d := range diags {
+		d.Detail = strings.ReplaceAll(d.Detail, prefix, "")
+		if d.Subject != nil {
+			d.Subject.Filename = RelativeName(dir, d.Subject.Filename)
+		}
+	}
+	return diags
+}
+
+// plan loads the sources and lists the units: each daemon of each spec in each environment
+// it is generated for, and each API-form file.
+func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
+	sources, diags := discover(cfg.Dir, cfg.Paths)
+	if diags.HasErrors() {
+		return nil, nil, &UsageError{Msg: diags[0].Detail}
+	}
+	type loaded struct {
+		src  *source
+		root *Node
+		envs []string
+	}
+	var all []loaded
+	runEnvs := map[string]bool{}
+	for _, src := range sources {
+		root, ds := src.eval("")
+		diags = append(diags, ds...)
+		if root == nil {
+			continue
+		}
+		l := loaded{src: src, root: root}
+		if isSpec(root) {
+			diags = append(diags, checkSpec(root)...)
+			l.envs = names(structFields(root.Get("environments")))
+			for _, e := range l.envs {
+				runEnvs[e] = true
+			}
+		}
+		all = append(all, l)
+	}
+	envs := sortedKeys(runEnvs)
+	if cfg.Env != "" {
+		if !runEnvs[cfg.Env] {
+			msg := fmt.Sprintf("no spec declares the environment %q", cfg.Env)
+			if len(envs) == 0 {
+				msg += "; the specs declare no environments"
+			} else {
+				msg += fmt.Sprintf("; declared: %s", strings.Join(envs, ", "))
+				if s := suggest(cfg.Env, envs); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				}
+			}
+			return nil, nil, &UsageError{Msg: msg}
+		}
+		envs = []string{cfg.Env}
+	}
+	if len(envs) == 0 {
+		envs = []string{""}
+	}
+
+	var units []*unit
+	for _, l := range all {
+		// A source without environments of its own is generated for every environment.
+		targets := envs
+		if len(l.envs) > 0 {
+			targets = slices.DeleteFunc(slices.Clone(envs), func(e string) bool { return !slices.Contains(l.envs, e) })
+		}
+		if !isSpec(l.root) {
+			for _, env := range targets {
+				units = append(units, &unit{root: l.root, env: env, raw: true})
+			}
+			continue
+		}
+		for _, env := range targets {
+			root := l.root
+			if l.src.perEnv {
+				var ds hcl.Diagnostics
+				if root, ds = l.src.eval(env); root == nil {
+					diags = append(diags, ds...)
+					continue
+				}
+				diags = append(diags, withContext(ds, env)...)
+			}
+			for _, key := range names(structFields(root.Get("daemons"))) {
+				units = append(units, &unit{root: root, key: key, env: env})
+			}
+		}
+	}
+	return units, diags, nil
+}
+
+type output struct{ json []byte }
+
+// run checks and renders the units on a pool of workers, one evaluator each. Results come
+// back in the units' order, whatever order the workers finish in.
+func run(units []*unit) ([]*output, hcl.Diagnostics) {
+	outputs := make([]*output, len(units))
+	unitDiags := make([]hcl.Diagnostics, len(units))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(units), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var ev *evaluator
+			for i := range work {
+				if ev == nil {
+					ev = newEvaluator()
+				}
+				outputs[i], unitDiags[i] = produce(ev, units[i])
+			}
+		}()
+	}
+	for i := range units {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	var diags hcl.Diagnostics
+	for i, ds := range unitDiags {
+		diags = append(diags, withContext(ds, units[i].context())...)
+	}
+	return outputs, diags
+}
+
+// produce makes one unit: layer, lower, check, render.
+func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
+	var (
+		api   *Node
+		diags hcl.Diagnostics
+	)
+	if u.raw {
+		api = u.root.Clone()
+	} else {
+		daemon := Layer(Layers(u.root, u.key, u.env))
+		if daemon == nil {
+			return nil, nil
+		}
+		api, diags = Lower(daemon, u.key)
+	}
+	diags = append(diags, ev.check(api)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	family, _ := api.Get("family").Str()
+	u.out = family + ".json"
+	if u.env != "" {
+		u.out = u.env + "/" + u.out
+	}
+	return &output{json: Render(api)}, diags
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,299 @@
+package gen
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/token"
+	cuejson "cuelang.org/go/encoding/json"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// envTag is the CUE tag that receives the environment's name: a spec that declares
+// `env: string @tag(env)` is evaluated once per environment with it set.
+const envTag = "env"
+
+// source is one input: a CUE package, a JSON file, or an HCL file set.
+type source struct {
+	// name is how messages refer to the source.
+	name string
+	// eval returns the source's root value for an environment ("" when the source is
+	// evaluated once for all environments).
+	eval func(env string) (*Node, hcl.Diagnostics)
+	// perEnv is set when eval depends on the environment.
+	perEnv bool
+}
+
+// discover turns the command line's paths into sources: each directory's .cue files form one
+// package, the .cue files named on the command line form another, and every .json file is a
+// daemon task definition of its own.
+func discover(dir string, paths []string) ([]*source, hcl.Diagnostics) {
+	var (
+		sources  []*source
+		diags    hcl.Diagnostics
+		cueFiles []string
+	)
+	for _, p := range paths {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(dir, p)
+		}
+		info, err := os.Stat(abs)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: no such file or directory", p)})
+			continue
+		}
+		if info.IsDir() {
+			entries, err := os.ReadDir(abs)
+			if err != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()})
+				continue
+			}
+			hasCUE := false
+			for _, e := range entries {
+				switch {
+				case e.IsDir():
+				case strings.HasSuffix(e.Name(), ".cue"):
+					hasCUE = true
+				case strings.HasSuffix(e.Name(), ".json"):
+					sources = append(sources, jsonSource(filepath.Join(abs, e.Name())))
+				}
+			}
+			if hasCUE {
+				sources = append(sources, cueSource(dir, []string{abs}))
+			}
+			continue
+		}
+		switch filepath.Ext(p) {
+		case ".cue":
+			cueFiles = append(cueFiles, abs)
+		case ".json":
+			sources = append(sources, jsonSource(abs))
+		default:
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: not a .cue or .json file or a directory", p)})
+		}
+	}
+	if len(cueFiles) > 0 {
+		sources = append(sources, cueSource(dir, cueFiles))
+	}
+	return sources, diags
+}
+
+// loadArg makes an absolute path into the form load.Instances takes: relative to dir and
+// starting with ./ or ../.
+func loadArg(dir, abs string) string {
+	rel, err := filepath.Rel(dir, abs)
+	if err != nil {
+		return abs
+	}
+	rel = filepath.ToSlash(rel)
+	if !strings.HasPrefix(rel, "../") && rel != ".." {
+		rel = "./" + rel
+	}
+	return rel
+}
+
+// cueSource loads a CUE package from a directory or from a list of files.
+func cueSource(dir string, abs []string) *source {
+	args := make([]string, len(abs))
+	for i, a := range abs {
+		args[i] = loadArg(dir, a)
+	}
+	name := strings.Join(args, " ")
+	loadWith := func(tags []string) (*build.Instance, hcl.Diagnostics) {
+		insts := load.Instances(args, &load.Config{Dir: dir, Tags: tags})
+		if len(insts) != 1 {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: expected one CUE package, found %d", name, len(insts))}}
+		}
+		if err := insts[0].Err; err != nil {
+			return nil, errorDiagnostics(err)
+		}
+		return insts[0], nil
+	}
+	base, diags := loadWith(nil)
+	if diags.HasErrors() {
+		return &source{name: name, eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
+	}
+	s := &source{name: name, perEnv: usesTag(base, envTag)}
+	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+		inst := base
+		if env != "" && s.perEnv {
+			var diags hcl.Diagnostics
+			if inst, diags = loadWith([]string{envTag + "=" + env}); diags.HasErrors() {
+				return nil, diags
+			}
+		}
+		v := cuecontext.New().BuildInstance(inst)
+		if err := v.Err(); err != nil {
+			return nil, errorDiagnostics(err)
+		}
+		// Without an environment, `env` has no value and whatever depends on it is
+		// incomplete: only the list of environments is read from such an evaluation.
+		if env == "" && s.perEnv {
+			return envNamesOnly(v)
+		}
+		return toNode(v, nil)
+	}
+	return s
+}
+
+// envNamesOnly returns a root holding just the names of the declared environments.
+func envNamesOnly(v cue.Value) (*Node, hcl.Diagnostics) {
+	root := NewStruct(v.Pos())
+	envs := v.LookupPath(cue.ParsePath("environments"))
+	if !envs.Exists() {
+		return root, hcl.Diagnostics{newDiag(hcl.DiagError, v.Pos(), "environments",
+			"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}")}
+	}
+	list := NewStruct(envs.Pos())
+	it, err := envs.Fields()
+	if err != nil {
+		return nil, errorDiagnostics(err)
+	}
+	for it.Next() {
+		list.Set(it.Selector().Unquoted(), NewStruct(it.Value().Pos()))
+	}
+	root.Set("environments", list)
+	return root, nil
+}
+
+// usesTag reports whether any file of inst declares @tag(name).
+func usesTag(inst *build.Instance, name string) bool {
+	found := false
+	for _, f := range inst.Files {
+		ast.Walk(f, func(n ast.Node) bool {
+			if a, ok := n.(*ast.Attribute); ok {
+				key, body := a.Split()
+				if key == "tag" && strings.TrimSpace(strings.SplitN(body, ",", 2)[0]) == name {
+					found = true
+				}
+			}
+			return !found
+		}, nil)
+	}
+	return found
+}
+
+// jsonSource reads a JSON file: one daemon task definition in API form.
+func jsonSource(abs string) *source {
+	return &source{name: abs, eval: func(string) (*Node, hcl.Diagnostics) {
+		data, err := os.ReadFile(abs)
+		if err != nil {
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: err.Error()}}
+		}
+		expr, err := cuejson.Extract(abs, data)
+		if err != nil {
+			return nil, errorDiagnostics(err)
+		}
+		v := cuecontext.New().BuildExpr(expr)
+		if err := v.Err(); err != nil {
+			return nil, errorDiagnostics(err)
+		}
+		return toNode(v, nil)
+	}}
+}
+
+// toNode converts an evaluated CUE value into a Node tree. Values that are errors or not
+// concrete are reported at their position and left out.
+func toNode(v cue.Value, path []string) (*Node, hcl.Diagnostics) {
+	if err := v.Err(); err != nil {
+		return nil, errorDiagnostics(err)
+	}
+	v, _ = v.Default()
+	pos := v.Pos()
+	switch v.IncompleteKind() {
+	case cue.StructKind:
+		n := NewStruct(pos)
+		it, err := v.Fields()
+		if err != nil {
+			return nil, errorDiagnostics(err)
+		}
+		var diags hcl.Diagnostics
+		for it.Next() {
+			name := it.Selector().Unquoted()
+			child, ds := toNode(it.Value(), append(slices.Clip(path), name))
+			diags = append(diags, ds...)
+			if child != nil {
+				n.Fields = append(n.Fields, &Field{Name: name, Value: child})
+			}
+		}
+		return n, diags
+	case cue.ListKind:
+		n := &Node{Kind: List, Pos: pos, Elems: []*Node{}}
+		it, err := v.List()
+		if err != nil {
+			return nil, errorDiagnostics(err)
+		}
+		var diags hcl.Diagnostics
+		for i := 0; it.Next(); i++ {
+			child, ds := toNode(it.Value(), append(slices.Clip(path), fmt.Sprint(i)))
+			diags = append(diags, ds...)
+			if child != nil {
+				n.Elems = append(n.Elems, child)
+			}
+		}
+		return n, diags
+	}
+	if !v.IsConcrete() {
+		return nil, hcl.Diagnostics{newDiag(hcl.DiagError, pos, strings.Join(path, "."),
+			fmt.Sprintf("has no value: it is only constrained to %v; give it a concrete value", v))}
+	}
+	switch v.Kind() {
+	case cue.NullKind:
+		return &Node{Kind: Null, Pos: pos}, nil
+	case cue.BoolKind:
+		b, _ := v.Bool()
+		return &Node{Kind: Bool, Pos: pos, Bool: b}, nil
+	case cue.IntKind, cue.FloatKind, cue.NumberKind:
+		b, err := v.MarshalJSON()
+		if err != nil {
+			return nil, errorDiagnostics(err)
+		}
+		return &Node{Kind: Number, Pos: pos, Text: string(b)}, nil
+	case cue.StringKind:
+		s, _ := v.String()
+		return NewString(s, pos), nil
+	}
+	return nil, hcl.Diagnostics{newDiag(hcl.DiagError, pos, strings.Join(path, "."),
+		fmt.Sprintf("%v is not a JSON value", v.Kind()))}
+}
+
+// errorDiagnostics converts a CUE error of the user's own files: a syntax error, or two
+// values that conflict. The first position is where it is reported; the others are named
+// in the message, so that a conflict names both places.
+func errorDiagnostics(err error) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, e := range errors.Errors(err) {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		var positions []token.Pos
+		for _, p := range errors.Positions(e) {
+			if !strings.HasPrefix(p.Filename(), schemaDisplayDir+"/") {
+				positions = append(positions, p)
+			}
+		}
+		var at token.Pos
+		if len(positions) > 0 {
+			at = positions[0]
+			var also []string
+			for _, p := range positions[1:] {
+				pp := p.Position()
+				also = append(also, fmt.Sprintf("%s:%d:%d", pp.Filename, pp.Line, pp.Column))
+			}
+			if len(also) > 0 {
+				msg += "; see also " + strings.Join(also, ", ")
+			}
+		}
+		diags = append(diags, newDiag(hcl.DiagError, at, strings.Join(errors.Path(e), "."), msg))
+	}
+	return diags
+}

@@ -1,0 +1,169 @@
+package gen
+
+import (
+	"fmt"
+
+	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// keyedForm describes a field that the concise form writes as a struct keyed by name and
+// the API writes as a list. Each key becomes the element's keyField; a value that is not a
+// struct is shorthand, which short expands.
+type keyedForm struct {
+	keyField string
+	short    func(key, v *Node) []*Field
+}
+
+// scalarAs expands a shorthand value into one field, name.
+func scalarAs(name string) func(key, v *Node) []*Field {
+	return func(_, v *Node) []*Field { return []*Field{{Name: name, Value: v}} }
+}
+
+// daemonKeyed are the keyed fields of a daemon, under their concise names.
+var daemonKeyed = map[string]keyedForm{
+	// volumes: {"var-log": "/var/log"} is a host bind mount.
+	"volumes": {keyField: "name", short: func(_, v *Node) []*Field {
+		return []*Field{{Name: "host", Value: NewStruct(v.Pos, &Field{Name: "sourcePath", Value: v})}}
+	}},
+	"tags": {keyField: "key", short: scalarAs("value")},
+}
+
+// containerKeyed are the keyed fields of a container.
+var containerKeyed = map[string]keyedForm{
+	"environment":    {keyField: "name", short: scalarAs("value")},
+	"secrets":        {keyField: "name", short: scalarAs("valueFrom")},
+	"dependsOn":      {keyField: "containerName", short: scalarAs("condition")},
+	"systemControls": {keyField: "namespace", short: scalarAs("value")},
+	"mountPoints":    {keyField: "sourceVolume", short: scalarAs("containerPath")},
+	// ulimits: {nofile: 65536} sets both limits.
+	"ulimits": {keyField: "name", short: func(_, v *Node) []*Field {
+		return []*Field{{Name: "softLimit", Value: v}, {Name: "hardLimit", Value: v.Clone()}}
+	}},
+}
+
+// Lower turns a daemon in the concise form into the API form: containers become
+// containerDefinitions, and every keyed struct becomes a list ordered by key. The family
+// defaults to the daemon's key. The plain API form passes through unchanged, so a spec
+// may use either for any field.
+func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	api := NewStruct(daemon.Pos)
+	for _, f := range daemon.Fields {
+		switch f.Name {
+		case "group":
+			// Used by Layers only.
+		case "containers":
+			if daemon.Get("containerDefinitions") != nil {
+				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, "containers",
+					"set either containers (keyed by name) or containerDefinitions (a list), not both"))
+				continue
+			}
+			list, ds := lowerKeyed(f.Value, "containers", keyedForm{keyField: "name"})
+			diags = append(diags, ds...)
+			for _, c := range list.Elems {
+				diags = append(diags, lowerContainer(c, "containers")...)
+			}
+			api.Set("containerDefinitions", list)
+		case "containerDefinitions":
+			for _, c := range f.Value.Elems {
+				diags = append(diags, lowerContainer(c, "containerDefinitions")...)
+			}
+			api.Set(f.Name, f.Value)
+		default:
+			if form, ok := daemonKeyed[f.Name]; ok {
+				list, ds := lowerKeyed(f.Value, f.Name, form)
+				diags = append(diags, ds...)
+				api.Set(f.Name, list)
+				continue
+			}
+			api.Set(f.Name, f.Value)
+		}
+	}
+	if api.Get("family") == nil {
+		api.Fields = append([]*Field{{Name: "family", Value: NewString(key, daemon.Pos)}}, api.Fields...)
+	}
+	return api, diags
+}
+
+// lowerContainer lowers the keyed fields of one container in place.
+func lowerContainer(c *Node, path string) (diags hcl.Diagnostics) {
+	if c.Kind != Struct {
+		return nil
+	}
+	for _, f := range c.Fields {
+		if form, ok := containerKeyed[f.Name]; ok {
+			var ds hcl.Diagnostics
+			f.Value, ds = lowerKeyed(f.Value, f.Name, form)
+			diags = append(diags, ds...)
+			if f.Name == "environment" {
+				stringifyValues(f.Value)
+			}
+		}
+	}
+	if lc := c.Get("logConfiguration"); lc != nil {
+		for _, f := range lc.Fields {
+			if f.Name == "secretOptions" {
+				var ds hcl.Diagnostics
+				f.Value, ds = lowerKeyed(f.Value, "secretOptions", keyedForm{keyField: "name", short: scalarAs("valueFrom")})
+				diags = append(diags, ds...)
+			}
+		}
+	}
+	return diags
+}
+
+// lowerKeyed turns a struct keyed by name into a list ordered by key. A list is the API
+// form already and is returned as it is; so is any other value, for the schema to judge.
+func lowerKeyed(n *Node, path string, form keyedForm) (*Node, hcl.Diagnostics) {
+	if n.Kind != Struct {
+		return n, nil
+	}
+	var diags hcl.Diagnostics
+	list := &Node{Kind: List, Pos: n.Pos, Elems: []*Node{}}
+	for _, f := range n.SortedFields() {
+		key := NewString(f.Name, f.Value.Pos)
+		var elem *Node
+		switch {
+		case f.Value.Kind == Struct:
+			elem = NewStruct(f.Value.Pos, &Field{Name: form.keyField, Value: key})
+			for _, g := range f.Value.Fields {
+				if g.Name == form.keyField {
+					if s, ok := g.Value.Str(); !ok || s != f.Name {
+						diags = append(diags, newDiag(hcl.DiagError, g.Value.Pos, path+"."+f.Name+"."+g.Name,
+							fmt.Sprintf("invalid value %s: differs from its key %q; leave %s out, the key sets it", g.Value.Literal(), f.Name, g.Name)))
+					}
+					continue
+				}
+				elem.Fields = append(elem.Fields, g)
+			}
+		case form.short != nil:
+			elem = NewStruct(f.Value.Pos, append([]*Field{{Name: form.keyField, Value: key}}, form.short(key, f.Value)...)...)
+		default:
+			diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, path+"."+f.Name,
+				fmt.Sprintf("invalid value %s: must be a struct", f.Value.Literal())))
+			continue
+		}
+		list.Elems = append(list.Elems, elem)
+	}
+	return list, diags
+}
+
+// stringifyValues writes the numbers and booleans of a lowered environment as strings:
+// the API takes only strings, and PORT: 8125 is what people write.
+func stringifyValues(list *Node) {
+	if list.Kind != List {
+		return
+	}
+	for _, e := range list.Elems {
+		if v := e.Get("value"); v != nil && (v.Kind == Number || v.Kind == Bool) {
+			e.Set("value", NewString(v.Literal(), v.Pos))
+		}
+	}
+}
+
+// posOf returns the position of the value at path below n, or n's own.
+func posOf(n *Node, path ...any) token.Pos {
+	_, deepest := n.Lookup(path)
+	return deepest.Pos
+}

@@ -1,0 +1,93 @@
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+)
+
+// Render writes a validated daemon task definition as register-ready JSON: two-space
+// indentation, keys in the order the schema declares them (free-form maps such as log
+// options sorted), and a final newline. The same Node always gives the same bytes.
+func Render(api *Node) []byte {
+	var b bytes.Buffer
+	render(&b, api, nil, "")
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+func render(b *bytes.Buffer, n *Node, path []any, indent string) {
+	switch n.Kind {
+	case Null:
+		b.WriteString("null")
+	case Bool, Number:
+		b.WriteString(n.Literal())
+	case String:
+		writeString(b, n.Text)
+	case List:
+		if len(n.Elems) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteString("[\n")
+		for i, e := range n.Elems {
+			b.WriteString(indent + "  ")
+			render(b, e, append(slices.Clip(path), i), indent+"  ")
+			if i < len(n.Elems)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + "]")
+	case Struct:
+		fields := orderedFields(n, path)
+		if len(fields) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteString("{\n")
+		for i, f := range fields {
+			b.WriteString(indent + "  ")
+			writeString(b, f.Name)
+			b.WriteString(": ")
+			render(b, f.Value, append(slices.Clip(path), f.Name), indent+"  ")
+			if i < len(fields)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString(indent + "}")
+	}
+}
+
+// orderedFields returns a struct's fields in the schema's order, or sorted by name for
+// a free-form map.
+func orderedFields(n *Node, path []any) []*Field {
+	sn := schemaIndex()[abstractPath(path)]
+	if sn == nil || sn.isMap {
+		return n.SortedFields()
+	}
+	out := make([]*Field, 0, len(n.Fields))
+	for _, name := range sn.order {
+		if f := n.Get(name); f != nil {
+			out = append(out, &Field{Name: name, Value: f})
+		}
+	}
+	for _, f := range n.SortedFields() {
+		if !slices.Contains(sn.order, f.Name) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// writeString writes s as a JSON string, without the HTML escaping of encoding/json:
+// "<" and "&" stay as they are, as in the aws CLI's own output.
+func writeString(b *bytes.Buffer, s string) {
+	var sb strings.Builder
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	b.WriteString(strings.TrimSuffix(sb.String(), "\n"))
+}

@@ -1,0 +1,338 @@
+package gen
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/errors"
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// evaluatorLifetime is how many daemons one evaluator checks before it is replaced: a
+// cue.Context keeps what every evaluation allocated, so a long-lived one grows without
+// bound and slows the garbage collector. Recompiling the schema costs about as much as
+// checking one daemon.
+const evaluatorLifetime = 250
+
+// evaluator checks API-form daemons against the schema. It owns one cue.Context and the
+// schema compiled in it; it is not safe for concurrent use.
+type evaluator struct {
+	ctx    *cue.Context
+	fields cue.Value
+	rules  cue.Value
+	uses   int
+}
+
+func newEvaluator() *evaluator {
+	ctx := cuecontext.New()
+	_, fields, rules := compileSchema(ctx)
+	return &evaluator{ctx: ctx, fields: fields, rules: rules}
+}
+
+// check validates one daemon task definition in API form. It reports every problem at once,
+// each at the position the offending value was written. Unknown and unsupported fields are
+// removed from api, so that the output never carries them.
+func (e *evaluator) check(api *Node) (diags hcl.Diagnostics) {
+	if e.uses++; e.uses > evaluatorLifetime {
+		*e = *newEvaluator()
+		e.uses = 1
+	}
+	diags = checkShape(api, api, nil)
+
+	data := e.ctx.BuildExpr(api.toAST())
+	if err := data.Err(); err != nil {
+		return append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+	}
+	err := data.Unify(e.fields).Validate(cue.Concrete(true), cue.All())
+	diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+
+	// #Rules reads the data as written; it cannot fail on data that #Fields rejected,
+	// since every read has a fallback, but guard against it all the same.
+	rules := e.rules.FillPath(cue.MakePath(cue.Str("in")), data)
+	for _, list := range []struct {
+		name string
+		sev  hcl.DiagnosticSeverity
+	}{{"errors", hcl.DiagError}, {"warnings", hcl.DiagWarning}} {
+		var found []struct {
+			Path []any
+			Msg  string
+		}
+		if err := rules.LookupPath(cue.ParsePath(list.name)).Decode(&found); err != nil {
+			if len(diags) == 0 {
+				diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+			}
+			continue
+		}
+		for _, f := range found {
+			path := make([]any, len(f.Path))
+			for i, p := range f.Path {
+				switch n := p.(type) {
+				case int64:
+					path[i] = int(n)
+				case float64:
+					path[i] = int(n)
+				default:
+					path[i] = p
+				}
+			}
+			diags = append(diags, diagAt(api, path, list.sev, f.Msg))
+		}
+	}
+	return diags
+}
+
+// checkShape walks the data along the schema: it reports fields the schema does not know
+// (with the closest known name), fields that daemons do not support, and missing required
+// fields, and removes the first two. CUE reports these too, but an unknown field in a struct
+// hides the struct's other errors from CUE's validation.
+func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
+	idx := schemaIndex()
+	switch n.Kind {
+	case List:
+		for i, e := range n.Elems {
+			diags = append(diags, checkShape(root, e, append(slices.Clip(path), i))...)
+		}
+	case Struct:
+		sn := idx[abstractPath(path)]
+		if sn == nil || sn.isMap {
+			return nil
+		}
+		var keep []*Field
+		for _, f := range n.Fields {
+			sf := sn.fields[f.Name]
+			fp := append(slices.Clip(path), f.Name)
+			switch {
+			case sf == nil:
+				msg := "unknown field"
+				if s := suggest(f.Name, sn.order); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				}
+				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, renderPath(root, fp), msg))
+			case sf.unsupported != "":
+				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, renderPath(root, fp), sf.unsupported))
+			default:
+				keep = append(keep, f)
+				diags = append(diags, checkShape(root, f.Value, fp)...)
+			}
+		}
+		n.Fields = keep
+		for _, name := range sn.order {
+			if sn.fields[name].required && n.Get(name) == nil {
+				diags = append(diags, newDiag(hcl.DiagError, n.Pos, renderPath(root, path),
+					fmt.Sprintf("missing required field %s", name)))
+			}
+		}
+	}
+	return diags
+}
+
+// suggest returns the candidate closest to name, if it is close enough to be a typo.
+func suggest(name string, candidates []string) string {
+	best, bestDist := "", 0
+	for _, c := range candidates {
+		d := levenshtein.Distance(strings.ToLower(name), strings.ToLower(c), nil)
+		if d < len(c)/2+1 && (best == "" || d < bestDist) {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// cueDiagnostics converts a CUE validation error into diagnostics at the user's positions.
+func cueDiagnostics(root *Node, err error, sev hcl.DiagnosticSeverity) (diags hcl.Diagnostics) {
+	if err == nil {
+		return nil
+	}
+	byPath := map[string][]*hcl.Diagnostic{}
+	var order []string
+	for _, e := range errors.Errors(err) {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		path, ok := dataPath(root, errors.Path(e))
+		if !ok {
+			continue
+		}
+		// CUE also reports a missing required field, and checkShape already did.
+		if strings.HasSuffix(msg, "field is required but not present") || msg == "field not allowed" {
+			continue
+		}
+		d := diagAt(root, path, sev, msg)
+		key := d.Summary
+		if _, seen := byPath[key]; !seen {
+			order = append(order, key)
+		}
+		byPath[key] = append(byPath[key], d)
+	}
+	for _, key := range order {
+		ds := byPath[key]
+		// A failed disjunction also says "N errors in empty disjunction"; the custom
+		// message next to it is the one to show.
+		var specific []*hcl.Diagnostic
+		for _, d := range ds {
+			if !emptyDisjunction.MatchString(d.Detail) {
+				specific = append(specific, d)
+			}
+		}
+		if len(specific) == 0 {
+			specific = ds[:1]
+		}
+		diags = append(diags, specific...)
+	}
+	return diags
+}
+
+var emptyDisjunction = regexp.MustCompile(`^\d+ errors in empty disjunction:?$`)
+
+// dataPath turns a CUE error path into a data path: list indexes become ints, and a hidden
+// check field _at_NAME stands for the field NAME (or, for _at_, its enclosing struct).
+func dataPath(root *Node, sels []string) ([]any, bool) {
+	var path []any
+	cur := root
+	for i, s := range sels {
+		if strings.HasPrefix(s, "_at_") {
+			if rest := strings.TrimPrefix(s, "_at_"); rest != "" {
+				path = append(path, rest)
+			}
+			return path, true
+		}
+		if strings.HasPrefix(s, "_") || strings.HasPrefix(s, "#") {
+			return nil, false
+		}
+		if cur != nil && cur.Kind == List {
+			if n, err := strconv.Atoi(s); err == nil {
+				path = append(path, n)
+				cur = elem(cur, n)
+				continue
+			}
+		}
+		path = append(path, s)
+		if cur != nil {
+			cur = cur.Get(s)
+		}
+		_ = i
+	}
+	return path, true
+}
+
+func elem(n *Node, i int) *Node {
+	if i >= 0 && i < len(n.Elems) {
+		return n.Elems[i]
+	}
+	return nil
+}
+
+// diagAt returns a diagnostic for the value at path, at its position, or at the position of
+// the nearest enclosing value when it is missing.
+func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl.Diagnostic {
+	found, deepest := root.Lookup(path)
+	at := deepest
+	if found != nil {
+		at = found
+		msg = explainValue(found, path, msg)
+	}
+	return newDiag(sev, at.Pos, renderPath(root, path), msg)
+}
+
+var (
+	mismatchedTypes = regexp.MustCompile(`^conflicting values .* \(mismatched types (\w+) and (\w+)\)$`)
+	outOfBound      = regexp.MustCompile(`^invalid value .* \(out of bound (.*)\)$`)
+)
+
+// kindWords name CUE's kinds the way messages speak of them.
+var kindWords = map[string]string{
+	"string": "a string", "int": "a whole number", "float": "a number", "number": "a number",
+	"bool": "true or false", "list": "a list", "struct": "a struct", "null": "null",
+}
+
+// explainValue rewrites a message about the value n into the form
+// "invalid value X: must ...", with a suggestion for a misspelt enum value.
+func explainValue(n *Node, path []any, msg string) string {
+	if n.Kind == List || n.Kind == Struct {
+		if m := mismatchedTypes.FindStringSubmatch(msg); m != nil {
+			return fmt.Sprintf("must be %s, not %s", kindWords[m[2]], n.Kind)
+		}
+		return msg
+	}
+	if m := mismatchedTypes.FindStringSubmatch(msg); m != nil {
+		msg = "must be " + kindWords[m[2]]
+	} else if m := outOfBound.FindStringSubmatch(msg); m != nil {
+		msg = "must be " + m[1]
+	}
+	if !strings.HasPrefix(msg, "must ") {
+		return msg
+	}
+	msg = fmt.Sprintf("invalid value %s: %s", n.Literal(), msg)
+	if s, ok := n.Str(); ok {
+		if enum := enumAt(path); len(enum) > 0 {
+			if best := suggest(s, enum); best != "" && best != s {
+				msg += fmt.Sprintf("; did you mean %q?", best)
+			}
+		}
+	}
+	return msg
+}
+
+// enumAt returns the allowed values of the enum field at path, if it is one.
+func enumAt(path []any) []string {
+	if len(path) == 0 {
+		return nil
+	}
+	idx := schemaIndex()
+	last := path[len(path)-1]
+	if _, isIndex := last.(int); isIndex && len(path) >= 2 {
+		if sn := idx[abstractPath(path[:len(path)-2])]; sn != nil {
+			if f := sn.fields[fmt.Sprint(path[len(path)-2])]; f != nil {
+				return f.elemEnum
+			}
+		}
+		return nil
+	}
+	if sn := idx[abstractPath(path[:len(path)-1])]; sn != nil {
+		if f := sn.fields[fmt.Sprint(last)]; f != nil {
+			return f.enum
+		}
+	}
+	return nil
+}
+
+// identifying names the field that identifies an element of each list, for paths such as
+// containerDefinitions[agent].
+var identifying = []string{"name", "key", "containerName", "sourceVolume", "namespace", "hostPath", "containerPath"}
+
+// renderPath writes a data path for people: list elements by their name where they have
+// one (containerDefinitions[agent].memory), by index otherwise.
+func renderPath(root *Node, path []any) string {
+	var b strings.Builder
+	cur := root
+	for _, p := range path {
+		switch s := p.(type) {
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+			cur = cur.Get(s)
+		case int:
+			var e *Node
+			if cur != nil {
+				e = elem(cur, s)
+			}
+			label := strconv.Itoa(s)
+			for _, id := range identifying {
+				if v, ok := e.Get(id).Str(); ok && v != "" {
+					label = v
+					break
+				}
+			}
+			fmt.Fprintf(&b, "[%s]", label)
+			cur = e
+		}
+	}
+	return b.String()
+}

@@ -70,6 +70,9 @@ func (e *evaluator) check(api *Node) (diags hcl.Diagnostics) {
 			continue
 		}
 		for _, f := range found {
+			if f.Msg == "" {
+				panic(fmt.Sprintf("gen: #Rules.%s has an entry without a message: %v", list.name, f))
+			}
 			path := make([]any, len(f.Path))
 			for i, p := range f.Path {
 				switch n := p.(type) {

@@ -1,0 +1,89 @@
+package gen
+
+import (
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and example outputs")
+
+// readTree returns the files below dir by slash path.
+func readTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)], err = os.ReadFile(p)
+		return err
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestExamples checks that generating each example reproduces its committed output, file
+// for file, as `daemongen generate -o examples/NAME/out examples/NAME/cue` would.
+func TestExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../examples/*/cue")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range dirs {
+		name := filepath.Base(filepath.Dir(dir))
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			files, diags, err := Generate(Config{Dir: root, Paths: []string{"examples/" + name + "/cue"}})
+			if err != nil || diags.HasErrors() {
+				t.Fatalf("generate: %v %v", err, diags)
+			}
+			for _, d := range diags {
+				t.Errorf("unexpected warning: %s", FormatDiagnostic(d, root))
+			}
+			out := filepath.Join(root, "examples", name, "out")
+			if *update {
+				if err := os.RemoveAll(out); err != nil {
+					t.Fatal(err)
+				}
+				for p, b := range files {
+					target := filepath.Join(out, filepath.FromSlash(p))
+					if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(target, b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if diff := cmp.Diff(readTree(t, out), files); diff != "" {
+				t.Errorf("examples/%s/out is stale; run go test ./gen -run TestExamples -update (-committed +generated):\n%s", name, diff)
+			}
+		})
+	}
+}
+
+// TestDeterministic generates the examples twice and requires identical bytes.
+func TestDeterministic(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	cfg := Config{Dir: root, Paths: []string{"examples/metrics-agent/cue", "examples/log-router/cue"}}
+	first, _, err := Generate(cfg)
+	if err != nil || len(first) == 0 {
+		t.Fatalf("generate: %v, %d files", err, len(first))
+	}
+	second, _, _ := Generate(cfg)
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("two runs differ:\n%s", diff)
+	}
+}

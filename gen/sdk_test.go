@@ -1,0 +1,188 @@
+package gen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/google/go-cmp/cmp"
+)
+
+// captureClient records the request body the SDK sends and answers with an empty success.
+type captureClient struct{ body []byte }
+
+func (c *captureClient) Do(r *http.Request) (*http.Response, error) {
+	var err error
+	if c.body, err = io.ReadAll(r.Body); err != nil {
+		return nil, err
+	}
+	return &http.Response{
+		StatusCode: 200,
+		Header:     http.Header{"Content-Type": []string{"application/x-amz-json-1.1"}},
+		Body:       io.NopCloser(strings.NewReader("{}")),
+		Request:    r,
+	}, nil
+}
+
+// sdkWireBody decodes data strictly into the SDK's input type, lets the SDK validate and
+// serialize it, and returns the body the SDK would send to ECS.
+func sdkWireBody(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var in ecs.RegisterDaemonTaskDefinitionInput
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		t.Fatalf("decoding into ecs.RegisterDaemonTaskDefinitionInput: %v", err)
+	}
+	capture := &captureClient{}
+	client := ecs.New(ecs.Options{
+		Region:     "us-east-1",
+		HTTPClient: capture,
+		Retryer:    aws.NopRetryer{},
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "SECRET"}, nil
+		}),
+	})
+	if _, err := client.RegisterDaemonTaskDefinition(context.Background(), &in); err != nil {
+		t.Fatalf("the SDK rejected the input: %v", err)
+	}
+	return capture.body
+}
+
+// outputFiles lists every committed example output.
+func outputFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../examples/*/out/*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("../examples/*/out/*/*.json")
+	files = append(files, more...)
+	if len(files) == 0 {
+		t.Fatal("no example outputs found")
+	}
+	return files
+}
+
+// TestSDKRoundTrip proves that every generated file is register-ready: the SDK takes it
+// with unknown fields disallowed, validates it, and sends exactly what the file says.
+func TestSDKRoundTrip(t *testing.T) {
+	for _, file := range outputFiles(t) {
+		t.Run(filepath.ToSlash(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got any
+			if err := json.Unmarshal(data, &want); err != nil {
+				t.Fatal(err)
+			}
+			body := sdkWireBody(t, data)
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatalf("the wire body is not JSON: %v\n%s", err, body)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("the SDK sends something else than the file (-file +wire):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSDKRoundTripCatchesDrift makes sure the round trip can fail: a field the SDK does
+// not know, and a value it serializes differently (container cpu 0 is not sent).
+func TestSDKRoundTripCatchesDrift(t *testing.T) {
+	var in ecs.RegisterDaemonTaskDefinitionInput
+	dec := json.NewDecoder(strings.NewReader(`{"family":"x","networkMode":"awsvpc","containerDefinitions":[]}`))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err == nil {
+		t.Error("an unknown field decoded without error")
+	}
+	body := sdkWireBody(t, []byte(`{"family":"x","containerDefinitions":[{"name":"a","image":"i","cpu":0}]}`))
+	if bytes.Contains(body, []byte(`"cpu"`)) {
+		t.Errorf("expected the SDK to drop cpu 0, got %s", body)
+	}
+}
+
+// wireName is the JSON name of an SDK struct field: the Go name with a lower-case first letter.
+func wireName(goName string) string {
+	return strings.ToLower(goName[:1]) + goName[1:]
+}
+
+// sdkMaps collects the members that are maps during sdkFields.
+var sdkMaps map[string]bool
+
+// sdkFields walks the SDK input type and lists every member's abstract path.
+func sdkFields(typ reflect.Type, path string, out map[string]bool) {
+	for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice {
+		if typ.Kind() == reflect.Slice && typ.Elem().Kind() == reflect.Struct {
+			path += ".*"
+		}
+		typ = typ.Elem()
+	}
+	if typ.Kind() != reflect.Struct {
+		return
+	}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		child := joinAbstract(path, wireName(f.Name))
+		out[child] = true
+		if f.Type.Kind() == reflect.Map {
+			sdkMaps[child] = true
+		}
+		sdkFields(f.Type, child, out)
+	}
+}
+
+// schemaFields lists every supported field of the schema index by abstract path.
+func schemaFields() map[string]bool {
+	out := map[string]bool{}
+	for path, sn := range schemaIndex() {
+		if sn.isMap {
+			continue // free-form options: the SDK has a map[string]string
+		}
+		for name, f := range sn.fields {
+			if f.unsupported == "" {
+				out[joinAbstract(path, name)] = true
+			}
+		}
+	}
+	return out
+}
+
+// TestSchemaMatchesSDK fails when the SDK has a member the schema lacks (the SDK grew) or
+// the schema has a field the SDK lacks (the schema invented one).
+func TestSchemaMatchesSDK(t *testing.T) {
+	sdk := map[string]bool{}
+	sdkMaps = map[string]bool{}
+	sdkFields(reflect.TypeFor[ecs.RegisterDaemonTaskDefinitionInput](), "", sdk)
+	schema := schemaFields()
+	for p := range sdk {
+		if !schema[p] {
+			t.Errorf("the SDK has %s, the schema does not", p)
+		}
+	}
+	for p := range schema {
+		parent := p[:max(strings.LastIndex(p, "."), 0)]
+		if sdkMaps[parent] {
+			continue // a documented key of a map[string]string
+		}
+		if !sdk[p] {
+			t.Errorf("the schema has %s, the SDK does not", p)
+		}
+	}
+	if len(sdk) < 80 {
+		t.Errorf("walked only %d SDK members; the walk is broken", len(sdk))
+	}
+}

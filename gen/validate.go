@@ -135,12 +135,16 @@ func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
 	return diags
 }
 
-// suggest returns the candidate closest to name, if it is close enough to be a typo.
+// suggest returns the candidate closest to name, if it is close enough to be a typo or
+// one contains the other (CAP_NET_ADMIN for NET_ADMIN, taskRole for taskRoleArn).
 func suggest(name string, candidates []string) string {
 	best, bestDist := "", 0
+	lower := strings.ToLower(name)
 	for _, c := range candidates {
-		d := levenshtein.Distance(strings.ToLower(name), strings.ToLower(c), nil)
-		if d < len(c)/2+1 && (best == "" || d < bestDist) {
+		lc := strings.ToLower(c)
+		d := levenshtein.Distance(lower, lc, nil)
+		contains := len(lc) >= 3 && len(lower) >= 3 && (strings.Contains(lower, lc) || strings.Contains(lc, lower))
+		if (d <= len(c)/2 || contains) && (best == "" || d < bestDist) {
 			best, bestDist = c, d
 		}
 	}
@@ -206,6 +210,9 @@ func dataPath(root *Node, sels []string) ([]any, bool) {
 		}
 		if strings.HasPrefix(s, "_") || strings.HasPrefix(s, "#") {
 			return nil, false
+		}
+		if u, err := strconv.Unquote(s); err == nil {
+			s = u // a label such as "awslogs-region"
 		}
 		if cur != nil && cur.Kind == List {
 			if n, err := strconv.Atoi(s); err == nil {

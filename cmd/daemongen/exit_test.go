@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestExitCodes checks the exit status contract: 0 valid, 1 invalid, 2 usage.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.cue", `daemons: a: containers: a: {image: "busybox", memory: 64}`)
+	bad := write("bad.cue", `daemons: a: containers: a: {image: "busybox", memory: 1}`)
+	envs := write("envs.cue", `environments: dev: {}
+daemons: a: containers: a: {image: "busybox", memory: 64}`)
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"vet valid", []string{"vet", good}, exitOK},
+		{"vet invalid", []string{"vet", bad}, exitInvalid},
+		{"generate invalid", []string{"generate", "-o", filepath.Join(dir, "out"), bad}, exitInvalid},
+		{"generate valid", []string{"generate", "-o", filepath.Join(dir, "out"), good}, exitOK},
+		{"no command", nil, exitUsage},
+		{"unknown command", []string{"frobnicate"}, exitUsage},
+		{"unknown flag", []string{"vet", "--frob", good}, exitUsage},
+		{"no path", []string{"vet"}, exitUsage},
+		{"missing path", []string{"vet", filepath.Join(dir, "missing.cue")}, exitUsage},
+		{"unknown environment", []string{"vet", "--env", "prod", envs}, exitUsage},
+		{"help", []string{"help"}, exitOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if got := Main(tt.args, &stdout, &stderr); got != tt.want {
+				t.Errorf("exit %d, want %d; stderr:\n%s", got, tt.want, stderr.String())
+			}
+		})
+	}
+}

@@ -3,7 +3,6 @@ package gen
 import (
 	"fmt"
 
-	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -160,10 +159,4 @@ func stringifyValues(list *Node) {
 			e.Set("value", NewString(v.Literal(), v.Pos))
 		}
 	}
-}
-
-// posOf returns the position of the value at path below n, or n's own.
-func posOf(n *Node, path ...any) token.Pos {
-	_, deepest := n.Lookup(path)
-	return deepest.Pos
 }

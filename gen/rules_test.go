@@ -46,7 +46,7 @@ func vetText(t *testing.T, text string) (hcl.Diagnostics, string) {
 // bad gets (after the position, which bad marks).
 type ruleCase struct {
 	rule, ok, bad, want string
-	warning          bool
+	warning             bool
 }
 
 var ruleCases = []ruleCase{

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"io/fs"
 	"strings"
 	"sync"
 
@@ -33,23 +32,6 @@ var schemaInstance = sync.OnceValue(func() *build.Instance {
 	return insts[0]
 })
 
-// SchemaFiles returns the embedded schema's .cue files by name.
-func SchemaFiles() map[string][]byte {
-	files := map[string][]byte{}
-	entries, err := fs.ReadDir(schemafs.FS, ".")
-	if err != nil {
-		panic(err)
-	}
-	for _, e := range entries {
-		b, err := fs.ReadFile(schemafs.FS, e.Name())
-		if err != nil {
-			panic(err)
-		}
-		files[e.Name()] = b
-	}
-	return files
-}
-
 // compileSchema builds the schema in ctx and returns it with its #Fields and #Rules.
 func compileSchema(ctx *cue.Context) (root, fields, rules cue.Value) {
 	root = ctx.BuildInstance(schemaInstance())
@@ -76,8 +58,6 @@ type schemaField struct {
 	// unsupported is the message of a field that ordinary task definitions have and
 	// daemon task definitions lack.
 	unsupported string
-	// doc is the field's doc comment.
-	doc string
 	// enum lists the allowed values of a string enum field, for suggestions.
 	enum []string
 	// elemEnum lists the allowed values of the elements of a list of enums.
@@ -107,9 +87,6 @@ func indexStruct(idx map[string]*schemaNode, path string, v cue.Value) {
 		name := it.Selector().Unquoted()
 		fv := it.Value()
 		f := &schemaField{required: it.FieldType()&cue.RequiredConstraint != 0}
-		for _, d := range fv.Doc() {
-			f.doc = strings.TrimSpace(d.Text())
-		}
 		sn.fields[name] = f
 		if err := fv.Err(); err != nil && fv.IncompleteKind() == cue.BottomKind {
 			// A field whose value is only an error() is one that daemons do not support.
@@ -196,47 +173,4 @@ func errorMessage(err error) string {
 	}
 	format, args := errs[0].Msg()
 	return fmt.Sprintf(format, args...)
-}
-
-// FieldDoc describes one field of the schema, for editors and `explain`.
-type FieldDoc struct {
-	Path     string
-	Required bool
-	Doc      string
-	Enum     []string
-}
-
-// LookupField returns the schema's description of the field at an abstract path such as
-// "containerDefinitions.healthCheck.timeout" (list levels may be written with or
-// without ".*").
-func LookupField(path string) (FieldDoc, bool) {
-	idx := schemaIndex()
-	parts := strings.Split(path, ".")
-	parent := ""
-	for i, p := range parts {
-		if p == "*" {
-			continue
-		}
-		sn := idx[parent]
-		if sn == nil {
-			return FieldDoc{}, false
-		}
-		f := sn.fields[p]
-		if f == nil {
-			return FieldDoc{}, false
-		}
-		next := joinAbstract(parent, p)
-		if _, ok := idx[next+".*"]; ok {
-			next += ".*"
-		}
-		if i == len(parts)-1 {
-			enum := f.enum
-			if enum == nil {
-				enum = f.elemEnum
-			}
-			return FieldDoc{Path: path, Required: f.required, Doc: f.doc, Enum: enum}, true
-		}
-		parent = next
-	}
-	return FieldDoc{}, false
 }

@@ -201,7 +201,7 @@ var emptyDisjunction = regexp.MustCompile(`^\d+ errors in empty disjunction:?$`)
 func dataPath(root *Node, sels []string) ([]any, bool) {
 	var path []any
 	cur := root
-	for i, s := range sels {
+	for _, s := range sels {
 		if strings.HasPrefix(s, "_at_") {
 			if rest := strings.TrimPrefix(s, "_at_"); rest != "" {
 				path = append(path, rest)
@@ -225,7 +225,6 @@ func dataPath(root *Node, sels []string) ([]any, bool) {
 		if cur != nil {
 			cur = cur.Get(s)
 		}
-		_ = i
 	}
 	return path, true
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,10 +135,36 @@ func FormatDiagnostic(d *hcl.Diagnostic, dir string) string {
 	return b.String()
 }
 
-// WriteDiagnostics writes diags one per line, file names relative to dir.
+// WriteDiagnostics writes diags one per line, file names relative to dir. Below a
+// diagnostic in an .hcl file it shows the source line with a caret, as HCL tools do.
 func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, dir string) error {
+	sources := map[string][]string{}
 	for _, d := range diags {
 		if _, err := fmt.Fprintln(w, FormatDiagnostic(d, dir)); err != nil {
+			return err
+		}
+		r := subject(d)
+		if !strings.HasSuffix(r.Filename, ".hcl") || r.Start.Line < 1 {
+			continue
+		}
+		lines, ok := sources[r.Filename]
+		if !ok {
+			name := r.Filename
+			if !filepath.IsAbs(name) && dir != "" {
+				name = filepath.Join(dir, name)
+			}
+			if b, err := os.ReadFile(name); err == nil {
+				lines = strings.Split(string(b), "\n")
+			}
+			sources[r.Filename] = lines
+		}
+		if r.Start.Line > len(lines) {
+			continue
+		}
+		line := strings.ReplaceAll(lines[r.Start.Line-1], "\t", " ")
+		gutter := fmt.Sprintf("%5d | ", r.Start.Line)
+		caret := strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", max(r.Start.Column-1, 0)) + "^"
+		if _, err := fmt.Fprintf(w, "%s%s\n%s\n", gutter, line, caret); err != nil {
 			return err
 		}
 	}

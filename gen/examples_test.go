@@ -31,7 +31,8 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 }
 
 // TestExamples checks that generating each example reproduces its committed output, file
-// for file, as `daemongen generate -o examples/NAME/out examples/NAME/cue` would.
+// for file, from the CUE spec (`daemongen generate -o examples/NAME/out examples/NAME/cue`)
+// and from the HCL one alike. -update rewrites the output from the CUE spec.
 func TestExamples(t *testing.T) {
 	dirs, err := filepath.Glob("../examples/*/cue")
 	if err != nil || len(dirs) == 0 {
@@ -43,34 +44,46 @@ func TestExamples(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		name := filepath.Base(filepath.Dir(dir))
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			files, diags, err := Generate(Config{Dir: root, Paths: []string{"examples/" + name + "/cue"}})
-			if err != nil || diags.HasErrors() {
-				t.Fatalf("generate: %v %v", err, diags)
-			}
-			for _, d := range diags {
-				t.Errorf("unexpected warning: %s", FormatDiagnostic(d, root))
-			}
-			out := filepath.Join(root, "examples", name, "out")
-			if *update {
-				if err := os.RemoveAll(out); err != nil {
-					t.Fatal(err)
+		for _, lang := range []string{"cue", "hcl"} {
+			t.Run(name+"/"+lang, func(t *testing.T) {
+				t.Parallel()
+				spec := filepath.Join(root, "examples", name, lang)
+				if _, err := os.Stat(spec); err != nil {
+					t.Fatalf("examples/%s has no %s form: %v", name, lang, err)
 				}
-				for p, b := range files {
-					target := filepath.Join(out, filepath.FromSlash(p))
-					if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(target, b, 0o644); err != nil {
-						t.Fatal(err)
-					}
+				files, diags, err := Generate(Config{Dir: root, Paths: []string{"examples/" + name + "/" + lang}})
+				if err != nil || diags.HasErrors() {
+					t.Fatalf("generate: %v %v", err, diags)
 				}
-			}
-			if diff := cmp.Diff(readTree(t, out), files); diff != "" {
-				t.Errorf("examples/%s/out is stale; run go test ./gen -run TestExamples -update (-committed +generated):\n%s", name, diff)
-			}
-		})
+				for _, d := range diags {
+					t.Errorf("unexpected warning: %s", FormatDiagnostic(d, root))
+				}
+				out := filepath.Join(root, "examples", name, "out")
+				if *update && lang == "cue" {
+					writeTree(t, out, files)
+				}
+				if diff := cmp.Diff(readTree(t, out), files); diff != "" {
+					t.Errorf("examples/%s/%s does not reproduce examples/%s/out; for the CUE form run go test ./gen -run TestExamples -update (-committed +generated):\n%s", name, lang, name, diff)
+				}
+			})
+		}
+	}
+}
+
+// writeTree replaces dir with files.
+func writeTree(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for p, b := range files {
+		target := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(target, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

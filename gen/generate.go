@@ -12,7 +12,10 @@ import (
 	"strings"
 	"sync"
 
+	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/hclspec"
 )
 
 // Config says what to generate.
@@ -24,6 +27,8 @@ type Config struct {
 	Paths []string
 	// Env selects one environment; all declared environments when empty.
 	Env string
+	// Inputs are the values of the HCL specs' variables.
+	Inputs hclspec.Inputs
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -78,7 +83,7 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 			continue
 		}
 		if prev, dup := where[u.out]; dup {
-			diags = append(diags, newDiag(hcl.DiagError, u.root.Pos, "family",
+			diags = append(diags, newDiag(hcl.DiagError, u.pos(), "family",
 				fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, describeUnit(prev), describeUnit(u))))
 			continue
 		}
@@ -92,8 +97,16 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 	return files, diags, nil
 }
 
+// pos is where the unit's daemon is declared.
+func (u *unit) pos() token.Pos {
+	if d := u.root.Get("daemons").Get(u.key); !u.raw && d != nil {
+		return d.Pos
+	}
+	return u.root.Pos
+}
+
 func describeUnit(u *unit) string {
-	p := u.root.Pos.Position()
+	p := u.pos().Position()
 	name := u.key
 	if u.raw {
 		name = "the file"
@@ -116,7 +129,7 @@ func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 // plan loads the sources and lists the units: each daemon of each spec in each environment
 // it is generated for, and each API-form file.
 func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
-	sources, diags := discover(cfg.Dir, cfg.Paths)
+	sources, diags := discover(cfg.Dir, cfg.Paths, cfg.Inputs)
 	if diags.HasErrors() {
 		return nil, nil, &UsageError{Msg: diags[0].Detail}
 	}

@@ -16,6 +16,8 @@ import (
 	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/hclspec"
 )
 
 // envTag is the CUE tag that receives the environment's name: a spec that declares
@@ -36,11 +38,12 @@ type source struct {
 // discover turns the command line's paths into sources: each directory's .cue files form one
 // package, the .cue files named on the command line form another, and every .json file is a
 // daemon task definition of its own.
-func discover(dir string, paths []string) ([]*source, hcl.Diagnostics) {
+func discover(dir string, paths []string, in hclspec.Inputs) ([]*source, hcl.Diagnostics) {
 	var (
 		sources  []*source
 		diags    hcl.Diagnostics
 		cueFiles []string
+		hclFiles []string
 	)
 	for _, p := range paths {
 		abs := p
@@ -59,17 +62,25 @@ func discover(dir string, paths []string) ([]*source, hcl.Diagnostics) {
 				continue
 			}
 			hasCUE := false
+			var dirHCL []string
 			for _, e := range entries {
-				switch {
+				switch name := e.Name(); {
 				case e.IsDir():
-				case strings.HasSuffix(e.Name(), ".cue"):
+				case strings.HasSuffix(name, ".cue"):
 					hasCUE = true
-				case strings.HasSuffix(e.Name(), ".json"):
-					sources = append(sources, jsonSource(filepath.Join(abs, e.Name())))
+				case strings.HasSuffix(name, varFileSuffix):
+					// Variable files are named with --var-file, not read as specs.
+				case strings.HasSuffix(name, ".hcl"):
+					dirHCL = append(dirHCL, filepath.Join(abs, name))
+				case strings.HasSuffix(name, ".json"):
+					sources = append(sources, jsonSource(filepath.Join(abs, name)))
 				}
 			}
 			if hasCUE {
 				sources = append(sources, cueSource(dir, []string{abs}))
+			}
+			if len(dirHCL) > 0 {
+				sources = append(sources, hclSource(abs, dirHCL, in))
 			}
 			continue
 		}
@@ -78,12 +89,17 @@ func discover(dir string, paths []string) ([]*source, hcl.Diagnostics) {
 			cueFiles = append(cueFiles, abs)
 		case ".json":
 			sources = append(sources, jsonSource(abs))
+		case ".hcl":
+			hclFiles = append(hclFiles, abs)
 		default:
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: not a .cue or .json file or a directory", p)})
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: not a .cue, .hcl or .json file or a directory", p)})
 		}
 	}
 	if len(cueFiles) > 0 {
 		sources = append(sources, cueSource(dir, cueFiles))
+	}
+	if len(hclFiles) > 0 {
+		sources = append(sources, hclSource(dir, hclFiles, in))
 	}
 	return sources, diags
 }
@@ -181,6 +197,55 @@ func usesTag(inst *build.Instance, name string) bool {
 		}, nil)
 	}
 	return found
+}
+
+// varFileSuffix names HCL variable files, which a directory's specs do not include.
+const varFileSuffix = ".vars.hcl"
+
+// hclSource reads HCL files that together make one spec. specDir is where file() reads
+// relative paths from.
+func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
+	name := strings.Join(abs, " ")
+	sources := map[string][]byte{}
+	var diags hcl.Diagnostics
+	for _, f := range abs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()})
+		}
+		sources[f] = b
+	}
+	spec, ds := hclspec.Parse(abs, sources, specDir)
+	diags = append(diags, ds...)
+	if diags.HasErrors() {
+		return &source{name: name, eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
+	}
+	envs := spec.Environments()
+	s := &source{name: name, perEnv: len(envs) > 0}
+	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+		if env == "" && s.perEnv {
+			root := NewStruct(token.NoPos)
+			list := NewStruct(token.NoPos)
+			for _, e := range envs {
+				list.Set(e, NewStruct(token.NoPos))
+			}
+			root.Set("environments", list)
+			return root, nil
+		}
+		// An attribute whose expression fails is left out and reported; the rest is
+		// still checked, so that every mistake shows at once.
+		expr, diags := spec.CUE(env, in)
+		if expr == nil {
+			return nil, diags
+		}
+		v := cuecontext.New().BuildExpr(expr)
+		if err := v.Err(); err != nil {
+			return nil, append(diags, errorDiagnostics(err)...)
+		}
+		root, ds := toNode(v, nil)
+		return root, append(diags, ds...)
+	}
+	return s
 }
 
 // jsonSource reads a JSON file: one daemon task definition in API form.

@@ -216,6 +216,15 @@ func (n *Node) toAST() ast.Expr {
 	default:
 		panic(fmt.Sprintf("gen: unknown node kind %d", n.Kind))
 	}
-	ast.SetPos(x, n.Pos)
+	// A struct or list literal is positioned by its opening brace: ast.SetPos would move
+	// its first element instead.
+	switch x := x.(type) {
+	case *ast.StructLit:
+		x.Lbrace = n.Pos
+	case *ast.ListLit:
+		x.Lbrack = n.Pos
+	default:
+		ast.SetPos(x, n.Pos)
+	}
 	return x
 }

@@ -10,8 +10,10 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/errors"
-	"github.com/agext/levenshtein"
+	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/hclspec"
 )
 
 // evaluatorLifetime is how many daemons one evaluator checks before it is replaced: a
@@ -114,11 +116,14 @@ func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
 			case sf == nil:
 				msg := "unknown field"
 				if s := suggest(f.Name, sn.order); s != "" {
+					if strings.HasSuffix(f.Value.Pos.Filename(), ".hcl") {
+						s = hclspec.Snake(s) // in the vocabulary of the file
+					}
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
-				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, renderPath(root, fp), msg))
+				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
 			case sf.unsupported != "":
-				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, renderPath(root, fp), sf.unsupported))
+				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.unsupported))
 			default:
 				keep = append(keep, f)
 				diags = append(diags, checkShape(root, f.Value, fp)...)
@@ -127,7 +132,10 @@ func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
 		n.Fields = keep
 		for _, name := range sn.order {
 			if sn.fields[name].required && n.Get(name) == nil {
-				diags = append(diags, newDiag(hcl.DiagError, n.Pos, renderPath(root, path),
+				if strings.HasSuffix(n.Pos.Filename(), ".hcl") {
+					name = hclspec.Snake(name)
+				}
+				diags = append(diags, newDiag(hcl.DiagError, n.Pos, pathFor(root, path, n.Pos),
 					fmt.Sprintf("missing required field %s", name)))
 			}
 		}
@@ -135,21 +143,8 @@ func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
 	return diags
 }
 
-// suggest returns the candidate closest to name, if it is close enough to be a typo or
-// one contains the other (CAP_NET_ADMIN for NET_ADMIN, taskRole for taskRoleArn).
-func suggest(name string, candidates []string) string {
-	best, bestDist := "", 0
-	lower := strings.ToLower(name)
-	for _, c := range candidates {
-		lc := strings.ToLower(c)
-		d := levenshtein.Distance(lower, lc, nil)
-		contains := len(lc) >= 3 && len(lower) >= 3 && (strings.Contains(lower, lc) || strings.Contains(lc, lower))
-		if (d <= len(c)/2 || contains) && (best == "" || d < bestDist) {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
+// suggest returns the candidate closest to name: see [hclspec.Suggest].
+func suggest(name string, candidates []string) string { return hclspec.Suggest(name, candidates) }
 
 // cueDiagnostics converts a CUE validation error into diagnostics at the user's positions.
 func cueDiagnostics(root *Node, err error, sev hcl.DiagnosticSeverity) (diags hcl.Diagnostics) {
@@ -245,7 +240,52 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 		at = found
 		msg = explainValue(found, path, msg)
 	}
-	return newDiag(sev, at.Pos, renderPath(root, path), msg)
+	return newDiag(sev, at.Pos, pathFor(root, path, at.Pos), msg)
+}
+
+// hclBlocks names the API's keyed lists by the HCL block that writes their elements.
+var hclBlocks = map[string]string{
+	"containerDefinitions": "container",
+	"volumes":              "volume",
+	"mountPoints":          "mount_point",
+	"ulimits":              "ulimit",
+	"secrets":              "secret",
+}
+
+// pathFor writes path in the vocabulary of the file at pos: the API's for CUE and JSON
+// (containerDefinitions[agent].healthCheck.timeout), HCL's for .hcl files
+// (container.agent.health_check.timeout).
+func pathFor(root *Node, path []any, pos token.Pos) string {
+	if !strings.HasSuffix(pos.Filename(), ".hcl") {
+		return renderPath(root, path)
+	}
+	var parts []string
+	cur := root
+	for i := 0; i < len(path); i++ {
+		name, ok := path[i].(string)
+		if !ok {
+			parts = append(parts, fmt.Sprint(path[i]))
+			continue
+		}
+		cur = cur.Get(name)
+		if block, keyed := hclBlocks[name]; keyed && i+1 < len(path) {
+			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
+				e := elem(cur, idx)
+				label := strconv.Itoa(idx)
+				for _, id := range identifying {
+					if v, ok := e.Get(id).Str(); ok && v != "" {
+						label = v
+						break
+					}
+				}
+				parts = append(parts, block, label)
+				cur, i = e, i+1
+				continue
+			}
+		}
+		parts = append(parts, hclspec.Snake(name))
+	}
+	return strings.Join(parts, ".")
 }
 
 var (

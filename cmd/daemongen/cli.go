@@ -25,10 +25,12 @@ const (
 const usage = `daemongen turns CUE daemon specs into register-ready ECS daemon task definitions.
 
 Usage:
-  daemongen generate [-o DIR] [--env NAME] PATH...   write DIR/[ENV/]FAMILY.json
-  daemongen vet [--env NAME] PATH...                 check specs and API-form JSON, write nothing
+  daemongen generate [-o DIR] [--env NAME] [--var NAME=VALUE] [--var-file FILE] PATH...
+      write DIR/[ENV/]FAMILY.json
+  daemongen vet [--env NAME] [--var NAME=VALUE] [--var-file FILE] PATH...
+      check specs and API-form JSON, write nothing
 
-PATH is a .cue or .json file, or a directory of them.
+PATH is a .cue, .hcl or .json file, or a directory of them.
 Exit status: 0 valid, 1 invalid, 2 usage error.
 `
 
@@ -53,17 +55,40 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 // Flag names.
 const (
-	flagOut = "out"
-	flagEnv = "env"
+	flagOut     = "out"
+	flagEnv     = "env"
+	flagVar     = "var"
+	flagVarFile = "var-file"
 )
 
 // specFlags are the flags every command that reads specs takes.
 type specFlags struct {
-	env string
+	env      string
+	vars     []string
+	varFiles []string
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.env, flagEnv, "", "generate only this environment (default: every declared environment)")
+	fs.StringArrayVar(&f.vars, flagVar, nil, "set an HCL variable: `NAME=VALUE` (repeatable)")
+	fs.StringArrayVar(&f.varFiles, flagVarFile, nil, "read HCL variables from `FILE` (repeatable)")
+}
+
+// config returns the library's configuration for paths, or an error for a malformed --var.
+func (f *specFlags) config(paths []string) (gen.Config, error) {
+	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir()}
+	cfg.Inputs.VarFiles = f.varFiles
+	for _, v := range f.vars {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return cfg, fmt.Errorf("--var %q: want NAME=VALUE", v)
+		}
+		if cfg.Inputs.Vars == nil {
+			cfg.Inputs.Vars = map[string]string{}
+		}
+		cfg.Inputs.Vars[name] = value
+	}
+	return cfg, nil
 }
 
 // newFlagSet returns a flag set that reports its errors to stderr.
@@ -114,7 +139,12 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	_, code, _ := evaluate(gen.Config{Paths: paths, Env: sf.env, Dir: workDir()}, stderr)
+	cfg, err := sf.config(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen vet: %v\n", err)
+		return exitUsage
+	}
+	_, code, _ := evaluate(cfg, stderr)
 	return code
 }
 
@@ -130,7 +160,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	files, code, ok := evaluate(gen.Config{Paths: paths, Env: sf.env, Dir: workDir()}, stderr)
+	cfg, err := sf.config(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen generate: %v\n", err)
+		return exitUsage
+	}
+	files, code, ok := evaluate(cfg, stderr)
 	if !ok {
 		return code
 	}

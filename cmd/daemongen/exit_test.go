@@ -36,6 +36,7 @@ daemons: a: containers: a: {image: "busybox", memory: 64}`)
 		{"no path", []string{"vet"}, exitUsage},
 		{"missing path", []string{"vet", filepath.Join(dir, "missing.cue")}, exitUsage},
 		{"unknown environment", []string{"vet", "--env", "prod", envs}, exitUsage},
+		{"malformed --var", []string{"vet", "--var", "account", good}, exitUsage},
 		{"help", []string{"help"}, exitOK},
 	}
 	for _, tt := range tests {

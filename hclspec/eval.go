@@ -1,0 +1,276 @@
+package hclspec
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
+	"github.com/zclconf/go-cty/cty/function/stdlib"
+)
+
+// Inputs are the values of variables, as Terraform takes them: Vars from the command line
+// (--var name=value) win over VarFiles (--var-file), which win over the defaults.
+type Inputs struct {
+	// Vars maps a variable to its value as written on the command line: taken as it is for
+	// a string variable, parsed as an HCL expression for any other type.
+	Vars map[string]string
+	// VarFiles are HCL files of name = value lines, applied in order.
+	VarFiles []string
+}
+
+func parseVariable(b *hclsyntax.Block) (*variable, hcl.Diagnostics) {
+	v := &variable{block: b, typ: cty.DynamicPseudoType}
+	var diags hcl.Diagnostics
+	for _, a := range sortedAttributes(b.Body) {
+		switch a.Name {
+		case "type":
+			ty, ds := typeexpr.TypeConstraint(a.Expr)
+			diags = append(diags, ds...)
+			v.typ = ty
+		case "default":
+			val, ds := a.Expr.Value(nil)
+			diags = append(diags, ds...)
+			v.def = &val
+		case "description", "sensitive", "nullable":
+		default:
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported argument",
+				Detail:  fmt.Sprintf("A variable takes type, default and description, not %q%s", a.Name, suggestion(a.Name, []string{"type", "default", "description"})),
+				Subject: a.NameRange.Ptr()})
+		}
+	}
+	for _, blk := range b.Body.Blocks {
+		diags = append(diags, unsupportedBlock(blk, nil))
+	}
+	if v.def != nil && v.typ != cty.DynamicPseudoType {
+		conv, err := convert.Convert(*v.def, v.typ)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid default value for variable",
+				Detail: fmt.Sprintf("The default does not fit type %s: %s.", typeexpr.TypeString(v.typ), err), Subject: b.DefRange().Ptr()})
+		} else {
+			v.def = &conv
+		}
+	}
+	return v, diags
+}
+
+// evalContext resolves the variables and locals for env and returns the context that
+// expressions are evaluated in.
+func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	values := map[string]cty.Value{}
+	set := func(name string, val cty.Value, subject *hcl.Range) {
+		v, ok := s.vars[name]
+		if !ok {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undeclared variable",
+				Detail:  fmt.Sprintf("A value is given for %q, which no variable block declares%s", name, suggestion(name, s.varNames())),
+				Subject: subject})
+			return
+		}
+		conv, err := convert.Convert(val, v.typ)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
+				Detail: fmt.Sprintf("The value given for %q does not fit type %s: %s.", name, typeexpr.TypeString(v.typ), err), Subject: subject})
+			return
+		}
+		values[name] = conv
+	}
+	for _, path := range in.VarFiles {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: err.Error()})
+			continue
+		}
+		f, ds := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+		diags = append(diags, ds...)
+		if ds.HasErrors() {
+			continue
+		}
+		body := f.Body.(*hclsyntax.Body)
+		for _, a := range sortedAttributes(body) {
+			val, ds := a.Expr.Value(nil)
+			diags = append(diags, ds...)
+			if !ds.HasErrors() {
+				set(a.Name, val, a.NameRange.Ptr())
+			}
+		}
+		for _, b := range body.Blocks {
+			diags = append(diags, unsupportedBlock(b, nil))
+		}
+	}
+	names := make([]string, 0, len(in.Vars))
+	for name := range in.Vars {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		raw := in.Vars[name]
+		v, ok := s.vars[name]
+		if ok && (v.typ == cty.String || v.typ == cty.DynamicPseudoType) {
+			set(name, cty.StringVal(raw), nil)
+			continue
+		}
+		expr, ds := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
+		if !ds.HasErrors() {
+			var val cty.Value
+			val, ds = expr.Value(nil)
+			if !ds.HasErrors() {
+				set(name, val, nil)
+				continue
+			}
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
+			Detail: fmt.Sprintf("--var %s=%s is not a valid %s value.", name, raw, typeexpr.TypeString(v.typ))})
+	}
+	for _, name := range s.varNames() {
+		if _, ok := values[name]; ok {
+			continue
+		}
+		if v := s.vars[name]; v.def != nil {
+			values[name] = *v.def
+		} else {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for required variable",
+				Detail:  fmt.Sprintf("The variable %q has no default; set it with --var %s=VALUE or in a --var-file.", name, name),
+				Subject: v.block.DefRange().Ptr()})
+		}
+	}
+	ctx := &hcl.EvalContext{
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(values), "env": cty.StringVal(env)},
+		Functions: s.functions(),
+	}
+	diags = append(diags, s.resolveLocals(ctx)...)
+	return ctx, diags
+}
+
+func (s *Spec) varNames() []string {
+	names := make([]string, 0, len(s.vars))
+	for name := range s.vars {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// resolveLocals evaluates the locals in dependency order: each pass evaluates those whose
+// references to other locals are all known, as Terraform does.
+func (s *Spec) resolveLocals(ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	values := map[string]cty.Value{}
+	ctx.Variables["local"] = cty.EmptyObjectVal
+	pending := slices.Clone(s.locals)
+	seen := map[string]*hclsyntax.Attribute{}
+	for _, a := range pending {
+		if prev, dup := seen[a.Name]; dup {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate local value",
+				Detail: fmt.Sprintf("local.%s is also defined at %s:%d.", a.Name, prev.NameRange.Filename, prev.NameRange.Start.Line), Subject: a.NameRange.Ptr()})
+		}
+		seen[a.Name] = a
+	}
+	for len(pending) > 0 {
+		var next []*hclsyntax.Attribute
+		for _, a := range pending {
+			ready := true
+			for _, t := range a.Expr.Variables() {
+				if t.RootName() != "local" || len(t) < 2 {
+					continue
+				}
+				if attr, ok := t[1].(hcl.TraverseAttr); ok {
+					if _, done := values[attr.Name]; !done && seen[attr.Name] != nil {
+						ready = false
+					}
+				}
+			}
+			if !ready {
+				next = append(next, a)
+				continue
+			}
+			val, ds := a.Expr.Value(ctx)
+			diags = append(diags, ds...)
+			values[a.Name] = val
+			ctx.Variables["local"] = cty.ObjectVal(values)
+		}
+		if len(next) == len(pending) {
+			for _, a := range next {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle in local values",
+					Detail: fmt.Sprintf("local.%s depends on itself through other locals.", a.Name), Subject: a.NameRange.Ptr()})
+			}
+			break
+		}
+		pending = next
+	}
+	return diags
+}
+
+// functions is the function library of expressions: go-cty's standard library under
+// Terraform's names, and file(), which reads relative to the spec's folder.
+func (s *Spec) functions() map[string]function.Function {
+	return map[string]function.Function{
+		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc,
+		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc,
+		"chomp": stdlib.ChompFunc, "format": stdlib.FormatFunc, "formatlist": stdlib.FormatListFunc,
+		"indent": stdlib.IndentFunc, "join": stdlib.JoinFunc, "lower": stdlib.LowerFunc,
+		"upper": stdlib.UpperFunc, "replace": stdlib.ReplaceFunc, "split": stdlib.SplitFunc,
+		"substr": stdlib.SubstrFunc, "title": stdlib.TitleFunc, "trim": stdlib.TrimFunc,
+		"trimprefix": stdlib.TrimPrefixFunc, "trimsuffix": stdlib.TrimSuffixFunc,
+		"trimspace": stdlib.TrimSpaceFunc, "regex": stdlib.RegexFunc, "regexall": stdlib.RegexAllFunc,
+		"strrev":    stdlib.ReverseFunc,
+		"chunklist": stdlib.ChunklistFunc, "coalesce": stdlib.CoalesceFunc,
+		"coalescelist": stdlib.CoalesceListFunc, "compact": stdlib.CompactFunc,
+		"concat": stdlib.ConcatFunc, "contains": stdlib.ContainsFunc, "distinct": stdlib.DistinctFunc,
+		"element": stdlib.ElementFunc, "flatten": stdlib.FlattenFunc, "keys": stdlib.KeysFunc,
+		"length": stdlib.LengthFunc, "lookup": stdlib.LookupFunc, "merge": stdlib.MergeFunc,
+		"range": stdlib.RangeFunc, "reverse": stdlib.ReverseListFunc, "setunion": stdlib.SetUnionFunc,
+		"slice": stdlib.SliceFunc, "sort": stdlib.SortFunc, "values": stdlib.ValuesFunc,
+		"zipmap":     stdlib.ZipmapFunc,
+		"jsonencode": stdlib.JSONEncodeFunc, "jsondecode": stdlib.JSONDecodeFunc,
+		"csvdecode": stdlib.CSVDecodeFunc,
+		"tostring":  stdlib.MakeToFunc(cty.String), "tonumber": stdlib.MakeToFunc(cty.Number),
+		"tobool": stdlib.MakeToFunc(cty.Bool),
+		"file":   s.fileFunc(),
+	}
+}
+
+// fileFunc reads a file, relative to the spec's folder, as a UTF-8 string.
+func (s *Spec) fileFunc() function.Function {
+	return function.New(&function.Spec{
+		Params: []function.Parameter{{Name: "path", Type: cty.String}},
+		Type:   function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			p := args[0].AsString()
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(s.dir, p)
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return cty.NilVal, fmt.Errorf("cannot read %s: %v", args[0].AsString(), err)
+			}
+			return cty.StringVal(string(b)), nil
+		},
+	})
+}
+
+// Suggest returns the candidate closest to name, if it is close enough to be a typo (at
+// most half its length in edits, case aside) or one contains the other (CAP_NET_ADMIN for
+// NET_ADMIN, taskRole for taskRoleArn), and "" otherwise. Both front ends and the schema's
+// messages use it, so that "did you mean" means the same everywhere.
+func Suggest(name string, candidates []string) string {
+	best, bestDist := "", 0
+	lower := strings.ToLower(name)
+	for _, c := range candidates {
+		lc := strings.ToLower(c)
+		d := levenshtein.Distance(lower, lc, nil)
+		contains := len(lc) >= 3 && len(lower) >= 3 && (strings.Contains(lower, lc) || strings.Contains(lc, lower))
+		if (d <= len(c)/2 || contains) && (best == "" || d < bestDist) {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}

@@ -1,0 +1,512 @@
+// Package hclspec turns HCL daemon specs into CUE: the same spec structure as the CUE form
+// (daemons, defaults, groups, environments), as a CUE expression whose every value carries
+// its position in the .hcl file, so that the embedded schema's errors point into it.
+//
+// Attribute and block names are the API's in snake_case (task_role_arn, health_check).
+// Keyed things are labeled blocks with singular names (container "agent", volume "logs",
+// mount_point "logs", ulimit "nofile", secret "API_KEY"); free-form maps are attributes
+// (environment, tags, options, depends_on, system_controls); nested structs are blocks.
+// Expressions may use var.NAME, local.NAME, env (the environment's name) and the usual
+// function library (format, upper, merge, concat, lookup, jsonencode, file, ...).
+package hclspec
+
+import (
+	"fmt"
+	"maps"
+	"math/big"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Spec is a parsed set of HCL files that together make one spec.
+type Spec struct {
+	files  []*file
+	vars   map[string]*variable
+	locals []*hclsyntax.Attribute
+	// envs are the names of the environment blocks, in source order.
+	envs []string
+	// top are the top-level blocks that hold spec content.
+	top []*hclsyntax.Block
+	// dir is where file() reads relative paths from.
+	dir string
+}
+
+type file struct {
+	name  string
+	src   []byte
+	body  *hclsyntax.Body
+	token *token.File
+}
+
+type variable struct {
+	block *hclsyntax.Block
+	typ   cty.Type
+	def   *cty.Value
+}
+
+// Top-level block types.
+const (
+	blockVariable    = "variable"
+	blockLocals      = "locals"
+	blockDefaults    = "defaults"
+	blockGroup       = "group"
+	blockEnvironment = "environment"
+	blockDaemon      = "daemon"
+)
+
+var topLevel = []string{blockDaemon, blockDefaults, blockGroup, blockEnvironment, blockVariable, blockLocals}
+
+// Parse parses the HCL files of one spec. sources maps each file name to its content; the
+// files are read in the order of names. dir is where file() resolves relative paths.
+func Parse(names []string, sources map[string][]byte, dir string) (*Spec, hcl.Diagnostics) {
+	s := &Spec{vars: map[string]*variable{}, dir: dir}
+	var diags hcl.Diagnostics
+	for _, name := range names {
+		src := sources[name]
+		f, ds := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
+		diags = append(diags, ds...)
+		if ds.HasErrors() {
+			continue
+		}
+		tf := token.NewFile(name, -1, len(src))
+		tf.SetLinesForContent(src)
+		hf := &file{name: name, src: src, body: f.Body.(*hclsyntax.Body), token: tf}
+		s.files = append(s.files, hf)
+		for _, attr := range sortedAttributes(hf.body) {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unsupported argument",
+				Detail:   fmt.Sprintf("An argument named %q is not expected at the top level; a spec has %s blocks.", attr.Name, strings.Join(topLevel, ", ")),
+				Subject:  attr.NameRange.Ptr(),
+			})
+		}
+		for _, b := range hf.body.Blocks {
+			diags = append(diags, s.addTopBlock(b)...)
+		}
+	}
+	return s, diags
+}
+
+func (s *Spec) addTopBlock(b *hclsyntax.Block) hcl.Diagnostics {
+	want := map[string]int{blockVariable: 1, blockLocals: 0, blockDefaults: 0, blockGroup: 1, blockEnvironment: 1, blockDaemon: 1}
+	n, known := want[b.Type]
+	if !known {
+		return hcl.Diagnostics{unsupportedBlock(b, topLevel)}
+	}
+	if len(b.Labels) != n {
+		return hcl.Diagnostics{labelCount(b, n)}
+	}
+	switch b.Type {
+	case blockVariable:
+		if prev, dup := s.vars[b.Labels[0]]; dup {
+			return hcl.Diagnostics{duplicate(b, "variable", prev.block)}
+		}
+		v, diags := parseVariable(b)
+		s.vars[b.Labels[0]] = v
+		return diags
+	case blockLocals:
+		s.locals = append(s.locals, sortedAttributes(b.Body)...)
+		return nil
+	case blockEnvironment:
+		if !slices.Contains(s.envs, b.Labels[0]) {
+			s.envs = append(s.envs, b.Labels[0])
+		}
+	}
+	s.top = append(s.top, b)
+	return nil
+}
+
+// Environments returns the names of the declared environments, in source order.
+func (s *Spec) Environments() []string { return slices.Clone(s.envs) }
+
+// fileOf returns the parsed file a range lies in.
+func (s *Spec) fileOf(r hcl.Range) *file {
+	for _, f := range s.files {
+		if f.name == r.Filename {
+			return f
+		}
+	}
+	return nil
+}
+
+// pos turns an HCL position into a CUE position in the same file.
+func (s *Spec) pos(r hcl.Range) token.Pos {
+	f := s.fileOf(r)
+	if f == nil {
+		return token.NoPos
+	}
+	return f.token.Pos(r.Start.Byte, token.NoRelPos)
+}
+
+// CUE evaluates the spec for environment env ("" when there are none) with the given
+// variables, and returns it as a CUE struct with positions. Only environment env's block
+// is kept, and `env` is env in every expression.
+func (s *Spec) CUE(env string, in Inputs) (ast.Expr, hcl.Diagnostics) {
+	ctx, diags := s.evalContext(env, in)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	c := &converter{spec: s, ctx: ctx}
+	root := &ast.StructLit{}
+	// Blocks of the same kind from several files merge into one struct.
+	sections := map[string]*ast.StructLit{}
+	section := func(name string, pos token.Pos) *ast.StructLit {
+		if sl, ok := sections[name]; ok {
+			return sl
+		}
+		sl := &ast.StructLit{Lbrace: pos}
+		sections[name] = sl
+		root.Elts = append(root.Elts, field(name, sl, pos))
+		return sl
+	}
+	seen := map[string]*hclsyntax.Block{}
+	for _, b := range s.top {
+		pos := s.pos(b.DefRange())
+		key := b.Type + "\x00" + strings.Join(b.Labels, "\x00")
+		// defaults and environment blocks may be split across files and merge; a daemon
+		// or group defined twice is a mistake.
+		if prev, dup := seen[key]; dup && b.Type != blockDefaults && b.Type != blockEnvironment {
+			diags = append(diags, duplicate(b, b.Type, prev))
+			continue
+		}
+		seen[key] = b
+		switch b.Type {
+		case blockDefaults:
+			sl := section("defaults", pos)
+			sl.Elts = append(sl.Elts, c.body(b.Body, true).Elts...)
+		case blockDaemon:
+			section("daemons", pos).Elts = append(section("daemons", pos).Elts, field(b.Labels[0], c.body(b.Body, false), s.pos(b.LabelRanges[0])))
+		case blockGroup:
+			diags = append(diags, onlyBlocks(b.Body, blockDefaults)...)
+			g := &ast.StructLit{}
+			for _, d := range b.Body.Blocks {
+				if d.Type == blockDefaults {
+					g.Elts = append(g.Elts, field("defaults", c.body(d.Body, true), s.pos(d.DefRange())))
+				}
+			}
+			section("groups", pos).Elts = append(section("groups", pos).Elts, field(b.Labels[0], g, s.pos(b.LabelRanges[0])))
+		case blockEnvironment:
+			diags = append(diags, onlyBlocks(b.Body, blockDefaults, blockDaemon)...)
+			e := &ast.StructLit{}
+			if b.Labels[0] == env {
+				var daemons *ast.StructLit
+				for _, d := range b.Body.Blocks {
+					switch {
+					case d.Type == blockDefaults:
+						e.Elts = append(e.Elts, field("defaults", c.body(d.Body, true), s.pos(d.DefRange())))
+					case d.Type == blockDaemon && len(d.Labels) == 1:
+						if daemons == nil {
+							daemons = &ast.StructLit{}
+							e.Elts = append(e.Elts, field("daemons", daemons, s.pos(d.DefRange())))
+						}
+						daemons.Elts = append(daemons.Elts, field(d.Labels[0], c.body(d.Body, false), s.pos(d.LabelRanges[0])))
+					case d.Type == blockDaemon:
+						diags = append(diags, labelCount(d, 1))
+					}
+				}
+			}
+			section("environments", pos).Elts = append(section("environments", pos).Elts, field(b.Labels[0], e, s.pos(b.LabelRanges[0])))
+		}
+	}
+	return root, append(diags, c.diags...)
+}
+
+// field returns a CUE field whose label is at pos.
+func field(name string, value ast.Expr, pos token.Pos) *ast.Field {
+	label := ast.NewString(name)
+	ast.SetPos(label, pos)
+	f := &ast.Field{Label: label, Value: value}
+	ast.SetPos(f, pos)
+	return f
+}
+
+// sortedAttributes returns a body's attributes in source order: hclsyntax keeps them in a
+// map, and diagnostics and output must not depend on map order.
+func sortedAttributes(body *hclsyntax.Body) []*hclsyntax.Attribute {
+	attrs := make([]*hclsyntax.Attribute, 0, len(body.Attributes))
+	for _, a := range body.Attributes {
+		attrs = append(attrs, a)
+	}
+	slices.SortFunc(attrs, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
+	return attrs
+}
+
+// converter turns evaluated HCL bodies into CUE structs.
+type converter struct {
+	spec  *Spec
+	ctx   *hcl.EvalContext
+	diags hcl.Diagnostics
+}
+
+// keyedBlocks are the labeled blocks whose label is a key of the concise form.
+var keyedBlocks = map[string]string{
+	"container":   "containers",
+	"volume":      "volumes",
+	"mount_point": "mountPoints",
+	"ulimit":      "ulimits",
+	"secret":      "secrets",
+}
+
+// listBlocks are the unlabeled blocks that repeat, each an element of a list.
+var listBlocks = map[string]string{
+	"device":           "devices",
+	"tmpfs":            "tmpfs",
+	"environment_file": "environmentFiles",
+	"secret_option":    "secretOptions",
+}
+
+// body converts a daemon-like body: attributes become fields (names in camelCase, values
+// evaluated), blocks become structs, keyed structs or lists. In a defaults body, an
+// unlabeled container block holds the defaults for every container.
+func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
+	sl := &ast.StructLit{Lbrace: c.spec.pos(b.SrcRange)}
+	names := map[string]hcl.Range{}
+	for _, a := range sortedAttributes(b) {
+		val, ds := a.Expr.Value(c.ctx)
+		c.diags = append(c.diags, ds...)
+		if ds.HasErrors() {
+			continue
+		}
+		name := camel(a.Name)
+		names[name] = a.NameRange
+		sl.Elts = append(sl.Elts, field(name, c.value(val, a.Expr), c.spec.pos(a.NameRange)))
+	}
+	keyed := map[string]*ast.StructLit{}
+	lists := map[string]*ast.ListLit{}
+	single := map[string]*hclsyntax.Block{}
+	for _, blk := range b.Blocks {
+		pos := c.spec.pos(blk.DefRange())
+		switch plural, isKeyed := keyedBlocks[blk.Type]; {
+		case isKeyed && len(blk.Labels) == 1:
+			m := keyed[plural]
+			if m == nil {
+				m = &ast.StructLit{Lbrace: pos}
+				keyed[plural] = m
+				sl.Elts = append(sl.Elts, field(plural, m, pos))
+			}
+			m.Elts = append(m.Elts, field(blk.Labels[0], c.body(blk.Body, false), c.spec.pos(blk.LabelRanges[0])))
+		case blk.Type == "container" && defaults && len(blk.Labels) == 0:
+			sl.Elts = append(sl.Elts, field("container", c.body(blk.Body, false), pos))
+		case isKeyed:
+			c.diags = append(c.diags, labelCount(blk, 1))
+		default:
+			if len(blk.Labels) > 0 {
+				if _, known := listBlocks[blk.Type]; known {
+					c.diags = append(c.diags, labelCount(blk, 0))
+				} else {
+					c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(keyedBlocks))))
+				}
+				continue
+			}
+			if plural, isList := listBlocks[blk.Type]; isList {
+				l := lists[plural]
+				if l == nil {
+					l = &ast.ListLit{Lbrack: pos}
+					lists[plural] = l
+					sl.Elts = append(sl.Elts, field(plural, l, pos))
+				}
+				l.Elts = append(l.Elts, c.body(blk.Body, false))
+				continue
+			}
+			if prev, dup := single[blk.Type]; dup {
+				c.diags = append(c.diags, duplicate(blk, blk.Type, prev))
+				continue
+			}
+			single[blk.Type] = blk
+			name := camel(blk.Type)
+			if r, clash := names[name]; clash {
+				c.diags = append(c.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate argument",
+					Detail:  fmt.Sprintf("%s is set both as an argument (at line %d) and as a block.", blk.Type, r.Start.Line),
+					Subject: blk.DefRange().Ptr()})
+				continue
+			}
+			sl.Elts = append(sl.Elts, field(name, c.body(blk.Body, false), pos))
+		}
+	}
+	return sl
+}
+
+// value converts an evaluated value into CUE. Where the expression is a tuple or object
+// constructor, each element gets its own position; otherwise all of it gets expr's.
+func (c *converter) value(val cty.Value, expr hclsyntax.Expression) ast.Expr {
+	out := c.plain(val, expr)
+	setPos(out, c.spec.pos(expr.Range()))
+	return out
+}
+
+// setPos positions a CUE expression. A struct or list literal is positioned by its opening
+// brace: ast.SetPos would move its first element instead.
+func setPos(x ast.Expr, pos token.Pos) {
+	switch x := x.(type) {
+	case *ast.StructLit:
+		x.Lbrace = pos
+	case *ast.ListLit:
+		x.Lbrack = pos
+	default:
+		ast.SetPos(x, pos)
+	}
+}
+
+func (c *converter) plain(val cty.Value, expr hclsyntax.Expression) ast.Expr {
+	if !val.IsKnown() || val.IsNull() {
+		return ast.NewNull()
+	}
+	val, _ = val.Unmark()
+	ty := val.Type()
+	switch {
+	case ty == cty.String:
+		return ast.NewString(val.AsString())
+	case ty == cty.Bool:
+		return ast.NewBool(val.True())
+	case ty == cty.Number:
+		return number(val.AsBigFloat())
+	case ty.IsListType() || ty.IsTupleType() || ty.IsSetType():
+		var elems []hclsyntax.Expression
+		if t, ok := expr.(*hclsyntax.TupleConsExpr); ok && len(t.Exprs) == val.LengthInt() && !ty.IsSetType() {
+			elems = t.Exprs
+		}
+		l := &ast.ListLit{}
+		for i, e := range val.AsValueSlice() {
+			ex := expr
+			if elems != nil {
+				ex = elems[i]
+			}
+			l.Elts = append(l.Elts, c.value(e, ex))
+		}
+		return l
+	case ty.IsMapType() || ty.IsObjectType():
+		items := map[string]hclsyntax.Expression{}
+		keys := map[string]hclsyntax.Expression{}
+		if o, ok := expr.(*hclsyntax.ObjectConsExpr); ok {
+			for _, item := range o.Items {
+				k, ds := item.KeyExpr.Value(c.ctx)
+				if ds.HasErrors() || k.Type() != cty.String || !k.IsKnown() || k.IsNull() {
+					continue
+				}
+				items[k.AsString()] = item.ValueExpr
+				keys[k.AsString()] = item.KeyExpr
+			}
+		}
+		s := &ast.StructLit{}
+		for k, v := range val.AsValueMap() {
+			ex, kex := expr, hclsyntax.Expression(nil)
+			if e, ok := items[k]; ok {
+				ex, kex = e, keys[k]
+			}
+			pos := c.spec.pos(ex.Range())
+			if kex != nil {
+				pos = c.spec.pos(kex.Range())
+			}
+			s.Elts = append(s.Elts, field(k, c.value(v, ex), pos))
+		}
+		slices.SortFunc(s.Elts, func(a, b ast.Decl) int {
+			return strings.Compare(labelOf(a), labelOf(b))
+		})
+		return s
+	}
+	return ast.NewNull()
+}
+
+func labelOf(d ast.Decl) string {
+	if f, ok := d.(*ast.Field); ok {
+		if l, ok := f.Label.(*ast.BasicLit); ok {
+			return l.Value
+		}
+	}
+	return ""
+}
+
+// number writes a cty number as a CUE literal: whole numbers as integers.
+func number(f *big.Float) ast.Expr {
+	if f.IsInt() {
+		i, _ := f.Int(nil)
+		return &ast.BasicLit{Kind: token.INT, Value: i.String()}
+	}
+	return &ast.BasicLit{Kind: token.FLOAT, Value: f.Text('g', -1)}
+}
+
+// camel turns an HCL name into the API's: task_role_arn into taskRoleArn. Names that are
+// not snake_case pass through, so that the schema reports them with a suggestion.
+func camel(name string) string {
+	parts := strings.Split(name, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// Snake turns an API name into the HCL one: taskRoleArn into task_role_arn.
+func Snake(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unsupportedBlock(b *hclsyntax.Block, allowed []string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Unsupported block type",
+		Detail:   fmt.Sprintf("Blocks of type %q are not expected here%s", b.Type, suggestion(b.Type, allowed)),
+		Subject:  b.TypeRange.Ptr(),
+	}
+}
+
+func labelCount(b *hclsyntax.Block, n int) *hcl.Diagnostic {
+	what := "no labels"
+	if n == 1 {
+		what = "one label, its name"
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Wrong number of labels",
+		Detail:   fmt.Sprintf("A %s block takes %s.", b.Type, what),
+		Subject:  b.DefRange().Ptr(),
+	}
+}
+
+func duplicate(b *hclsyntax.Block, what string, prev *hclsyntax.Block) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Duplicate " + what + " block",
+		Detail:   fmt.Sprintf("This %s block repeats the one at %s:%d.", what, prev.DefRange().Filename, prev.DefRange().Start.Line),
+		Subject:  b.DefRange().Ptr(),
+	}
+}
+
+// onlyBlocks reports the attributes and blocks of body other than blocks of the given types.
+func onlyBlocks(body *hclsyntax.Body, allowed ...string) (diags hcl.Diagnostics) {
+	for _, a := range sortedAttributes(body) {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported argument",
+			Detail: fmt.Sprintf("An argument named %q is not expected here; this block holds %s blocks.", a.Name, strings.Join(allowed, " and ")), Subject: a.NameRange.Ptr()})
+	}
+	for _, b := range body.Blocks {
+		if !slices.Contains(allowed, b.Type) {
+			diags = append(diags, unsupportedBlock(b, allowed))
+		}
+	}
+	return diags
+}
+
+// suggestion returns "; did you mean "x"?" for the closest of candidates, or ".".
+func suggestion(name string, candidates []string) string {
+	if best := Suggest(name, candidates); best != "" {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return "."
+}

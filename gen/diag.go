@@ -2,6 +2,7 @@ package gen
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -118,8 +119,11 @@ func RelativeName(dir, filename string) string {
 func FormatDiagnostic(d *hcl.Diagnostic, dir string) string {
 	var b strings.Builder
 	r := subject(d)
-	if r.Filename != "" {
+	switch {
+	case r.Filename != "" && r.Start.Line > 0:
 		fmt.Fprintf(&b, "%s:%d:%d: ", RelativeName(dir, r.Filename), r.Start.Line, r.Start.Column)
+	case r.Filename != "":
+		fmt.Fprintf(&b, "%s: ", RelativeName(dir, r.Filename))
 	}
 	if d.Severity == hcl.DiagWarning {
 		b.WriteString("warning: ")
@@ -133,6 +137,90 @@ func FormatDiagnostic(d *hcl.Diagnostic, dir string) string {
 		fmt.Fprintf(&b, " (in %s)", strings.Join(cs, ", "))
 	}
 	return b.String()
+}
+
+// Diagnostic formats.
+const (
+	FormatText   = "text"
+	FormatJSON   = "json"
+	FormatGitHub = "github"
+)
+
+// Formats lists the diagnostic formats.
+var Formats = []string{FormatText, FormatJSON, FormatGitHub}
+
+// jsonDiagnostic is a diagnostic in the json format.
+type jsonDiagnostic struct {
+	Severity string   `json:"severity"`
+	File     string   `json:"file,omitempty"`
+	Line     int      `json:"line,omitempty"`
+	Column   int      `json:"column,omitempty"`
+	Path     string   `json:"path,omitempty"`
+	Message  string   `json:"message"`
+	Daemons  []string `json:"daemons,omitempty"`
+}
+
+// WriteDiagnosticsAs writes diags in format: text (see [WriteDiagnostics]), json (one array
+// of objects with severity, file, line, column, path, message and daemons) or github
+// (GitHub Actions annotations: ::error file=F,line=L,col=C,title=PATH::MESSAGE).
+func WriteDiagnosticsAs(w io.Writer, diags hcl.Diagnostics, dir, format string) error {
+	switch format {
+	case FormatJSON:
+		out := make([]jsonDiagnostic, 0, len(diags))
+		for _, d := range diags {
+			r := subject(d)
+			sev := "error"
+			if d.Severity == hcl.DiagWarning {
+				sev = "warning"
+			}
+			jd := jsonDiagnostic{Severity: sev, Line: r.Start.Line, Column: r.Start.Column, Path: d.Summary, Message: d.Detail, Daemons: contexts(d)}
+			if r.Filename != "" {
+				jd.File = RelativeName(dir, r.Filename)
+			}
+			out = append(out, jd)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(out)
+	case FormatGitHub:
+		for _, d := range diags {
+			r := subject(d)
+			kind := "error"
+			if d.Severity == hcl.DiagWarning {
+				kind = "warning"
+			}
+			var props []string
+			if r.Filename != "" {
+				props = append(props, "file="+githubEscape(RelativeName(dir, r.Filename), true))
+			}
+			if r.Start.Line > 0 {
+				props = append(props, fmt.Sprintf("line=%d", r.Start.Line), fmt.Sprintf("col=%d", r.Start.Column))
+			}
+			if d.Summary != "" {
+				props = append(props, "title="+githubEscape(d.Summary, true))
+			}
+			msg := d.Detail
+			if cs := contexts(d); len(cs) > 0 {
+				msg += fmt.Sprintf(" (in %s)", strings.Join(cs, ", "))
+			}
+			if _, err := fmt.Fprintf(w, "::%s %s::%s\n", kind, strings.Join(props, ","), githubEscape(msg, false)); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return WriteDiagnostics(w, diags, dir)
+	}
+}
+
+// githubEscape escapes a workflow command's data, or a property value.
+func githubEscape(s string, property bool) string {
+	s = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+	if property {
+		s = strings.NewReplacer(":", "%3A", ",", "%2C").Replace(s)
+	}
+	return s
 }
 
 // WriteDiagnostics writes diags one per line, file names relative to dir. Below a

@@ -29,6 +29,9 @@ type Config struct {
 	Env string
 	// Inputs are the values of the HCL specs' variables.
 	Inputs hclspec.Inputs
+	// Progress, when set, is called after each daemon is checked, with the number done
+	// and the total. Calls do not overlap.
+	Progress func(done, total int)
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -73,7 +76,7 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 	if err != nil {
 		return nil, nil, err
 	}
-	outputs, unitDiags := run(units)
+	outputs, unitDiags := run(units, cfg.Progress)
 	diags = append(diags, unitDiags...)
 
 	files = map[string][]byte{}
@@ -211,11 +214,15 @@ type output struct{ json []byte }
 
 // run checks and renders the units on a pool of workers, one evaluator each. Results come
 // back in the units' order, whatever order the workers finish in.
-func run(units []*unit) ([]*output, hcl.Diagnostics) {
+func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnostics) {
 	outputs := make([]*output, len(units))
 	unitDiags := make([]hcl.Diagnostics, len(units))
 	work := make(chan int)
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		done int
+	)
 	for range min(runtime.GOMAXPROCS(0), max(len(units), 1)) {
 		wg.Add(1)
 		go func() {
@@ -226,6 +233,12 @@ func run(units []*unit) ([]*output, hcl.Diagnostics) {
 					ev = newEvaluator()
 				}
 				outputs[i], unitDiags[i] = produce(ev, units[i])
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done, len(units))
+					mu.Unlock()
+				}
 			}
 		}()
 	}

@@ -130,6 +130,12 @@ func checkRef(n *Node, path, what string, known []string) hcl.Diagnostics {
 	return hcl.Diagnostics{newDiag(hcl.DiagError, n.Pos, path, msg)}
 }
 
+// NamedLayer is one layer of a daemon, with the name people know it by.
+type NamedLayer struct {
+	Name string
+	Node *Node // nil when the spec has no such layer
+}
+
 // Layers returns the layers that make up daemon key in environment env (env is "" when the
 // spec declares no environments), lowest first. A higher layer's value replaces a lower
 // one's; structs merge field by field. The order is:
@@ -142,23 +148,25 @@ func checkRef(n *Node, path, what string, known []string) hcl.Diagnostics {
 //
 // So a daemon's own value wins over every default, and an environment's value for one
 // daemon wins over everything. This is the only place that decides the order.
-func Layers(root *Node, key, env string) []*Node {
+func Layers(root *Node, key, env string) []NamedLayer {
 	daemon := root.Get("daemons").Get(key)
-	var group *Node
-	groupOf := func(n *Node) {
-		if g, ok := n.Get("group").Str(); ok {
-			group = root.Get("groups").Get(g).Get("defaults")
-		}
-	}
-	groupOf(daemon)
 	var envDefaults, envDaemon *Node
 	if env != "" {
 		e := root.Get("environments").Get(env)
 		envDefaults = e.Get("defaults")
 		envDaemon = e.Get("daemons").Get(key)
-		groupOf(envDaemon)
 	}
-	return []*Node{root.Get("defaults"), group, envDefaults, daemon, envDaemon}
+	group, _ := daemon.Get("group").Str()
+	if g, ok := envDaemon.Get("group").Str(); ok {
+		group = g
+	}
+	return []NamedLayer{
+		{"defaults", root.Get("defaults")},
+		{"group " + group + " defaults", root.Get("groups").Get(group).Get("defaults")},
+		{"environment " + env + " defaults", envDefaults},
+		{"daemon " + key, daemon},
+		{"environment " + env + " daemon " + key, envDaemon},
+	}
 }
 
 // everyContainer is the field of a defaults layer that applies to every container.
@@ -167,9 +175,10 @@ const everyContainer = "container"
 // Layer merges the layers of one daemon, lowest first, into its concise form: see
 // [Layers] for the order and [merge] for how two values combine. Each layer's
 // `container` field, the defaults for every container, goes under each container.
-func Layer(layers []*Node) *Node {
+func Layer(layers []NamedLayer) *Node {
 	var daemon, container *Node
-	for _, l := range layers {
+	for _, nl := range layers {
+		l := nl.Node
 		if l == nil || l.Kind != Struct {
 			continue
 		}

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
 
 	"github.com/daemongen/daemongen/gen"
@@ -22,16 +24,31 @@ const (
 	exitUsage   = 2 // the command line is wrong
 )
 
-const usage = `daemongen turns CUE daemon specs into register-ready ECS daemon task definitions.
+const usage = `daemongen turns CUE and HCL daemon specs into register-ready ECS daemon task definitions.
 
 Usage:
-  daemongen generate [-o DIR] [--env NAME] [--var NAME=VALUE] [--var-file FILE] PATH...
-      write DIR/[ENV/]FAMILY.json
-  daemongen vet [--env NAME] [--var NAME=VALUE] [--var-file FILE] PATH...
+  daemongen generate [-o DIR] [--check [--diff] | --prune] [flags] PATH...
+      write DIR/[ENV/]FAMILY.json; --check writes nothing and fails when DIR is stale
+  daemongen vet [flags] PATH...
       check specs and API-form JSON, write nothing
+  daemongen schema [--format cue|jsonschema]
+      print the schema
+  daemongen explain FIELD.PATH
+  daemongen explain --family FAMILY [--env ENV] FIELD.PATH PATH...
+      describe a field, or show a daemon's value and the layers that set it
+  daemongen import [--to cue|hcl] [-o DIR] [--factor] FILE.json...
+      turn registered JSON into a spec
+
+Flags of generate and vet:
+  --env NAME             only this environment (default: every declared environment)
+  --var NAME=VALUE       set an HCL variable (repeatable)
+  --var-file FILE        read HCL variables from FILE (repeatable)
+  --format text|json|github
+                         how to print problems (default text)
+  -q, --quiet            no progress
 
 PATH is a .cue, .hcl or .json file, or a directory of them.
-Exit status: 0 valid, 1 invalid, 2 usage error.
+Exit status: 0 valid (and current), 1 invalid (or stale), 2 usage error.
 `
 
 // Main runs daemongen with args and returns its exit code.
@@ -45,6 +62,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runGenerate(args[1:], stdout, stderr)
 	case "vet":
 		return runVet(args[1:], stdout, stderr)
+	case "schema":
+		return runSchema(args[1:], stdout, stderr)
+	case "explain":
+		return runExplain(args[1:], stdout, stderr)
+	case "import":
+		return runImport(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -59,24 +82,36 @@ const (
 	flagEnv     = "env"
 	flagVar     = "var"
 	flagVarFile = "var-file"
+	flagFormat  = "format"
+	flagQuiet   = "quiet"
+	flagCheck   = "check"
+	flagDiff    = "diff"
+	flagPrune   = "prune"
 )
 
-// specFlags are the flags every command that reads specs takes.
+// specFlags are the flags of every command that reads specs.
 type specFlags struct {
 	env      string
 	vars     []string
 	varFiles []string
+	format   string
+	quiet    bool
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.env, flagEnv, "", "generate only this environment (default: every declared environment)")
 	fs.StringArrayVar(&f.vars, flagVar, nil, "set an HCL variable: `NAME=VALUE` (repeatable)")
 	fs.StringArrayVar(&f.varFiles, flagVarFile, nil, "read HCL variables from `FILE` (repeatable)")
+	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as text, json or github")
+	fs.BoolVarP(&f.quiet, flagQuiet, "q", false, "show no progress")
 }
 
-// config returns the library's configuration for paths, or an error for a malformed --var.
+// config returns the library's configuration for paths, or an error for a bad flag value.
 func (f *specFlags) config(paths []string) (gen.Config, error) {
 	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir()}
+	if !slices.Contains(gen.Formats, f.format) {
+		return cfg, fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(gen.Formats, ", "))
+	}
 	cfg.Inputs.VarFiles = f.varFiles
 	for _, v := range f.vars {
 		name, value, ok := strings.Cut(v, "=")
@@ -99,43 +134,61 @@ func newFlagSet(name string, stderr io.Writer) *pflag.FlagSet {
 	return fs
 }
 
-// parse parses args and checks that some paths remain.
-func parse(fs *pflag.FlagSet, args []string, stderr io.Writer) ([]string, bool) {
+// parse parses args and checks that at least min arguments remain.
+func parse(fs *pflag.FlagSet, args []string, stderr io.Writer, min int, what string) ([]string, bool) {
 	if err := fs.Parse(args); err != nil {
 		return nil, false
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintf(stderr, "%s: no PATH given\n", fs.Name())
+	if fs.NArg() < min {
+		fmt.Fprintf(stderr, "%s: no %s given\n", fs.Name(), what)
 		return nil, false
 	}
 	return fs.Args(), true
 }
 
-// evaluate runs gen.Generate and prints its diagnostics. ok is false when the run must stop
-// with code.
-func evaluate(cfg gen.Config, stderr io.Writer) (files map[string][]byte, code int, ok bool) {
+// reporter prints diagnostics in the chosen format: text on stderr, json and github on
+// stdout, where tools read them.
+type reporter struct {
+	format         string
+	dir            string
+	stdout, stderr io.Writer
+}
+
+func (r reporter) report(diags hcl.Diagnostics) {
+	w := r.stderr
+	if r.format != gen.FormatText {
+		w = r.stdout
+	}
+	if len(diags) > 0 || r.format == gen.FormatJSON {
+		_ = gen.WriteDiagnosticsAs(w, diags, r.dir, r.format)
+	}
+}
+
+// evaluate runs gen.Generate with progress and returns its files and diagnostics; code is
+// set when the run must stop.
+func evaluate(cfg gen.Config, sf specFlags, stderr io.Writer) (files map[string][]byte, diags hcl.Diagnostics, code int, ok bool) {
+	if p := newProgress(stderr, sf.quiet); p != nil {
+		cfg.Progress = p.update
+		defer p.finish()
+	}
 	files, diags, err := gen.Generate(cfg)
 	var usageErr *gen.UsageError
 	if errors.As(err, &usageErr) {
 		fmt.Fprintf(stderr, "daemongen: %s\n", usageErr.Msg)
-		return nil, exitUsage, false
+		return nil, nil, exitUsage, false
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "daemongen: %v\n", err)
-		return nil, exitInvalid, false
+		return nil, nil, exitInvalid, false
 	}
-	_ = gen.WriteDiagnostics(stderr, diags, cfg.Dir)
-	if diags.HasErrors() {
-		return nil, exitInvalid, false
-	}
-	return files, exitOK, true
+	return files, diags, exitOK, true
 }
 
 func runVet(args []string, stdout, stderr io.Writer) int {
 	var sf specFlags
 	fs := newFlagSet("vet", stderr)
 	sf.Bind(fs)
-	paths, ok := parse(fs, args, stderr)
+	paths, ok := parse(fs, args, stderr, 1, "PATH")
 	if !ok {
 		return exitUsage
 	}
@@ -144,20 +197,38 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daemongen vet: %v\n", err)
 		return exitUsage
 	}
-	_, code, _ := evaluate(cfg, stderr)
-	return code
+	_, diags, code, ok := evaluate(cfg, sf, stderr)
+	if !ok {
+		return code
+	}
+	reporter{sf.format, cfg.Dir, stdout, stderr}.report(diags)
+	if diags.HasErrors() {
+		return exitInvalid
+	}
+	return exitOK
 }
 
 func runGenerate(args []string, stdout, stderr io.Writer) int {
 	var (
-		sf  specFlags
-		out string
+		sf                 specFlags
+		out                string
+		check, diff, prune bool
 	)
 	fs := newFlagSet("generate", stderr)
 	fs.StringVarP(&out, flagOut, "o", ".", "write the files into `DIR`")
+	fs.BoolVar(&check, flagCheck, false, "write nothing; fail when an output is stale, missing or orphaned")
+	fs.BoolVar(&diff, flagDiff, false, "with --check: print what generating would change, as a unified diff")
+	fs.BoolVar(&prune, flagPrune, false, "remove outputs that no daemon generates any more")
 	sf.Bind(fs)
-	paths, ok := parse(fs, args, stderr)
+	paths, ok := parse(fs, args, stderr, 1, "PATH")
 	if !ok {
+		return exitUsage
+	}
+	if diff {
+		check = true
+	}
+	if check && prune {
+		fmt.Fprintln(stderr, "daemongen generate: --prune writes; it does not go with --check or --diff")
 		return exitUsage
 	}
 	cfg, err := sf.config(paths)
@@ -165,13 +236,40 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daemongen generate: %v\n", err)
 		return exitUsage
 	}
-	files, code, ok := evaluate(cfg, stderr)
+	files, diags, code, ok := evaluate(cfg, sf, stderr)
 	if !ok {
 		return code
 	}
+	rep := reporter{sf.format, cfg.Dir, stdout, stderr}
+	if diags.HasErrors() {
+		rep.report(diags)
+		return exitInvalid
+	}
+	st, err := compareOutputs(out, files)
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen: %v\n", err)
+		return exitInvalid
+	}
+	if check {
+		rep.report(append(diags, st.diagnostics()...))
+		if diff {
+			stdout.Write(st.unifiedDiff())
+		}
+		if !st.current() {
+			return exitInvalid
+		}
+		return exitOK
+	}
+	rep.report(diags)
 	if err := writeFiles(out, files); err != nil {
 		fmt.Fprintf(stderr, "daemongen: %v\n", err)
 		return exitInvalid
+	}
+	if prune {
+		if err := st.prune(); err != nil {
+			fmt.Fprintf(stderr, "daemongen: %v\n", err)
+			return exitInvalid
+		}
 	}
 	return exitOK
 }
@@ -184,17 +282,49 @@ func workDir() string {
 	return dir
 }
 
+// progress shows how many daemons are done on a terminal, once a run takes long enough to
+// want it.
+type progress struct {
+	w     io.Writer
+	start time.Time
+	shown bool
+}
+
+// progressDelay is how long a run goes before it shows progress.
+const progressDelay = 300 * time.Millisecond
+
+// newProgress returns a progress display on w, or nil when w is not a terminal or quiet.
+func newProgress(w io.Writer, quiet bool) *progress {
+	f, ok := w.(*os.File)
+	if quiet || !ok {
+		return nil
+	}
+	if info, err := f.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return &progress{w: w, start: time.Now()}
+}
+
+func (p *progress) update(done, total int) {
+	if time.Since(p.start) < progressDelay {
+		return
+	}
+	p.shown = true
+	fmt.Fprintf(p.w, "\rdaemongen: %d/%d daemons checked", done, total)
+}
+
+func (p *progress) finish() {
+	if p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
 // writeFiles writes files below dir. Each file is written to a temporary file beside it and
 // renamed into place, so that a reader never sees half a file; a file whose content is
 // already right is not touched.
 func writeFiles(dir string, files map[string][]byte) error {
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		if !filepath.IsLocal(name) || strings.Contains(name, "..") {
+	for _, name := range sortedNames(files) {
+		if !filepath.IsLocal(name) {
 			return fmt.Errorf("refusing to write %q outside %s", name, dir)
 		}
 		target := filepath.Join(dir, filepath.FromSlash(name))

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/daemongen/daemongen/gen"
+)
+
+// Schema formats.
+const (
+	schemaCUE        = "cue"
+	schemaJSONSchema = "jsonschema"
+)
+
+func runSchema(args []string, stdout, stderr io.Writer) int {
+	var format string
+	fs := newFlagSet("schema", stderr)
+	fs.StringVar(&format, flagFormat, schemaCUE, "cue (a self-contained CUE file) or jsonschema (JSON Schema 2020-12)")
+	if _, ok := parse(fs, args, stderr, 0, ""); !ok {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "daemongen schema: takes no arguments\n")
+		return exitUsage
+	}
+	var (
+		out []byte
+		err error
+	)
+	switch format {
+	case schemaCUE:
+		out, err = gen.SchemaCUE()
+	case schemaJSONSchema:
+		out, err = gen.SchemaJSONSchema()
+	default:
+		fmt.Fprintf(stderr, "daemongen schema: --format %q: want cue or jsonschema\n", format)
+		return exitUsage
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen schema: %v\n", err)
+		return exitInvalid
+	}
+	stdout.Write(out)
+	return exitOK
+}
+
+func runExplain(args []string, stdout, stderr io.Writer) int {
+	var (
+		sf     specFlags
+		family string
+	)
+	fs := newFlagSet("explain", stderr)
+	fs.StringVar(&family, "family", "", "show the value of this daemon, and the layers that set it")
+	sf.Bind(fs)
+	rest, ok := parse(fs, args, stderr, 1, "FIELD.PATH")
+	if !ok {
+		return exitUsage
+	}
+	path := rest[0]
+	if family == "" {
+		if len(rest) > 1 {
+			fmt.Fprintln(stderr, "daemongen explain: PATHs go with --family")
+			return exitUsage
+		}
+		info, err := gen.DescribeField(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "daemongen explain: %v\n", err)
+			return exitUsage
+		}
+		writeFieldInfo(stdout, info)
+		return exitOK
+	}
+	if len(rest) < 2 {
+		fmt.Fprintln(stderr, "daemongen explain: --family needs the spec's PATHs after FIELD.PATH")
+		return exitUsage
+	}
+	cfg, err := sf.config(rest[1:])
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen explain: %v\n", err)
+		return exitUsage
+	}
+	final, entries, err := gen.Trace(cfg, family, sf.env, path)
+	var usageErr *gen.UsageError
+	switch {
+	case errors.As(err, &usageErr):
+		fmt.Fprintf(stderr, "daemongen explain: %s\n", usageErr.Msg)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "daemongen explain: %v\n", err)
+		return exitInvalid
+	}
+	where := family
+	if sf.env != "" {
+		where += " in " + sf.env
+	}
+	if final == nil {
+		fmt.Fprintf(stdout, "%s: %s is not set\n", where, path)
+	} else {
+		fmt.Fprintf(stdout, "%s: %s = %s\n", where, path, final.Compact())
+	}
+	for _, e := range entries {
+		fmt.Fprintf(stdout, "  %-48s %s  %s\n", e.Layer, gen.FormatPos(e.Value, cfg.Dir), e.Value.Compact())
+	}
+	return exitOK
+}
+
+func writeFieldInfo(w io.Writer, info gen.FieldInfo) {
+	fmt.Fprintf(w, "%s\n", info.Path)
+	if info.Unsupported != "" {
+		fmt.Fprintf(w, "  not supported: %s\n", info.Unsupported)
+		return
+	}
+	req := "optional"
+	if info.Required {
+		req = "required"
+	}
+	fmt.Fprintf(w, "  type:     %s, %s\n", info.Type, req)
+	if len(info.Enum) > 0 {
+		fmt.Fprintf(w, "  values:   %s\n", strings.Join(info.Enum, ", "))
+	}
+	if info.Allowed != "" {
+		fmt.Fprintf(w, "  allowed:  %s\n", info.Allowed)
+	}
+	if len(info.Fields) > 0 {
+		fmt.Fprintf(w, "  fields:   %s\n", strings.Join(info.Fields, ", "))
+	}
+	if info.Doc != "" {
+		fmt.Fprintf(w, "\n  %s\n", strings.ReplaceAll(info.Doc, "\n", "\n  "))
+	}
+}
+
+func runImport(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "daemongen import: not yet")
+	return exitUsage
+}

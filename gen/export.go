@@ -1,0 +1,205 @@
+package gen
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/encoding/jsonschema"
+
+	schemafs "github.com/daemongen/daemongen/cue"
+)
+
+// SchemaCUE returns the embedded schema as one self-contained CUE file: the schema's files
+// merged under one package clause, comments kept. `cue vet -c -d '#DaemonTaskDefinition'
+// schema.cue x.json` validates a register file with it.
+func SchemaCUE() ([]byte, error) {
+	names, err := fs.Glob(schemafs.FS, "*.cue")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	merged := &ast.File{}
+	imports := map[string]bool{}
+	var decls []ast.Decl
+	for i, name := range names {
+		src, err := fs.ReadFile(schemafs.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		f, err := parser.ParseFile(name, src, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.Package:
+				if i == 0 {
+					merged.Decls = append(merged.Decls, d)
+				}
+			case *ast.ImportDecl:
+				for _, spec := range d.Specs {
+					imports[spec.Path.Value] = true
+				}
+			default:
+				decls = append(decls, d)
+			}
+		}
+		if i == 0 {
+			// The first file's leading comment documents the package.
+			ast.SetComments(merged, ast.Comments(f))
+		}
+	}
+	paths := make([]string, 0, len(imports))
+	for p := range imports {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	imp := &ast.ImportDecl{}
+	for _, p := range paths {
+		imp.Specs = append(imp.Specs, &ast.ImportSpec{Path: &ast.BasicLit{Value: p}})
+	}
+	merged.Decls = append(merged.Decls, imp)
+	merged.Decls = append(merged.Decls, decls...)
+	return format.Node(merged)
+}
+
+// SchemaJSONSchema returns the field rules of the schema (#Fields) as JSON Schema (draft
+// 2020-12), with the doc comments as descriptions, for editors and other validators. The
+// rules between fields (#Rules) have no JSON Schema form and are left out.
+func SchemaJSONSchema() ([]byte, error) {
+	ctx := cuecontext.New()
+	_, fields, _ := compileSchema(ctx)
+	x, err := jsonschema.Generate(fields, &jsonschema.GenerateConfig{})
+	if err != nil {
+		return nil, err
+	}
+	v := ctx.BuildExpr(x)
+	var doc any
+	b, err := v.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}
+
+// FieldInfo describes one field of the API form.
+type FieldInfo struct {
+	// Path is the field's path, list levels left out: containerDefinitions.healthCheck.timeout.
+	Path     string
+	Type     string
+	Required bool
+	// Allowed says what values the schema allows, in the words of its error messages.
+	Allowed string
+	// Enum lists the allowed values of an enum.
+	Enum []string
+	// Doc is the field's doc comment: what it is, its unit, range and default.
+	Doc string
+	// Fields lists the fields of a struct.
+	Fields []string
+	// Unsupported is set for a field that ordinary task definitions have and daemons lack.
+	Unsupported string
+}
+
+// DescribeField describes the field at path, such as containerDefinitions.healthCheck.timeout.
+func DescribeField(path string) (FieldInfo, error) {
+	ctx := cuecontext.New()
+	_, v, _ := compileSchema(ctx)
+	info := FieldInfo{Path: path}
+	parts := strings.Split(path, ".")
+	for i, name := range parts {
+		if l := v.LookupPath(cue.MakePath(cue.AnyIndex)); v.IncompleteKind()&cue.ListKind != 0 && l.Exists() {
+			v = l
+		}
+		it, err := v.Fields(cue.Optional(true))
+		if err != nil {
+			return info, fmt.Errorf("%s is not a struct", strings.Join(parts[:i], "."))
+		}
+		var found bool
+		var known []string
+		for it.Next() {
+			sel := it.Selector().Unquoted()
+			known = append(known, sel)
+			if sel == name {
+				found = true
+				v = it.Value()
+				info.Required = it.FieldType()&cue.RequiredConstraint != 0
+			}
+		}
+		if !found {
+			msg := fmt.Sprintf("the schema has no field %s", strings.Join(parts[:i+1], "."))
+			if s := suggest(name, known); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", strings.Join(append(slices.Clone(parts[:i]), s), "."))
+			}
+			return info, fmt.Errorf("%s", msg)
+		}
+	}
+	for _, d := range v.Doc() {
+		info.Doc = strings.TrimSpace(d.Text())
+	}
+	if v.IncompleteKind() == cue.BottomKind {
+		info.Unsupported = errorMessage(v.Err())
+		return info, nil
+	}
+	info.Type = kindName(v)
+	info.Enum = enumValues(v)
+	op, args := v.Expr()
+	if op == cue.OrOp {
+		for _, a := range args {
+			if err := a.Err(); err != nil && a.IncompleteKind() == cue.BottomKind {
+				info.Allowed = errorMessage(err)
+			}
+		}
+	}
+	if v.IncompleteKind()&cue.ListKind != 0 {
+		if e := v.LookupPath(cue.MakePath(cue.AnyIndex)); e.Exists() && e.IncompleteKind()&cue.StructKind != 0 {
+			v = e
+		}
+	}
+	if v.IncompleteKind()&cue.StructKind != 0 {
+		if it, err := v.Fields(cue.Optional(true)); err == nil {
+			for it.Next() {
+				if it.Value().IncompleteKind() != cue.BottomKind {
+					info.Fields = append(info.Fields, it.Selector().Unquoted())
+				}
+			}
+		}
+	}
+	return info, nil
+}
+
+// kindName names a schema value's type for people.
+func kindName(v cue.Value) string {
+	k := v.IncompleteKind()
+	switch {
+	case k&cue.StructKind != 0:
+		return "struct"
+	case k&cue.ListKind != 0:
+		e := v.LookupPath(cue.MakePath(cue.AnyIndex))
+		if e.Exists() {
+			return "list of " + kindName(e)
+		}
+		return "list"
+	case k&cue.StringKind != 0:
+		return "string"
+	case k&cue.IntKind != 0:
+		return "integer"
+	case k&cue.BoolKind != 0:
+		return "boolean"
+	}
+	return k.String()
+}

@@ -251,7 +251,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	if check {
-		rep.report(append(diags, st.diagnostics()...))
+		rep.report(gen.Normalize(append(diags, st.diagnostics()...)))
 		if diff {
 			stdout.Write(st.unifiedDiff())
 		}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -47,4 +49,54 @@ daemons: a: containers: a: {image: "busybox", memory: 64}`)
 			}
 		})
 	}
+}
+
+// TestGoGenerate runs the go:generate hook of examples/guide: it succeeds, prints nothing,
+// and leaves the committed output as it is.
+func TestGoGenerate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds daemongen with go run")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(root, "examples", "guide", "out")
+	before := snapshot(t, out)
+	cmd := exec.Command("go", "generate", "./examples/guide")
+	cmd.Dir = root
+	output, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go generate: %v\n%s", err, output)
+	}
+	if len(output) > 0 {
+		t.Errorf("go generate printed:\n%s", output)
+	}
+	if after := snapshot(t, out); !maps.EqualFunc(before, after, func(a, b fileState) bool { return a == b }) {
+		t.Errorf("go generate changed examples/guide/out")
+	}
+}
+
+type fileState struct {
+	content string
+	modTime int64
+}
+
+// snapshot records the content and modification time of the files in dir.
+func snapshot(t *testing.T, dir string) map[string]fileState {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]fileState{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, _ := e.Info()
+		files[e.Name()] = fileState{string(b), info.ModTime().UnixNano()}
+	}
+	return files
 }

@@ -133,6 +133,42 @@ func writeFieldInfo(w io.Writer, info gen.FieldInfo) {
 }
 
 func runImport(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "daemongen import: not yet")
-	return exitUsage
+	var (
+		cfg gen.ImportConfig
+		out string
+	)
+	fs := newFlagSet("import", stderr)
+	fs.StringVar(&cfg.To, "to", "cue", "write the spec in cue or hcl")
+	fs.StringVarP(&out, flagOut, "o", "", "write one spec file per family into `DIR` (default: all on stdout)")
+	fs.BoolVar(&cfg.Factor, "factor", false, "write several environments' files of one family as one daemon with per-environment overrides")
+	files, ok := parse(fs, args, stderr, 1, "FILE.json")
+	if !ok {
+		return exitUsage
+	}
+	if cfg.To != "cue" && cfg.To != "hcl" {
+		fmt.Fprintf(stderr, "daemongen import: --to %q: want cue or hcl\n", cfg.To)
+		return exitUsage
+	}
+	cfg.Files = files
+	res, err := gen.Import(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen import: %v\n", err)
+		return exitInvalid
+	}
+	for _, note := range res.Notes {
+		fmt.Fprintf(stderr, "daemongen import: %s\n", note)
+	}
+	if out == "" {
+		stdout.Write(res.Combined)
+		return exitOK
+	}
+	specs := map[string][]byte{}
+	for family, text := range res.Specs {
+		specs[family+"."+cfg.To] = text
+	}
+	if err := writeFiles(out, specs); err != nil {
+		fmt.Fprintf(stderr, "daemongen import: %v\n", err)
+		return exitInvalid
+	}
+	return exitOK
 }

@@ -1,0 +1,112 @@
+package gen
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/errors"
+	cuejson "cuelang.org/go/encoding/json"
+	"cuelang.org/go/encoding/jsonschema"
+)
+
+// badRegister breaks a field rule (networkMode) and a cross-field rule (names repeat).
+const badRegister = `{"family": "x", "networkMode": "awsvpc", "containerDefinitions": [
+  {"name": "a", "image": "busybox", "memory": 64},
+  {"name": "a", "image": "busybox", "memory": 64}]}`
+
+// vetWith unifies a JSON document with def and validates it, as cue vet -c -d def does.
+func vetWith(t *testing.T, def cue.Value, name string, data []byte) error {
+	t.Helper()
+	expr, err := cuejson.Extract(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cuecontext.New().BuildExpr(expr).Unify(def).Validate(cue.Concrete(true))
+}
+
+// TestSchemaCUEValidates checks that the exported schema is one self-contained file whose
+// #DaemonTaskDefinition accepts every example output and rejects field and cross-field
+// mistakes, and, where the cue command is installed, that cue vet agrees.
+func TestSchemaCUEValidates(t *testing.T) {
+	src, err := SchemaCUE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(src), "\npackage ") + strings.Count(string(src)[:min(len(src), 8)], "package"); n != 1 {
+		t.Errorf("the merged schema has %d package clauses", n)
+	}
+	schema := cuecontext.New().CompileBytes(src, cue.Filename("schema.cue"))
+	if err := schema.Err(); err != nil {
+		t.Fatalf("the exported schema does not compile: %v", err)
+	}
+	def := schema.LookupPath(cue.ParsePath("#DaemonTaskDefinition"))
+	for _, file := range outputFiles(t) {
+		data, _ := os.ReadFile(file)
+		if err := vetWith(t, def, file, data); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+	err = vetWith(t, def, "bad.json", []byte(badRegister))
+	details := errors.Details(err, nil)
+	for _, want := range []string{"do not support networkMode", `container name "a" is used by more than one container`} {
+		if err == nil || !strings.Contains(details, want) {
+			t.Errorf("bad.json: want an error with %q, got %s", want, details)
+		}
+	}
+
+	cueCmd, lookErr := exec.LookPath("cue")
+	if lookErr != nil {
+		return
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "schema.cue"), src, 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(badRegister), 0o644)
+	good, _ := filepath.Abs(outputFiles(t)[0])
+	if out, err := exec.Command(cueCmd, "vet", "-c", "-d", "#DaemonTaskDefinition", filepath.Join(dir, "schema.cue"), good).CombinedOutput(); err != nil {
+		t.Errorf("cue vet rejects %s: %v\n%s", good, err, out)
+	}
+	if out, err := exec.Command(cueCmd, "vet", "-c", "-d", "#DaemonTaskDefinition", filepath.Join(dir, "schema.cue"), filepath.Join(dir, "bad.json")).CombinedOutput(); err == nil {
+		t.Errorf("cue vet accepts bad.json:\n%s", out)
+	}
+}
+
+// TestSchemaJSONSchemaValidates reads the JSON Schema back with CUE's JSON Schema decoder
+// and checks that it accepts every example output and rejects an unsupported field.
+func TestSchemaJSONSchemaValidates(t *testing.T) {
+	src, err := SchemaJSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"$schema": "https://json-schema.org/draft/2020-12/schema"`, `"description": "timeout for one check, in seconds. Optional; 2 to 60; default 5."`} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the JSON Schema lacks %s", want)
+		}
+	}
+	ctx := cuecontext.New()
+	expr, err := cuejson.Extract("schema.json", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := jsonschema.Extract(ctx.BuildExpr(expr), &jsonschema.Config{})
+	if err != nil {
+		t.Fatalf("CUE cannot read the JSON Schema: %v", err)
+	}
+	def := ctx.BuildFile(file)
+	if err := def.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range outputFiles(t) {
+		data, _ := os.ReadFile(file)
+		if err := vetWith(t, def, file, data); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+	if err := vetWith(t, def, "bad.json", []byte(badRegister)); err == nil {
+		t.Error("the JSON Schema accepts networkMode")
+	}
+}

@@ -1,0 +1,615 @@
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/literal"
+	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/daemongen/daemongen/hclspec"
+)
+
+// ImportConfig says what to import.
+type ImportConfig struct {
+	// Files are register-input JSON files, or the output of
+	// aws ecs describe-daemon-task-definition.
+	Files []string
+	// To is the spec language: "cue" or "hcl".
+	To string
+	// Factor writes the files of one family from several environments as one daemon with
+	// per-environment overrides. Each file's environment is its folder's name when the file
+	// is named after its family (out/prod/agent.json), else the file's own name (prod.json).
+	Factor bool
+}
+
+// Imported is the result of an import: spec files by family, and notes for the user.
+type Imported struct {
+	// Specs maps each family to its spec text.
+	Specs map[string][]byte
+	// Combined is every family in one spec text.
+	Combined []byte
+	// Notes say what the import left out, such as the read-only fields of describe output.
+	Notes []string
+}
+
+// readOnlyFields are fields of describe output that registering does not take.
+var readOnlyFields = []string{
+	"daemonTaskDefinitionArn", "taskDefinitionArn", "revision", "status", "registeredAt",
+	"registeredBy", "deregisteredAt", "deleteRequestedAt", "requiresAttributes", "compatibilities",
+}
+
+// importedDaemon is one input file, in the concise form.
+type importedDaemon struct {
+	file, family, env string
+	concise           *Node
+}
+
+// Import turns register-input JSON into spec text in the concise forms. Generating from
+// the result gives the input back: a list keeps the API form wherever the keyed form would
+// reorder it or lose a field.
+func Import(cfg ImportConfig) (*Imported, error) {
+	res := &Imported{Specs: map[string][]byte{}}
+	var daemons []importedDaemon
+	for _, file := range cfg.Files {
+		d, notes, err := readImport(file)
+		if err != nil {
+			return nil, err
+		}
+		res.Notes = append(res.Notes, notes...)
+		daemons = append(daemons, d)
+	}
+	byFamily := map[string][]importedDaemon{}
+	var families []string
+	for _, d := range daemons {
+		if _, seen := byFamily[d.family]; !seen {
+			families = append(families, d.family)
+		}
+		byFamily[d.family] = append(byFamily[d.family], d)
+	}
+	slices.Sort(families)
+	var combined *Node
+	for _, family := range families {
+		ds := byFamily[family]
+		root := NewStruct(token.NoPos)
+		switch {
+		case len(ds) == 1 && !cfg.Factor:
+			root.Set("daemons", NewStruct(token.NoPos, &Field{Name: family, Value: ds[0].concise}))
+		case !cfg.Factor:
+			return nil, fmt.Errorf("%s and %s both hold the family %s; use --factor to write them as environments of one daemon", ds[0].file, ds[1].file, family)
+		default:
+			spec, err := factor(family, ds)
+			if err != nil {
+				return nil, err
+			}
+			root = spec
+		}
+		text, err := writeSpec(root, cfg.To)
+		if err != nil {
+			return nil, err
+		}
+		res.Specs[family] = text
+		combined = merge(combined, root)
+	}
+	if combined != nil {
+		text, err := writeSpec(combined, cfg.To)
+		if err != nil {
+			return nil, err
+		}
+		res.Combined = text
+	}
+	return res, nil
+}
+
+// writeSpec writes a spec root in the language to ("cue" or "hcl").
+func writeSpec(root *Node, to string) ([]byte, error) {
+	if to == "hcl" {
+		return writeHCL(root), nil
+	}
+	return writeCUE(root)
+}
+
+// readImport reads one file: unwraps describe output, strips its read-only fields, and
+// turns the rest into the concise form.
+func readImport(file string) (importedDaemon, []string, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return importedDaemon{}, nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return importedDaemon{}, nil, fmt.Errorf("%s: %v", file, err)
+	}
+	var notes []string
+	if inner, ok := doc["daemonTaskDefinition"].(map[string]any); ok {
+		if tags, ok := doc["tags"]; ok && inner["tags"] == nil {
+			inner["tags"] = tags
+		}
+		doc = inner
+	}
+	var stripped []string
+	for _, f := range readOnlyFields {
+		if _, ok := doc[f]; ok {
+			delete(doc, f)
+			stripped = append(stripped, f)
+		}
+	}
+	if len(stripped) > 0 {
+		notes = append(notes, fmt.Sprintf("%s: left out the read-only fields of describe output: %s", file, strings.Join(stripped, ", ")))
+	}
+	family, _ := doc["family"].(string)
+	if family == "" {
+		return importedDaemon{}, nil, fmt.Errorf("%s: no family: not a daemon task definition", file)
+	}
+	api := inSchemaOrder(fromJSON(doc), nil)
+	d := importedDaemon{file: file, family: family, concise: toConcise(api)}
+	d.env = strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	if d.env == family {
+		d.env = filepath.Base(filepath.Dir(file))
+	}
+	return d, notes, nil
+}
+
+// fromJSON turns decoded JSON into a Node without positions.
+func fromJSON(v any) *Node {
+	switch x := v.(type) {
+	case nil:
+		return &Node{Kind: Null}
+	case bool:
+		return &Node{Kind: Bool, Bool: x}
+	case json.Number:
+		return &Node{Kind: Number, Text: x.String()}
+	case string:
+		return NewString(x, token.NoPos)
+	case []any:
+		n := &Node{Kind: List, Elems: []*Node{}}
+		for _, e := range x {
+			n.Elems = append(n.Elems, fromJSON(e))
+		}
+		return n
+	case map[string]any:
+		n := NewStruct(token.NoPos)
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			n.Fields = append(n.Fields, &Field{Name: k, Value: fromJSON(x[k])})
+		}
+		return n
+	}
+	panic(fmt.Sprintf("gen: unexpected JSON value %T", v))
+}
+
+// inSchemaOrder orders every struct's fields as the output does, so that the spec reads in
+// the same order as the JSON daemongen writes.
+func inSchemaOrder(n *Node, path []any) *Node {
+	switch n.Kind {
+	case Struct:
+		n.Fields = orderedFields(n, path)
+		for _, f := range n.Fields {
+			inSchemaOrder(f.Value, append(slices.Clip(path), f.Name))
+		}
+	case List:
+		for i, e := range n.Elems {
+			inSchemaOrder(e, append(slices.Clip(path), i))
+		}
+	}
+	return n
+}
+
+// toConcise turns a daemon in API form into the concise form, the reverse of [Lower]:
+// every keyed list becomes a struct where that loses nothing, and the family becomes the
+// daemon's key.
+func toConcise(api *Node) *Node {
+	out := NewStruct(token.NoPos)
+	for _, f := range api.Fields {
+		switch f.Name {
+		case "family":
+		case "containerDefinitions":
+			for _, c := range f.Value.Elems {
+				conciseContainer(c)
+			}
+			if m := keyedStruct(f.Value, keyedForm{keyField: "name"}); m != nil {
+				out.Set("containers", m)
+			} else {
+				out.Set(f.Name, f.Value)
+			}
+		default:
+			if form, ok := daemonKeyed[f.Name]; ok {
+				if m := keyedStruct(f.Value, form); m != nil {
+					out.Set(f.Name, m)
+					continue
+				}
+			}
+			out.Set(f.Name, f.Value)
+		}
+	}
+	return out
+}
+
+func conciseContainer(c *Node) {
+	if c.Kind != Struct {
+		return
+	}
+	for _, f := range c.Fields {
+		if form, ok := containerKeyed[f.Name]; ok {
+			if m := keyedStruct(f.Value, form); m != nil {
+				f.Value = m
+			}
+		}
+	}
+	if lc := c.Get("logConfiguration"); lc != nil {
+		for _, f := range lc.Fields {
+			if f.Name == "secretOptions" {
+				if m := keyedStruct(f.Value, keyedForm{keyField: "name", short: scalarAs("valueFrom")}); m != nil {
+					f.Value = m
+				}
+			}
+		}
+	}
+}
+
+// keyedStruct writes a list as a struct keyed by form.keyField, using the shorthand where
+// lowering it gives the element back. It returns nil when the keyed form would not lower
+// to the same list: keys missing, repeated or out of order.
+func keyedStruct(list *Node, form keyedForm) *Node {
+	if list.Kind != List || len(list.Elems) == 0 {
+		return nil
+	}
+	m := NewStruct(token.NoPos)
+	prev := ""
+	for i, e := range list.Elems {
+		key, ok := e.Get(form.keyField).Str()
+		if e.Kind != Struct || !ok || (i > 0 && key <= prev) {
+			return nil
+		}
+		prev = key
+		rest := NewStruct(token.NoPos)
+		for _, f := range e.Fields {
+			if f.Name != form.keyField {
+				rest.Fields = append(rest.Fields, f)
+			}
+		}
+		m.Set(key, shorthand(rest, form))
+	}
+	return m
+}
+
+// shorthand returns the shorthand value that lowers to rest, or rest itself.
+func shorthand(rest *Node, form keyedForm) *Node {
+	if form.short == nil || len(rest.Fields) == 0 {
+		return rest
+	}
+	for _, f := range rest.Fields {
+		if f.Value.Kind == Struct || f.Value.Kind == List {
+			if len(rest.Fields) != 1 {
+				return rest
+			}
+		}
+	}
+	// Try each field as the shorthand: it is right when expanding it gives rest back.
+	for _, f := range rest.Fields {
+		if f.Value.Kind == Null {
+			continue
+		}
+		got := NewStruct(token.NoPos, form.short(nil, f.Value)...)
+		if equalNodes(got, rest) {
+			return f.Value
+		}
+		// A host volume: {host: {sourcePath: P}} is the shorthand P.
+		if inner := f.Value.Get("sourcePath"); inner != nil && f.Name == "host" && len(f.Value.Fields) == 1 {
+			if equalNodes(NewStruct(token.NoPos, form.short(nil, inner)...), rest) {
+				return inner
+			}
+		}
+	}
+	return rest
+}
+
+// equalNodes compares values, field order aside.
+func equalNodes(a, b *Node) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	switch a.Kind {
+	case Bool:
+		return a.Bool == b.Bool
+	case Number, String:
+		return a.Text == b.Text
+	case List:
+		return slices.EqualFunc(a.Elems, b.Elems, equalNodes)
+	case Struct:
+		if len(a.Fields) != len(b.Fields) {
+			return false
+		}
+		for _, f := range a.Fields {
+			g := b.Get(f.Name)
+			if g == nil || !equalNodes(f.Value, g) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// factor writes the files of one family from several environments as one daemon holding
+// what all environments share, and per-environment overrides holding the rest.
+func factor(family string, ds []importedDaemon) (*Node, error) {
+	seen := map[string]string{}
+	for _, d := range ds {
+		if !nameRE.MatchString(d.env) {
+			return nil, fmt.Errorf("%s: %q is not an environment name; name the file after its environment (prod.json) or put it in a folder named after it (prod/%s.json)", d.file, d.env, family)
+		}
+		if prev, dup := seen[d.env]; dup {
+			return nil, fmt.Errorf("%s and %s are both the %s environment of %s", prev, d.file, d.env, family)
+		}
+		seen[d.env] = d.file
+	}
+	trees := make([]*Node, len(ds))
+	for i, d := range ds {
+		trees[i] = d.concise
+	}
+	base := common(trees)
+	if base == nil {
+		base = NewStruct(token.NoPos)
+	}
+	envs := NewStruct(token.NoPos)
+	slices.SortFunc(ds, func(a, b importedDaemon) int { return strings.Compare(a.env, b.env) })
+	for _, d := range ds {
+		env := NewStruct(token.NoPos)
+		if rest := difference(d.concise, base); rest != nil && len(rest.Fields) > 0 {
+			env.Set("daemons", NewStruct(token.NoPos, &Field{Name: family, Value: rest}))
+		}
+		envs.Set(d.env, env)
+	}
+	return NewStruct(token.NoPos,
+		&Field{Name: "daemons", Value: NewStruct(token.NoPos, &Field{Name: family, Value: base})},
+		&Field{Name: "environments", Value: envs},
+	), nil
+}
+
+// common returns what all trees share: the fields of structs present and equal in all of
+// them, recursively; any other value only when it is equal in all. nil when nothing is.
+func common(trees []*Node) *Node {
+	first := trees[0]
+	for _, t := range trees[1:] {
+		if t.Kind != first.Kind {
+			return nil
+		}
+	}
+	if first.Kind != Struct {
+		for _, t := range trees[1:] {
+			if !equalNodes(first, t) {
+				return nil
+			}
+		}
+		return first
+	}
+	out := NewStruct(token.NoPos)
+	for _, f := range first.Fields {
+		values := []*Node{f.Value}
+		for _, t := range trees[1:] {
+			if v := t.Get(f.Name); v != nil {
+				values = append(values, v)
+			}
+		}
+		if len(values) != len(trees) {
+			continue
+		}
+		if c := common(values); c != nil {
+			out.Set(f.Name, c)
+		}
+	}
+	return out
+}
+
+// difference returns what tree has that base lacks or has otherwise, such that laying it
+// over base gives tree back.
+func difference(tree, base *Node) *Node {
+	if base == nil {
+		return tree
+	}
+	if tree.Kind != Struct || base.Kind != Struct {
+		if equalNodes(tree, base) {
+			return nil
+		}
+		return tree
+	}
+	out := NewStruct(token.NoPos)
+	for _, f := range tree.Fields {
+		if d := difference(f.Value, base.Get(f.Name)); d != nil {
+			if d.Kind == Struct && len(d.Fields) == 0 && base.Get(f.Name) != nil {
+				continue
+			}
+			out.Set(f.Name, d)
+		}
+	}
+	return out
+}
+
+// writeCUE writes a spec root as a CUE file.
+func writeCUE(root *Node) ([]byte, error) {
+	f := &ast.File{Decls: []ast.Decl{&ast.Package{Name: ast.NewIdent("daemons")}}}
+	for _, fd := range root.Fields {
+		f.Decls = append(f.Decls, &ast.Field{Label: cueLabel(fd.Name), Value: cueExpr(fd.Value)})
+	}
+	return format.Node(f, format.Simplify())
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// cueLabel writes a field name as an identifier where it can be one.
+func cueLabel(name string) ast.Label {
+	if identRE.MatchString(name) && !strings.HasPrefix(name, "_") {
+		return ast.NewIdent(name)
+	}
+	return ast.NewString(name)
+}
+
+func cueExpr(n *Node) ast.Expr {
+	switch n.Kind {
+	case Null:
+		return ast.NewNull()
+	case Bool:
+		return ast.NewBool(n.Bool)
+	case Number:
+		return &ast.BasicLit{Kind: token.INT, Value: n.Text}
+	case String:
+		return &ast.BasicLit{Kind: token.STRING, Value: literal.String.Quote(n.Text)}
+	case List:
+		l := &ast.ListLit{}
+		for _, e := range n.Elems {
+			l.Elts = append(l.Elts, cueExpr(e))
+		}
+		return l
+	default:
+		s := &ast.StructLit{}
+		for _, f := range n.Fields {
+			s.Elts = append(s.Elts, &ast.Field{Label: cueLabel(f.Name), Value: cueExpr(f.Value)})
+		}
+		return s
+	}
+}
+
+// hclKeyed are the concise keyed structs that HCL writes as labeled blocks.
+var hclKeyed = map[string]string{
+	"containers":  "container",
+	"volumes":     "volume",
+	"mountPoints": "mount_point",
+	"ulimits":     "ulimit",
+	"secrets":     "secret",
+}
+
+// hclLists are the lists of structs that HCL writes as repeated blocks.
+var hclLists = map[string]string{
+	"devices":          "device",
+	"tmpfs":            "tmpfs",
+	"environmentFiles": "environment_file",
+	"secretOptions":    "secret_option",
+}
+
+// hclMaps are the structs whose keys are data, not field names: HCL attributes.
+var hclMaps = map[string]bool{
+	"environment": true, "secrets": true, "tags": true, "options": true, "dependsOn": true,
+	"systemControls": true, "volumes": true, "ulimits": true, "mountPoints": true,
+	"secretOptions": true,
+}
+
+// writeHCL writes a spec root as an HCL file.
+func writeHCL(root *Node) []byte {
+	f := hclwrite.NewEmptyFile()
+	body := f.Body()
+	for _, d := range root.Get("daemons").structFields() {
+		writeHCLBody(body.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
+		body.AppendNewline()
+	}
+	for _, e := range root.Get("environments").structFields() {
+		eb := body.AppendNewBlock("environment", []string{e.Name}).Body()
+		for _, d := range e.Value.Get("daemons").structFields() {
+			writeHCLBody(eb.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
+		}
+		body.AppendNewline()
+	}
+	return hclwrite.Format(f.Bytes())
+}
+
+func (n *Node) structFields() []*Field { return structFields(n) }
+
+// writeHCLBody writes a struct of the concise form: scalars, lists of scalars and free-form
+// maps as attributes, keyed structs as labeled blocks, other structs as blocks.
+func writeHCLBody(body *hclwrite.Body, n *Node) {
+	for _, f := range n.Fields {
+		name := hclspec.Snake(f.Name)
+		v := f.Value
+		switch {
+		case v.Kind == Struct && hclKeyed[f.Name] != "" && allStructs(v):
+			for _, e := range v.Fields {
+				writeHCLBody(body.AppendNewBlock(hclKeyed[f.Name], []string{e.Name}).Body(), e.Value)
+			}
+		case v.Kind == Struct && hclMaps[f.Name] && allScalars(v):
+			body.SetAttributeValue(name, ctyValue(v))
+		case v.Kind == Struct:
+			writeHCLBody(body.AppendNewBlock(name, nil).Body(), v)
+		case v.Kind == List && hclLists[f.Name] != "" && len(v.Elems) > 0 && allStructs(v):
+			for _, e := range v.Elems {
+				writeHCLBody(body.AppendNewBlock(hclLists[f.Name], nil).Body(), e)
+			}
+		default:
+			body.SetAttributeValue(name, ctyValue(v))
+		}
+	}
+}
+
+func allStructs(n *Node) bool {
+	for _, e := range append(n.Elems, fieldValues(n)...) {
+		if e.Kind != Struct {
+			return false
+		}
+	}
+	return true
+}
+
+func allScalars(n *Node) bool {
+	for _, e := range fieldValues(n) {
+		if e.Kind == Struct || e.Kind == List {
+			return false
+		}
+	}
+	return true
+}
+
+func fieldValues(n *Node) []*Node {
+	var out []*Node
+	for _, f := range n.Fields {
+		out = append(out, f.Value)
+	}
+	return out
+}
+
+// ctyValue turns a value into cty for hclwrite. Structs inside lists keep the API's field
+// names: HCL object keys are data and pass through unchanged.
+func ctyValue(n *Node) cty.Value {
+	switch n.Kind {
+	case Null:
+		return cty.NullVal(cty.DynamicPseudoType)
+	case Bool:
+		return cty.BoolVal(n.Bool)
+	case Number:
+		v, err := cty.ParseNumberVal(n.Text)
+		if err != nil {
+			return cty.StringVal(n.Text)
+		}
+		return v
+	case String:
+		return cty.StringVal(n.Text)
+	case List:
+		if len(n.Elems) == 0 {
+			return cty.EmptyTupleVal
+		}
+		elems := make([]cty.Value, len(n.Elems))
+		for i, e := range n.Elems {
+			elems[i] = ctyValue(e)
+		}
+		return cty.TupleVal(elems)
+	default:
+		attrs := map[string]cty.Value{}
+		for _, f := range n.Fields {
+			attrs[f.Name] = ctyValue(f.Value)
+		}
+		return cty.ObjectVal(attrs)
+	}
+}

@@ -187,6 +187,11 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 			targets = slices.DeleteFunc(slices.Clone(envs), func(e string) bool { return !slices.Contains(l.envs, e) })
 		}
 		if !isSpec(l.root) {
+			if d := l.root.Get("daemonTaskDefinition"); d != nil {
+				diags = append(diags, newDiag(hcl.DiagError, d.Pos, "daemonTaskDefinition",
+					"this is the output of describe-daemon-task-definition, not register input; turn it into a spec with daemongen import"))
+				continue
+			}
 			for _, env := range targets {
 				units = append(units, &unit{root: l.root, env: env, raw: true})
 			}

@@ -62,6 +62,7 @@ func discover(dir string, paths []string, in hclspec.Inputs) ([]*source, hcl.Dia
 				continue
 			}
 			hasCUE := false
+			before := len(sources)
 			var dirHCL []string
 			for _, e := range entries {
 				switch name := e.Name(); {
@@ -81,6 +82,19 @@ func discover(dir string, paths []string, in hclspec.Inputs) ([]*source, hcl.Dia
 			}
 			if len(dirHCL) > 0 {
 				sources = append(sources, hclSource(abs, dirHCL, in))
+			}
+			if len(sources) == before {
+				msg := fmt.Sprintf("%s: no .cue, .hcl or .json files", p)
+				var subdirs []string
+				for _, e := range entries {
+					if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+						subdirs = append(subdirs, filepath.ToSlash(filepath.Join(p, e.Name())))
+					}
+				}
+				if len(subdirs) > 0 {
+					msg += "; the specs may be in " + strings.Join(subdirs, ", ")
+				}
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: msg})
 			}
 			continue
 		}

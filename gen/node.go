@@ -41,9 +41,6 @@ type Node struct {
 	Elems []*Node
 	// Fields are the fields of a Struct node, in the order they were written.
 	Fields []*Field
-	// Overridden lists the positions of values this one replaced when layers were
-	// combined, lowest layer first.
-	Overridden []token.Pos
 }
 
 // Field is one field of a Struct [Node].
@@ -118,7 +115,6 @@ func (n *Node) Clone() *Node {
 		return nil
 	}
 	c := *n
-	c.Overridden = append([]token.Pos(nil), n.Overridden...)
 	if n.Elems != nil {
 		c.Elems = make([]*Node, len(n.Elems))
 		for i, e := range n.Elems {

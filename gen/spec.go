@@ -210,7 +210,6 @@ func Layer(layers []NamedLayer) *Node {
 // merge returns higher laid over lower. Structs merge field by field; any other value of
 // higher replaces lower's, lists included; null removes. A log configuration whose
 // logDriver changes is replaced whole, since one driver's options mean nothing to another.
-// Every replaced value's position is kept in Overridden.
 func merge(lower, higher *Node) *Node {
 	if higher == nil {
 		return lower.Clone()
@@ -230,9 +229,7 @@ func merge(lower, higher *Node) *Node {
 		}
 		return out
 	}
-	out := higher.Clone()
-	out.Overridden = append(append(slices.Clone(lower.Overridden), lower.Pos), higher.Overridden...)
-	return out
+	return higher.Clone()
 }
 
 func driverChanges(lower, higher *Node) bool {

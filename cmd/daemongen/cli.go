@@ -184,17 +184,27 @@ func evaluate(cfg gen.Config, sf specFlags, stderr io.Writer) (files map[string]
 	return files, diags, exitOK, true
 }
 
+// specConfig parses the flags and paths of a command that reads specs. ok is false when
+// the command line is wrong.
+func specConfig(fs *pflag.FlagSet, sf *specFlags, args []string, stderr io.Writer) (gen.Config, bool) {
+	paths, ok := parse(fs, args, stderr, 1, "PATH")
+	if !ok {
+		return gen.Config{}, false
+	}
+	cfg, err := sf.config(paths)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return cfg, false
+	}
+	return cfg, true
+}
+
 func runVet(args []string, stdout, stderr io.Writer) int {
 	var sf specFlags
 	fs := newFlagSet("vet", stderr)
 	sf.Bind(fs)
-	paths, ok := parse(fs, args, stderr, 1, "PATH")
+	cfg, ok := specConfig(fs, &sf, args, stderr)
 	if !ok {
-		return exitUsage
-	}
-	cfg, err := sf.config(paths)
-	if err != nil {
-		fmt.Fprintf(stderr, "daemongen vet: %v\n", err)
 		return exitUsage
 	}
 	_, diags, code, ok := evaluate(cfg, sf, stderr)
@@ -220,22 +230,15 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&diff, flagDiff, false, "with --check: print what generating would change, as a unified diff")
 	fs.BoolVar(&prune, flagPrune, false, "remove outputs that no daemon generates any more")
 	sf.Bind(fs)
-	paths, ok := parse(fs, args, stderr, 1, "PATH")
+	cfg, ok := specConfig(fs, &sf, args, stderr)
 	if !ok {
 		return exitUsage
 	}
-	if diff {
-		check = true
-	}
-	if check && prune {
+	if prune && (check || diff) {
 		fmt.Fprintln(stderr, "daemongen generate: --prune writes; it does not go with --check or --diff")
 		return exitUsage
 	}
-	cfg, err := sf.config(paths)
-	if err != nil {
-		fmt.Fprintf(stderr, "daemongen generate: %v\n", err)
-		return exitUsage
-	}
+	check = check || diff
 	files, diags, code, ok := evaluate(cfg, sf, stderr)
 	if !ok {
 		return code

@@ -79,7 +79,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := sf.config(rest[1:])
 	if err != nil {
-		fmt.Fprintf(stderr, "daemongen explain: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return exitUsage
 	}
 	final, entries, err := gen.Trace(cfg, family, sf.env, path)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue/ast"
@@ -171,6 +172,8 @@ func fromJSON(v any) *Node {
 		return &Node{Kind: Bool, Bool: x}
 	case json.Number:
 		return &Node{Kind: Number, Text: x.String()}
+	case float64:
+		return &Node{Kind: Number, Text: strconv.FormatFloat(x, 'f', -1, 64)}
 	case string:
 		return NewString(x, token.NoPos)
 	case []any:

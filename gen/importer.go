@@ -488,23 +488,6 @@ func cueExpr(n *Node) ast.Expr {
 	}
 }
 
-// hclKeyed are the concise keyed structs that HCL writes as labeled blocks.
-var hclKeyed = map[string]string{
-	"containers":  "container",
-	"volumes":     "volume",
-	"mountPoints": "mount_point",
-	"ulimits":     "ulimit",
-	"secrets":     "secret",
-}
-
-// hclLists are the lists of structs that HCL writes as repeated blocks.
-var hclLists = map[string]string{
-	"devices":          "device",
-	"tmpfs":            "tmpfs",
-	"environmentFiles": "environment_file",
-	"secretOptions":    "secret_option",
-}
-
 // hclMaps are the structs whose keys are data, not field names: HCL attributes.
 var hclMaps = map[string]bool{
 	"environment": true, "secrets": true, "tags": true, "options": true, "dependsOn": true,
@@ -539,23 +522,29 @@ func writeHCLBody(body *hclwrite.Body, n *Node) {
 		name := hclspec.Snake(f.Name)
 		v := f.Value
 		switch {
-		case v.Kind == Struct && hclKeyed[f.Name] != "" && allStructs(v):
+		case v.Kind == Struct && isKeyedBlock(f.Name) && allStructs(v):
+			block, _ := hclspec.KeyedBlock(f.Name)
 			for _, e := range v.Fields {
-				writeHCLBody(body.AppendNewBlock(hclKeyed[f.Name], []string{e.Name}).Body(), e.Value)
+				writeHCLBody(body.AppendNewBlock(block, []string{e.Name}).Body(), e.Value)
 			}
 		case v.Kind == Struct && hclMaps[f.Name] && allScalars(v):
 			body.SetAttributeValue(name, ctyValue(v))
 		case v.Kind == Struct:
 			writeHCLBody(body.AppendNewBlock(name, nil).Body(), v)
-		case v.Kind == List && hclLists[f.Name] != "" && len(v.Elems) > 0 && allStructs(v):
+		case v.Kind == List && isListBlock(f.Name) && len(v.Elems) > 0 && allStructs(v):
+			block, _ := hclspec.ListBlock(f.Name)
 			for _, e := range v.Elems {
-				writeHCLBody(body.AppendNewBlock(hclLists[f.Name], nil).Body(), e)
+				writeHCLBody(body.AppendNewBlock(block, nil).Body(), e)
 			}
 		default:
 			body.SetAttributeValue(name, ctyValue(v))
 		}
 	}
 }
+
+func isKeyedBlock(name string) bool { _, ok := hclspec.KeyedBlock(name); return ok }
+
+func isListBlock(name string) bool { _, ok := hclspec.ListBlock(name); return ok }
 
 func allStructs(n *Node) bool {
 	for _, e := range append(n.Elems, fieldValues(n)...) {

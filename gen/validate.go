@@ -243,15 +243,6 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 	return newDiag(sev, at.Pos, pathFor(root, path, at.Pos), msg)
 }
 
-// hclBlocks names the API's keyed lists by the HCL block that writes their elements.
-var hclBlocks = map[string]string{
-	"containerDefinitions": "container",
-	"volumes":              "volume",
-	"mountPoints":          "mount_point",
-	"ulimits":              "ulimit",
-	"secrets":              "secret",
-}
-
 // pathFor writes path in the vocabulary of the file at pos: the API's for CUE and JSON
 // (containerDefinitions[agent].healthCheck.timeout), HCL's for .hcl files
 // (container.agent.health_check.timeout).
@@ -268,7 +259,11 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 			continue
 		}
 		cur = cur.Get(name)
-		if block, keyed := hclBlocks[name]; keyed && i+1 < len(path) {
+		concise := name
+		if name == "containerDefinitions" {
+			concise = "containers" // the one keyed list whose concise name differs
+		}
+		if block, keyed := hclspec.KeyedBlock(concise); keyed && i+1 < len(path) {
 			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
 				e := elem(cur, idx)
 				label := strconv.Itoa(idx)

@@ -253,6 +253,23 @@ var keyedBlocks = map[string]string{
 	"secret":      "secrets",
 }
 
+// KeyedBlock returns the labeled block whose labels are the keys of the concise form's
+// keyed struct name (containers: container), for writers of HCL and for messages.
+func KeyedBlock(name string) (block string, ok bool) { return blockOf(keyedBlocks, name) }
+
+// ListBlock returns the repeated block whose bodies are the elements of the list name
+// (devices: device).
+func ListBlock(name string) (block string, ok bool) { return blockOf(listBlocks, name) }
+
+func blockOf(blocks map[string]string, name string) (string, bool) {
+	for block, field := range blocks {
+		if field == name {
+			return block, true
+		}
+	}
+	return "", false
+}
+
 // listBlocks are the unlabeled blocks that repeat, each an element of a list.
 var listBlocks = map[string]string{
 	"device":           "devices",

@@ -292,35 +292,32 @@ func keyedStruct(list *Node, form keyedForm) *Node {
 	return m
 }
 
-// shorthand returns the shorthand value that lowers to rest, or rest itself.
+// shorthand returns the shorthand value that lowers to rest, or rest itself: the scalar
+// inside rest, at any depth, that form.short expands back into rest.
 func shorthand(rest *Node, form keyedForm) *Node {
-	if form.short == nil || len(rest.Fields) == 0 {
+	if form.short == nil {
 		return rest
 	}
-	for _, f := range rest.Fields {
-		if f.Value.Kind == Struct || f.Value.Kind == List {
-			if len(rest.Fields) != 1 {
-				return rest
-			}
-		}
-	}
-	// Try each field as the shorthand: it is right when expanding it gives rest back.
-	for _, f := range rest.Fields {
-		if f.Value.Kind == Null {
-			continue
-		}
-		got := NewStruct(token.NoPos, form.short(nil, f.Value)...)
-		if equalNodes(got, rest) {
-			return f.Value
-		}
-		// A host volume: {host: {sourcePath: P}} is the shorthand P.
-		if inner := f.Value.Get("sourcePath"); inner != nil && f.Name == "host" && len(f.Value.Fields) == 1 {
-			if equalNodes(NewStruct(token.NoPos, form.short(nil, inner)...), rest) {
-				return inner
-			}
+	for _, leaf := range scalars(rest) {
+		if equalNodes(NewStruct(token.NoPos, form.short(leaf)...), rest) {
+			return leaf
 		}
 	}
 	return rest
+}
+
+// scalars lists the scalar values inside the structs of n, in field order.
+func scalars(n *Node) []*Node {
+	var out []*Node
+	for _, f := range n.Fields {
+		switch f.Value.Kind {
+		case Struct:
+			out = append(out, scalars(f.Value)...)
+		case Bool, Number, String:
+			out = append(out, f.Value)
+		}
+	}
+	return out
 }
 
 // equalNodes compares values, field order aside.
@@ -499,21 +496,19 @@ var hclMaps = map[string]bool{
 func writeHCL(root *Node) []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
-	for _, d := range root.Get("daemons").structFields() {
+	for _, d := range structFields(root.Get("daemons")) {
 		writeHCLBody(body.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		body.AppendNewline()
 	}
-	for _, e := range root.Get("environments").structFields() {
+	for _, e := range structFields(root.Get("environments")) {
 		eb := body.AppendNewBlock("environment", []string{e.Name}).Body()
-		for _, d := range e.Value.Get("daemons").structFields() {
+		for _, d := range structFields(e.Value.Get("daemons")) {
 			writeHCLBody(eb.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		}
 		body.AppendNewline()
 	}
 	return hclwrite.Format(f.Bytes())
 }
-
-func (n *Node) structFields() []*Field { return structFields(n) }
 
 // writeHCLBody writes a struct of the concise form: scalars, lists of scalars and free-form
 // maps as attributes, keyed structs as labeled blocks, other structs as blocks.

@@ -26,8 +26,6 @@ const envTag = "env"
 
 // source is one input: a CUE package, a JSON file, or an HCL file set.
 type source struct {
-	// name is how messages refer to the source.
-	name string
 	// eval returns the source's root value for an environment ("" when the source is
 	// evaluated once for all environments).
 	eval func(env string) (*Node, hcl.Diagnostics)
@@ -138,11 +136,10 @@ func cueSource(dir string, abs []string) *source {
 	for i, a := range abs {
 		args[i] = loadArg(dir, a)
 	}
-	name := strings.Join(args, " ")
 	loadWith := func(tags []string) (*build.Instance, hcl.Diagnostics) {
 		insts := load.Instances(args, &load.Config{Dir: dir, Tags: tags})
 		if len(insts) != 1 {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: expected one CUE package, found %d", name, len(insts))}}
+			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: expected one CUE package, found %d", strings.Join(args, " "), len(insts))}}
 		}
 		if err := insts[0].Err; err != nil {
 			return nil, errorDiagnostics(err)
@@ -151,9 +148,9 @@ func cueSource(dir string, abs []string) *source {
 	}
 	base, diags := loadWith(nil)
 	if diags.HasErrors() {
-		return &source{name: name, eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
+		return &source{eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
 	}
-	s := &source{name: name, perEnv: usesTag(base, envTag)}
+	s := &source{perEnv: usesTag(base, envTag)}
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
 		inst := base
 		if env != "" && s.perEnv {
@@ -219,7 +216,6 @@ const varFileSuffix = ".vars.hcl"
 // hclSource reads HCL files that together make one spec. specDir is where file() reads
 // relative paths from.
 func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
-	name := strings.Join(abs, " ")
 	sources := map[string][]byte{}
 	var diags hcl.Diagnostics
 	for _, f := range abs {
@@ -232,10 +228,10 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 	spec, ds := hclspec.Parse(abs, sources, specDir)
 	diags = append(diags, ds...)
 	if diags.HasErrors() {
-		return &source{name: name, eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
+		return &source{eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
 	}
 	envs := spec.Environments()
-	s := &source{name: name, perEnv: len(envs) > 0}
+	s := &source{perEnv: len(envs) > 0}
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
 		if env == "" && s.perEnv {
 			root := NewStruct(token.NoPos)
@@ -264,7 +260,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 
 // jsonSource reads a JSON file: one daemon task definition in API form.
 func jsonSource(abs string) *source {
-	return &source{name: abs, eval: func(string) (*Node, hcl.Diagnostics) {
+	return &source{eval: func(string) (*Node, hcl.Diagnostics) {
 		data, err := os.ReadFile(abs)
 		if err != nil {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: err.Error()}}

@@ -11,18 +11,18 @@ import (
 // struct is shorthand, which short expands.
 type keyedForm struct {
 	keyField string
-	short    func(key, v *Node) []*Field
+	short    func(v *Node) []*Field
 }
 
 // scalarAs expands a shorthand value into one field, name.
-func scalarAs(name string) func(key, v *Node) []*Field {
-	return func(_, v *Node) []*Field { return []*Field{{Name: name, Value: v}} }
+func scalarAs(name string) func(v *Node) []*Field {
+	return func(v *Node) []*Field { return []*Field{{Name: name, Value: v}} }
 }
 
 // daemonKeyed are the keyed fields of a daemon, under their concise names.
 var daemonKeyed = map[string]keyedForm{
 	// volumes: {"var-log": "/var/log"} is a host bind mount.
-	"volumes": {keyField: "name", short: func(_, v *Node) []*Field {
+	"volumes": {keyField: "name", short: func(v *Node) []*Field {
 		return []*Field{{Name: "host", Value: NewStruct(v.Pos, &Field{Name: "sourcePath", Value: v})}}
 	}},
 	"tags": {keyField: "key", short: scalarAs("value")},
@@ -36,7 +36,7 @@ var containerKeyed = map[string]keyedForm{
 	"systemControls": {keyField: "namespace", short: scalarAs("value")},
 	"mountPoints":    {keyField: "sourceVolume", short: scalarAs("containerPath")},
 	// ulimits: {nofile: 65536} sets both limits.
-	"ulimits": {keyField: "name", short: func(_, v *Node) []*Field {
+	"ulimits": {keyField: "name", short: func(v *Node) []*Field {
 		return []*Field{{Name: "softLimit", Value: v}, {Name: "hardLimit", Value: v.Clone()}}
 	}},
 }
@@ -137,7 +137,7 @@ func lowerKeyed(n *Node, path string, form keyedForm) (*Node, hcl.Diagnostics) {
 				elem.Fields = append(elem.Fields, g)
 			}
 		case form.short != nil:
-			elem = NewStruct(f.Value.Pos, append([]*Field{{Name: form.keyField, Value: key}}, form.short(key, f.Value)...)...)
+			elem = NewStruct(f.Value.Pos, append([]*Field{{Name: form.keyField, Value: key}}, form.short(f.Value)...)...)
 		default:
 			diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, path+"."+f.Name,
 				fmt.Sprintf("invalid value %s: must be a struct", f.Value.Literal())))

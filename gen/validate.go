@@ -116,7 +116,7 @@ func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
 			case sf == nil:
 				msg := "unknown field"
 				if s := suggest(f.Name, sn.order); s != "" {
-					if strings.HasSuffix(f.Value.Pos.Filename(), ".hcl") {
+					if inHCL(f.Value.Pos) {
 						s = hclspec.Snake(s) // in the vocabulary of the file
 					}
 					msg += fmt.Sprintf("; did you mean %q?", s)
@@ -132,7 +132,7 @@ func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
 		n.Fields = keep
 		for _, name := range sn.order {
 			if sn.fields[name].required && n.Get(name) == nil {
-				if strings.HasSuffix(n.Pos.Filename(), ".hcl") {
+				if inHCL(n.Pos) {
 					name = hclspec.Snake(name)
 				}
 				diags = append(diags, newDiag(hcl.DiagError, n.Pos, pathFor(root, path, n.Pos),
@@ -247,7 +247,7 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 // (containerDefinitions[agent].healthCheck.timeout), HCL's for .hcl files
 // (container.agent.health_check.timeout).
 func pathFor(root *Node, path []any, pos token.Pos) string {
-	if !strings.HasSuffix(pos.Filename(), ".hcl") {
+	if !inHCL(pos) {
 		return renderPath(root, path)
 	}
 	var parts []string
@@ -266,14 +266,7 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 		if block, keyed := hclspec.KeyedBlock(concise); keyed && i+1 < len(path) {
 			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
 				e := elem(cur, idx)
-				label := strconv.Itoa(idx)
-				for _, id := range identifying {
-					if v, ok := e.Get(id).Str(); ok && v != "" {
-						label = v
-						break
-					}
-				}
-				parts = append(parts, block, label)
+				parts = append(parts, block, elemLabel(e, idx))
 				cur, i = e, i+1
 				continue
 			}
@@ -349,6 +342,19 @@ func enumAt(path []any) []string {
 // containerDefinitions[agent].
 var identifying = []string{"name", "key", "containerName", "sourceVolume", "namespace", "hostPath", "containerPath"}
 
+// elemLabel names list element e, at index i, by its identifying field, or by i.
+func elemLabel(e *Node, i int) string {
+	for _, id := range identifying {
+		if v, ok := e.Get(id).Str(); ok && v != "" {
+			return v
+		}
+	}
+	return strconv.Itoa(i)
+}
+
+// inHCL tells whether pos is in an .hcl file, whose messages use HCL's names.
+func inHCL(pos token.Pos) bool { return strings.HasSuffix(pos.Filename(), ".hcl") }
+
 // renderPath writes a data path for people: list elements by their name where they have
 // one (containerDefinitions[agent].memory), by index otherwise.
 func renderPath(root *Node, path []any) string {
@@ -367,14 +373,7 @@ func renderPath(root *Node, path []any) string {
 			if cur != nil {
 				e = elem(cur, s)
 			}
-			label := strconv.Itoa(s)
-			for _, id := range identifying {
-				if v, ok := e.Get(id).Str(); ok && v != "" {
-					label = v
-					break
-				}
-			}
-			fmt.Fprintf(&b, "[%s]", label)
+			fmt.Fprintf(&b, "[%s]", elemLabel(e, s))
 			cur = e
 		}
 	}

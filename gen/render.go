@@ -74,9 +74,12 @@ func orderedFields(n *Node, path []any) []*Field {
 			out = append(out, &Field{Name: name, Value: f})
 		}
 	}
-	for _, f := range n.SortedFields() {
-		if !slices.Contains(sn.order, f.Name) {
-			out = append(out, f)
+	// The shape check leaves only fields the schema knows; any other would follow sorted.
+	if len(out) < len(n.Fields) {
+		for _, f := range n.SortedFields() {
+			if !slices.Contains(sn.order, f.Name) {
+				out = append(out, f)
+			}
 		}
 	}
 	return out

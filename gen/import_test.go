@@ -62,8 +62,8 @@ func TestImportRoundTrip(t *testing.T) {
 					t.Fatal(err)
 				}
 				want := jsonValue(t, data)
-				// Describe output: the definition without its read-only fields, with the
-				// tags that describe returns beside it.
+				// Describe output: the definition without its read-only fields, with any
+				// tags kept beside it (as tools that add them with --include TAGS do).
 				if outer, ok := want.(map[string]any); ok {
 					if d, ok := outer["daemonTaskDefinition"].(map[string]any); ok {
 						for _, f := range readOnlyFields {

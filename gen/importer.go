@@ -130,11 +130,20 @@ func readImport(file string) (importedDaemon, []string, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc map[string]any
+	if d := jsonSyntaxDiag(file, data); d != nil {
+		return importedDaemon{}, nil, fmt.Errorf("%s", FormatDiagnostic(d, ""))
+	}
 	if err := dec.Decode(&doc); err != nil {
-		return importedDaemon{}, nil, fmt.Errorf("%s: %v", file, err)
+		what := "not a JSON object"
+		if te, ok := err.(*json.UnmarshalTypeError); ok {
+			what = "a JSON " + te.Value + ", not an object"
+		}
+		return importedDaemon{}, nil, fmt.Errorf("%s:1:1: %s; want a daemon task definition (register input or describe output)", file, what)
 	}
 	var notes []string
 	if inner, ok := doc["daemonTaskDefinition"].(map[string]any); ok {
+		// Describe output has no tags of its own; tags kept beside it by other tools
+		// (as --include TAGS does for ordinary task definitions) are taken along.
 		if tags, ok := doc["tags"]; ok && inner["tags"] == nil {
 			inner["tags"] = tags
 		}
@@ -152,7 +161,7 @@ func readImport(file string) (importedDaemon, []string, error) {
 	}
 	family, _ := doc["family"].(string)
 	if family == "" {
-		return importedDaemon{}, nil, fmt.Errorf("%s: no family: not a daemon task definition", file)
+		return importedDaemon{}, nil, fmt.Errorf("%s:1:1: family: missing required field family; want register input or describe-daemon-task-definition output", file)
 	}
 	api := inSchemaOrder(fromJSON(doc), nil)
 	d := importedDaemon{file: file, family: family, concise: toConcise(api)}

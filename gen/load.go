@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -265,6 +267,9 @@ func jsonSource(abs string) *source {
 		if err != nil {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: err.Error()}}
 		}
+		if d := jsonSyntaxDiag(abs, data); d != nil {
+			return nil, hcl.Diagnostics{d}
+		}
 		expr, err := cuejson.Extract(abs, data)
 		if err != nil {
 			return nil, errorDiagnostics(err)
@@ -275,6 +280,30 @@ func jsonSource(abs string) *source {
 		}
 		return toNode(v, nil)
 	}}
+}
+
+// jsonSyntaxDiag reports the first syntax error of a JSON file at its line and column,
+// saying what is wrong; nil when the file is well-formed.
+func jsonSyntaxDiag(name string, data []byte) *hcl.Diagnostic {
+	var v any
+	err := json.Unmarshal(data, &v)
+	syn, isSyntax := err.(*json.SyntaxError)
+	if err == nil || !isSyntax {
+		if err != nil && strings.Contains(err.Error(), "unexpected end of JSON input") {
+			syn = &json.SyntaxError{Offset: int64(len(data))}
+		} else {
+			return nil
+		}
+	}
+	before := data[:min(int(syn.Offset), len(data))]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	if syn.Offset > 0 && col > 1 {
+		col-- // Offset is just past the offending byte
+	}
+	start := hcl.Pos{Line: line, Column: col, Byte: len(before)}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Detail: "invalid JSON: " + err.Error(),
+		Subject: &hcl.Range{Filename: name, Start: start, End: start}}
 }
 
 // toNode converts an evaluated CUE value into a Node tree. Values that are errors or not

@@ -112,6 +112,11 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 	if !slices.Contains(gen.Formats, f.format) {
 		return cfg, fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(gen.Formats, ", "))
 	}
+	for _, vf := range f.varFiles {
+		if _, err := os.Stat(vf); err != nil {
+			return cfg, fmt.Errorf("--var-file %s: no such file", vf)
+		}
+	}
 	cfg.Inputs.VarFiles = f.varFiles
 	for _, v := range f.vars {
 		name, value, ok := strings.Cut(v, "=")

@@ -39,6 +39,7 @@ daemons: a: containers: a: {image: "busybox", memory: 64}`)
 		{"missing path", []string{"vet", filepath.Join(dir, "missing.cue")}, exitUsage},
 		{"unknown environment", []string{"vet", "--env", "prod", envs}, exitUsage},
 		{"malformed --var", []string{"vet", "--var", "account", good}, exitUsage},
+		{"missing --var-file", []string{"vet", "--var-file", filepath.Join(dir, "none.vars.hcl"), good}, exitUsage},
 		{"prune with check", []string{"generate", "--check", "--prune", good}, exitUsage},
 		{"check current", []string{"generate", "--check", "-o", filepath.Join(dir, "out"), good}, exitOK},
 		{"check stale", []string{"generate", "--check", "-o", dir, good}, exitInvalid},

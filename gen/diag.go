@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -24,6 +25,26 @@ type DiagnosticExtra struct {
 	// Contexts are the daemons (family, or family/environment) the problem was found in:
 	// a default or a shared value shows up in several.
 	Contexts []string
+	// WarningID is the stable id of a warning (see [WarningIDs]).
+	WarningID string
+}
+
+// extra returns d's DiagnosticExtra, adding one when it has none.
+func extra(d *hcl.Diagnostic) *DiagnosticExtra {
+	x, ok := d.Extra.(*DiagnosticExtra)
+	if !ok {
+		x = &DiagnosticExtra{}
+		d.Extra = x
+	}
+	return x
+}
+
+// WarningID returns the id of a warning, or "".
+func WarningID(d *hcl.Diagnostic) string {
+	if x, ok := d.Extra.(*DiagnosticExtra); ok {
+		return x.WarningID
+	}
+	return ""
 }
 
 // newDiag returns a diagnostic at pos.
@@ -55,7 +76,8 @@ func withContext(diags hcl.Diagnostics, ctx string) hcl.Diagnostics {
 		return diags
 	}
 	for _, d := range diags {
-		d.Extra = &DiagnosticExtra{Contexts: append(slices.Clone(contexts(d)), ctx)}
+		x := extra(d)
+		x.Contexts = append(slices.Clone(x.Contexts), ctx)
 	}
 	return diags
 }
@@ -67,24 +89,31 @@ func subject(d *hcl.Diagnostic) hcl.Range {
 	return *d.Subject
 }
 
-// Normalize merges diagnostics that say the same thing at the same place (their contexts
-// joined) and sorts them by file, line, column, severity (errors first) and text.
+// Normalize merges diagnostics that say the same thing at the same place, and sorts them by
+// file, line, column, severity (errors first) and text. One mistake in a default or an
+// overlay shows in every daemon, environment and container it reaches: it is reported once,
+// with the daemons it was found in, and with a path whose differing parts read * (a value
+// of defaults.container is containerDefinitions[*].memory, say).
 func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
-		file            string
-		line, col       int
-		sev             hcl.DiagnosticSeverity
-		summary, detail string
+		file              string
+		line, col         int
+		sev               hcl.DiagnosticSeverity
+		detail, placeless string
 	}
 	seen := map[key]*hcl.Diagnostic{}
 	var out hcl.Diagnostics
 	for _, d := range diags {
 		r := subject(d)
-		k := key{r.Filename, r.Start.Line, r.Start.Column, d.Severity, d.Summary, d.Detail}
+		k := key{r.Filename, r.Start.Line, r.Start.Column, d.Severity, d.Detail, ""}
+		if r.Filename == "" {
+			k.placeless = d.Summary // problems without a place merge only when they say the same
+		}
 		if prev, ok := seen[k]; ok {
 			merged := append(slices.Clone(contexts(prev)), contexts(d)...)
 			slices.Sort(merged)
-			prev.Extra = &DiagnosticExtra{Contexts: slices.Compact(merged)}
+			extra(prev).Contexts = slices.Compact(merged)
+			prev.Summary = commonPath(prev.Summary, d.Summary)
 			continue
 		}
 		seen[k] = d
@@ -102,6 +131,50 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 		)
 	})
 	return out
+}
+
+// pathElement splits a rendered path into its elements: names and [labels].
+var pathElement = regexp.MustCompile(`\[[^\]]*\]|[^.\[]+`)
+
+// commonPath joins two paths of one value: the elements where they differ read *.
+func commonPath(a, b string) string {
+	if a == b {
+		return a
+	}
+	ea, eb := pathElement.FindAllString(a, -1), pathElement.FindAllString(b, -1)
+	if len(ea) != len(eb) {
+		return a
+	}
+	var out strings.Builder
+	for i := range ea {
+		e := ea[i]
+		if e != eb[i] {
+			e = "*"
+			if strings.HasPrefix(ea[i], "[") {
+				e = "[*]"
+			}
+		}
+		if i > 0 && !strings.HasPrefix(e, "[") {
+			out.WriteByte('.')
+		}
+		out.WriteString(e)
+	}
+	return out.String()
+}
+
+// maxContexts is how many daemons a message names before it says how many more.
+const maxContexts = 5
+
+// inContexts writes " (in a, b, c and 480 more)" for the daemons a problem was found in.
+func inContexts(d *hcl.Diagnostic) string {
+	cs := contexts(d)
+	if len(cs) == 0 {
+		return ""
+	}
+	if len(cs) > maxContexts {
+		return fmt.Sprintf(" (in %s and %d more)", strings.Join(cs[:maxContexts], ", "), len(cs)-maxContexts)
+	}
+	return fmt.Sprintf(" (in %s)", strings.Join(cs, ", "))
 }
 
 // RelativeName returns filename relative to dir when it lies below it, with slashes.
@@ -133,9 +206,10 @@ func FormatDiagnostic(d *hcl.Diagnostic, dir string) string {
 		b.WriteString(": ")
 	}
 	b.WriteString(d.Detail)
-	if cs := contexts(d); len(cs) > 0 {
-		fmt.Fprintf(&b, " (in %s)", strings.Join(cs, ", "))
+	if id := WarningID(d); id != "" {
+		fmt.Fprintf(&b, " [%s]", id)
 	}
+	b.WriteString(inContexts(d))
 	return b.String()
 }
 
@@ -157,6 +231,7 @@ type jsonDiagnostic struct {
 	Column   int      `json:"column,omitempty"`
 	Path     string   `json:"path,omitempty"`
 	Message  string   `json:"message"`
+	ID       string   `json:"id,omitempty"`
 	Daemons  []string `json:"daemons,omitempty"`
 }
 
@@ -173,7 +248,7 @@ func WriteDiagnosticsAs(w io.Writer, diags hcl.Diagnostics, dir, format string) 
 			if d.Severity == hcl.DiagWarning {
 				sev = "warning"
 			}
-			jd := jsonDiagnostic{Severity: sev, Line: r.Start.Line, Column: r.Start.Column, Path: d.Summary, Message: d.Detail, Daemons: contexts(d)}
+			jd := jsonDiagnostic{Severity: sev, Line: r.Start.Line, Column: r.Start.Column, Path: d.Summary, Message: d.Detail, ID: WarningID(d), Daemons: contexts(d)}
 			if r.Filename != "" {
 				jd.File = RelativeName(dir, r.Filename)
 			}
@@ -201,9 +276,10 @@ func WriteDiagnosticsAs(w io.Writer, diags hcl.Diagnostics, dir, format string) 
 				props = append(props, "title="+githubEscape(d.Summary, true))
 			}
 			msg := d.Detail
-			if cs := contexts(d); len(cs) > 0 {
-				msg += fmt.Sprintf(" (in %s)", strings.Join(cs, ", "))
+			if id := WarningID(d); id != "" {
+				msg += fmt.Sprintf(" [%s]", id)
 			}
+			msg += inContexts(d)
 			if _, err := fmt.Fprintf(w, "::%s %s::%s\n", kind, strings.Join(props, ","), githubEscape(msg, false)); err != nil {
 				return err
 			}

@@ -32,6 +32,11 @@ type Config struct {
 	// Progress, when set, is called after each daemon is checked, with the number done
 	// and the total. Calls do not overlap.
 	Progress func(done, total int)
+	// CheckOnly is set when nothing will be written (vet): two API-form files of one family
+	// are then two revisions to check, not two outputs at one path.
+	CheckOnly bool
+	// Strict turns every warning that the specs do not acknowledge into an error.
+	Strict bool
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -85,13 +90,20 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 		if outputs[i] == nil {
 			continue
 		}
-		if prev, dup := where[u.out]; dup {
+		if prev, dup := where[u.out]; dup && !(cfg.CheckOnly && (u.raw || prev.raw)) {
 			diags = append(diags, newDiag(hcl.DiagError, u.pos(), "family",
 				fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, describeUnit(prev), describeUnit(u))))
 			continue
 		}
 		where[u.out] = u
 		files[u.out] = outputs[i].json
+	}
+	if cfg.Strict {
+		for _, d := range diags {
+			if d.Severity == hcl.DiagWarning {
+				d.Severity = hcl.DiagError
+			}
+		}
 	}
 	diags = relativize(Normalize(diags), cfg.Dir)
 	if diags.HasErrors() {
@@ -140,6 +152,9 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 		src  *source
 		root *Node
 		envs []string
+		// broken is set when the spec's structure has errors: its daemons are not checked,
+		// since every check of a daemon built from a broken structure would only repeat them.
+		broken bool
 	}
 	var all []loaded
 	runEnvs := map[string]bool{}
@@ -151,8 +166,16 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 		}
 		l := loaded{src: src, root: root}
 		if isSpec(root) {
-			diags = append(diags, checkSpec(root)...)
+			structural, local := checkSpec(root)
+			diags = append(diags, structural...)
+			diags = append(diags, local...)
+			l.broken = structural.HasErrors()
 			l.envs = names(structFields(root.Get("environments")))
+			if src.perEnv && len(l.envs) == 0 && !l.broken {
+				diags = append(diags, newDiag(hcl.DiagError, root.Pos, "environments",
+					"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
+				l.broken = true
+			}
 			for _, e := range l.envs {
 				runEnvs[e] = true
 			}
@@ -187,6 +210,11 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 			targets = slices.DeleteFunc(slices.Clone(envs), func(e string) bool { return !slices.Contains(l.envs, e) })
 		}
 		if !isSpec(l.root) {
+			if l.root.Kind != Struct {
+				diags = append(diags, newDiag(hcl.DiagError, l.root.Pos, "",
+					fmt.Sprintf("invalid value %s: a daemon task definition is a JSON object", l.root.Literal())))
+				continue
+			}
 			if d := l.root.Get("daemonTaskDefinition"); d != nil {
 				diags = append(diags, newDiag(hcl.DiagError, d.Pos, "daemonTaskDefinition",
 					"this is the output of describe-daemon-task-definition, not register input; turn it into a spec with daemongen import"))
@@ -197,18 +225,29 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 			}
 			continue
 		}
+		if l.broken {
+			continue
+		}
 		for _, env := range targets {
 			root := l.root
 			if l.src.perEnv {
 				var ds hcl.Diagnostics
 				if root, ds = l.src.eval(env); root == nil {
-					diags = append(diags, ds...)
+					diags = append(diags, withContext(ds, env)...)
 					continue
 				}
-				diags = append(diags, withContext(ds, env)...)
+				// Each environment's evaluation is checked on its own: an overlay exists
+				// only in its environment's evaluation, with @tag(env) and in HCL alike.
+				structural, local := checkSpec(root)
+				diags = append(diags, withContext(slices.Concat(ds, structural, local), env)...)
+				if structural.HasErrors() {
+					continue
+				}
 			}
 			for _, key := range names(structFields(root.Get("daemons"))) {
-				units = append(units, &unit{root: root, key: key, env: env})
+				if Enabled(Layers(root, key, env)) {
+					units = append(units, &unit{root: root, key: key, env: env})
+				}
 			}
 		}
 	}
@@ -262,19 +301,27 @@ func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnost
 // produce makes one unit: layer, lower, check, render.
 func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
 	var (
-		api   *Node
-		diags hcl.Diagnostics
+		api     *Node
+		diags   hcl.Diagnostics
+		ignored []string
 	)
 	if u.raw {
 		api = u.root.Clone()
 	} else {
-		daemon := Layer(Layers(u.root, u.key, u.env))
+		layers := Layers(u.root, u.key, u.env)
+		daemon := Layer(layers)
 		if daemon == nil {
 			return nil, nil
 		}
 		api, diags = Lower(daemon, u.key)
+		ignored = ignoredWarnings(layers)
 	}
-	diags = append(diags, ev.check(api)...)
+	diags = append(diags, ev.check(api, !u.raw)...)
+	// An acknowledged warning prints nothing.
+	diags = slices.DeleteFunc(diags, func(d *hcl.Diagnostic) bool {
+		id := WarningID(d)
+		return id != "" && slices.Contains(ignored, id)
+	})
 	if diags.HasErrors() {
 		return nil, diags
 	}

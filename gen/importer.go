@@ -494,13 +494,6 @@ func cueExpr(n *Node) ast.Expr {
 	}
 }
 
-// hclMaps are the structs whose keys are data, not field names: HCL attributes.
-var hclMaps = map[string]bool{
-	"environment": true, "secrets": true, "tags": true, "options": true, "dependsOn": true,
-	"systemControls": true, "volumes": true, "ulimits": true, "mountPoints": true,
-	"secretOptions": true,
-}
-
 // writeHCL writes a spec root as an HCL file.
 func writeHCL(root *Node) []byte {
 	f := hclwrite.NewEmptyFile()
@@ -531,7 +524,7 @@ func writeHCLBody(body *hclwrite.Body, n *Node) {
 			for _, e := range v.Fields {
 				writeHCLBody(body.AppendNewBlock(block, []string{e.Name}).Body(), e.Value)
 			}
-		case v.Kind == Struct && hclMaps[f.Name] && allScalars(v):
+		case v.Kind == Struct && hclspec.IsMapAttribute(f.Name):
 			body.SetAttributeValue(name, ctyValue(v))
 		case v.Kind == Struct:
 			writeHCLBody(body.AppendNewBlock(name, nil).Body(), v)
@@ -553,15 +546,6 @@ func isListBlock(name string) bool { _, ok := hclspec.ListBlock(name); return ok
 func allStructs(n *Node) bool {
 	for _, e := range append(n.Elems, fieldValues(n)...) {
 		if e.Kind != Struct {
-			return false
-		}
-	}
-	return true
-}
-
-func allScalars(n *Node) bool {
-	for _, e := range fieldValues(n) {
-		if e.Kind == Struct || e.Kind == List {
 			return false
 		}
 	}

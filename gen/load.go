@@ -175,23 +175,29 @@ func cueSource(dir string, abs []string) *source {
 	return s
 }
 
-// envNamesOnly returns a root holding just the names of the declared environments.
+// envNamesOnly returns the outline of a spec evaluated without its environment: its
+// top-level fields, empty, and the names of the declared environments. Its values depend
+// on env, so only the names are read; each environment's evaluation is checked in full.
 func envNamesOnly(v cue.Value) (*Node, hcl.Diagnostics) {
 	root := NewStruct(v.Pos())
-	envs := v.LookupPath(cue.ParsePath("environments"))
-	if !envs.Exists() {
-		return root, hcl.Diagnostics{newDiag(hcl.DiagError, v.Pos(), "environments",
-			"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}")}
-	}
-	list := NewStruct(envs.Pos())
-	it, err := envs.Fields()
+	it, err := v.Fields()
 	if err != nil {
 		return nil, errorDiagnostics(err)
 	}
 	for it.Next() {
-		list.Set(it.Selector().Unquoted(), NewStruct(it.Value().Pos()))
+		name := it.Selector().Unquoted()
+		outline := NewStruct(it.Value().Pos())
+		if name == "environments" {
+			envs, err := it.Value().Fields()
+			if err != nil {
+				return nil, errorDiagnostics(err)
+			}
+			for envs.Next() {
+				outline.Set(envs.Selector().Unquoted(), NewStruct(envs.Value().Pos()))
+			}
+		}
+		root.Set(name, outline)
 	}
-	root.Set("environments", list)
 	return root, nil
 }
 

@@ -50,8 +50,16 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 	api := NewStruct(daemon.Pos)
 	for _, f := range daemon.Fields {
 		switch f.Name {
-		case "group":
-			// Used by Layers only.
+		case fieldGroup, fieldEnabled, fieldIgnoreWarnings:
+			// The spec's own settings, read from the layers.
+		case "cpu", "memory":
+			// Task cpu and memory are strings in the API; cpu: 256 is what people write,
+			// and Terraform converts a number for a string attribute the same way.
+			v := f.Value
+			if v.Kind == Number {
+				v = NewString(v.Text, v.Pos)
+			}
+			api.Set(f.Name, v)
 		case "containers":
 			if daemon.Get("containerDefinitions") != nil {
 				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, "containers",

@@ -46,7 +46,8 @@ func vetText(t *testing.T, text string) (hcl.Diagnostics, string) {
 // bad gets (after the position, which bad marks).
 type ruleCase struct {
 	rule, ok, bad, want string
-	warning             bool
+	// warning is the id of the warning bad gets, "" when it gets an error.
+	warning string
 }
 
 var ruleCases = []ruleCase{
@@ -120,10 +121,16 @@ var ruleCases = []ruleCase{
 		want: `containerDefinitions[a].essential: invalid value "yes": must be true or false`},
 	{rule: "environment names unique", ok: apiDaemon("", `environment: [{name: "A", value: "1"}, {name: "B", value: "2"}]`), bad: apiDaemon("", `environment: [{name: "A", value: "1"}, {»name: "A", value: "2"}]`),
 		want: `containerDefinitions[a].environment[A].name: environment variable "A" is set more than once`},
-	{rule: "secret names unique", ok: execRole(`secrets: [{name: "A", valueFrom: "arn:x"}]`), bad: execRole(`secrets: [{name: "A", valueFrom: "arn:x"}, {»name: "A", valueFrom: "arn:y"}]`),
+	{rule: "secret names unique", ok: execRole(`secrets: [{name: "A", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]`), bad: execRole(`secrets: [{name: "A", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}, {»name: "A", valueFrom: "arn:aws:ssm:eu-west-1:123456789012:parameter/y"}]`),
 		want: `containerDefinitions[a].secrets[A].name: secret "A" is set more than once`},
-	{rule: "secret and variable", ok: execRole(`environment: [{name: "B", value: "1"}], secrets: [{name: "A", valueFrom: "arn:x"}]`), bad: execRole(`environment: [{name: "A", value: "1"}], secrets: [{»name: "A", valueFrom: "arn:x"}]`),
+	{rule: "secret and variable", ok: execRole(`environment: [{name: "B", value: "1"}], secrets: [{name: "A", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]`), bad: execRole(`environment: [{name: "A", value: "1"}], secrets: [{»name: "A", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]`),
 		want: `containerDefinitions[a].secrets[A].name: "A" is both an environment variable and a secret`},
+	{rule: "secret valueFrom", ok: execRole(`secrets: [{name: "A", valueFrom: "arn:aws:ssm:eu-west-1:123456789012:parameter/team/token"}, {name: "B", valueFrom: "/team/token"}, {name: "C", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf:password::"}]`), bad: execRole(`secrets: [{name: "TOKEN", »valueFrom: "arn:aws:s3:::bucket/token"}]`),
+		want: `containerDefinitions[a].secrets[TOKEN].valueFrom: invalid value "arn:aws:s3:::bucket/token": must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) or of an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME), or an SSM parameter name`},
+	{rule: "secretOptions valueFrom", ok: execRole(`logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", valueFrom: "splunk/token"}]}`), bad: execRole(`logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", »valueFrom: "arn:aws:iam::123456789012:role/x"}]}`),
+		want: `containerDefinitions[a].logConfiguration.secretOptions[splunk-token].valueFrom: invalid value "arn:aws:iam::123456789012:role/x": must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME) or of an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME), or an SSM parameter name`},
+	{rule: "repositoryCredentials parameter", ok: execRole(`repositoryCredentials: credentialsParameter: "registry/creds"`), bad: execRole(`repositoryCredentials: »credentialsParameter: "arn:aws:ssm:eu-west-1:123456789012:parameter/creds"`),
+		want: `containerDefinitions[a].repositoryCredentials.credentialsParameter: invalid value "arn:aws:ssm:eu-west-1:123456789012:parameter/creds": must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), or its name`},
 	{rule: "environment files count", ok: execRole(`environmentFiles: [` + envFiles(10) + `]`), bad: execRole(`»environmentFiles: [` + envFiles(11) + `]`),
 		want: `containerDefinitions[a].environmentFiles: has 11 files; at most 10 are allowed`},
 	{rule: "environment file name", ok: execRole(`environmentFiles: [{value: "arn:aws:s3:::b/app.env", type: "s3"}]`), bad: execRole(`environmentFiles: [{»value: "arn:aws:s3:::b/app.txt", type: "s3"}]`),
@@ -200,15 +207,15 @@ var ruleCases = []ruleCase{
 		want: `containerDefinitions[a].logConfiguration.options.mode: invalid value "async": must be "non-blocking" or "blocking"`},
 	{rule: "splunk url", ok: apiDaemon("", `logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s", "splunk-token": "t"}}`), bad: apiDaemon("", `logConfiguration: {logDriver: "splunk", »options: {"splunk-token": "t"}}`),
 		want: `containerDefinitions[a].logConfiguration.options: splunk needs the option splunk-url`},
-	{rule: "splunk token", ok: execRole(`logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", valueFrom: "arn:x"}]}`), bad: apiDaemon("", `logConfiguration: {»logDriver: "splunk", options: {"splunk-url": "https://s"}}`),
+	{rule: "splunk token", ok: execRole(`logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]}`), bad: apiDaemon("", `logConfiguration: {»logDriver: "splunk", options: {"splunk-url": "https://s"}}`),
 		want: `containerDefinitions[a].logConfiguration.logDriver: splunk needs splunk-token, in options or in secretOptions`},
 	{rule: "awslogs needs executionRoleArn", ok: execRole(awslogs), bad: apiDaemon("", `»`+awslogs),
 		want: `containerDefinitions[a].logConfiguration: needs executionRoleArn: the container sends logs to CloudWatch with awslogs, which ECS does with the task execution role`},
-	{rule: "secrets need executionRoleArn", ok: execRole(`secrets: [{name: "A", valueFrom: "arn:x"}]`), bad: apiDaemon("", `»secrets: [{name: "A", valueFrom: "arn:x"}]`),
+	{rule: "secrets need executionRoleArn", ok: execRole(`secrets: [{name: "A", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]`), bad: apiDaemon("", `»secrets: [{name: "A", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]`),
 		want: `containerDefinitions[a].secrets: needs executionRoleArn: the container reads secrets, which ECS does with the task execution role`},
-	{rule: "secretOptions need executionRoleArn", ok: execRole(`logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", valueFrom: "arn:x"}]}`), bad: apiDaemon("", `»logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", valueFrom: "arn:x"}]}`),
+	{rule: "secretOptions need executionRoleArn", ok: execRole(`logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]}`), bad: apiDaemon("", `»logConfiguration: {logDriver: "splunk", options: {"splunk-url": "https://s"}, secretOptions: [{name: "splunk-token", valueFrom: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x"}]}`),
 		want: `containerDefinitions[a].logConfiguration: needs executionRoleArn: the container reads log secretOptions, which ECS does with the task execution role`},
-	{rule: "repositoryCredentials need executionRoleArn", ok: execRole(`repositoryCredentials: credentialsParameter: "arn:x"`), bad: apiDaemon("", `»repositoryCredentials: credentialsParameter: "arn:x"`),
+	{rule: "repositoryCredentials need executionRoleArn", ok: execRole(`repositoryCredentials: credentialsParameter: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry"`), bad: apiDaemon("", `»repositoryCredentials: credentialsParameter: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry"`),
 		want: `containerDefinitions[a].repositoryCredentials: needs executionRoleArn: the container pulls with repositoryCredentials, which ECS does with the task execution role`},
 	{rule: "environmentFiles need executionRoleArn", ok: execRole(`environmentFiles: [{value: "arn:aws:s3:::b/app.env", type: "s3"}]`), bad: apiDaemon("", `»environmentFiles: [{value: "arn:aws:s3:::b/app.env", type: "s3"}]`),
 		want: `containerDefinitions[a].environmentFiles: needs executionRoleArn: the container loads environmentFiles, which ECS does with the task execution role`},
@@ -228,8 +235,8 @@ var ruleCases = []ruleCase{
 		want: `volumes[v/w].name: invalid value "v/w": must be 1 to 255 letters, digits, hyphens and underscores`},
 	{rule: "volume names unique", ok: apiDaemon(`volumes: [{name: "v", host: sourcePath: "/a"}, {name: "w", host: sourcePath: "/b"}]`, ""), bad: apiDaemon(`volumes: [{name: "v", host: sourcePath: "/a"}, {»name: "v", host: sourcePath: "/b"}]`, ""),
 		want: `volumes[v].name: volume name "v" is used by more than one volume; names must be unique`},
-	{rule: "volume kind", ok: apiDaemon(`volumes: [{name: "v", logDriverVolumeConfiguration: driver: "json-file"}]`, ""), bad: apiDaemon(`volumes: [»{name: "v"}]`, ""),
-		want: `volumes[v]: a volume needs host (a bind mount) or logDriverVolumeConfiguration`},
+	{rule: "a volume without host is a task volume", ok: apiDaemon(`volumes: [{name: "scratch"}]`, `mountPoints: [{sourceVolume: "scratch", containerPath: "/scratch"}]`), bad: apiDaemon(`volumes: [{name: "scratch", »host: {}}]`, ""),
+		want: `volumes[scratch].host: missing required field sourcePath`},
 	{rule: "volume one kind", ok: apiDaemon(`volumes: [{name: "v", host: sourcePath: "/a"}]`, ""), bad: apiDaemon(`volumes: [{name: "v", host: sourcePath: "/a", »logDriverVolumeConfiguration: {driver: "json-file"}}]`, ""),
 		want: `volumes[v].logDriverVolumeConfiguration: a volume sets either host or logDriverVolumeConfiguration, not both`},
 	{rule: "log volume driver", ok: apiDaemon(`volumes: [{name: "v", logDriverVolumeConfiguration: driver: "json-file"}]`, ""), bad: apiDaemon(`volumes: [{name: "v", logDriverVolumeConfiguration: »driver: "awslogs"}]`, ""),
@@ -240,31 +247,31 @@ var ruleCases = []ruleCase{
 		want: `volumes[v].dockerVolumeConfiguration: daemon task definitions do not support dockerVolumeConfiguration: daemon volumes are host bind mounts`},
 
 	// Warnings: what the reference leaves unsure.
-	{rule: "PERFMON", warning: true, ok: apiDaemon("", `linuxParameters: capabilities: add: ["SYS_ADMIN"]`), bad: apiDaemon("", `linuxParameters: capabilities: add: [»"PERFMON"]`),
+	{rule: "PERFMON", warning: "undocumented-capability", ok: apiDaemon("", `linuxParameters: capabilities: add: ["SYS_ADMIN"]`), bad: apiDaemon("", `linuxParameters: capabilities: add: [»"PERFMON"]`),
 		want: `containerDefinitions[a].linuxParameters.capabilities.add[0]: PERFMON is accepted by Docker but not documented for ECS; registration may fail`},
-	{rule: "json-file driver", warning: true, ok: execRole(awslogs), bad: apiDaemon("", `logConfiguration: »logDriver: "json-file"`),
+	{rule: "json-file driver", warning: "json-file-log-driver", ok: execRole(awslogs), bad: apiDaemon("", `logConfiguration: »logDriver: "json-file"`),
 		want: `containerDefinitions[a].logConfiguration.logDriver: json-file is documented for ECS Managed Instances but not for daemons, which document awslogs, splunk and awsfirelens`},
-	{rule: "awslogs stream prefix", warning: true, ok: execRole(awslogs), bad: execRole(`logConfiguration: {logDriver: "awslogs", »options: {"awslogs-group": "g", "awslogs-region": "eu-west-1"}}`),
+	{rule: "awslogs stream prefix", warning: "awslogs-stream-prefix", ok: execRole(awslogs), bad: execRole(`logConfiguration: {logDriver: "awslogs", »options: {"awslogs-group": "g", "awslogs-region": "eu-west-1"}}`),
 		want: `containerDefinitions[a].logConfiguration.options: awslogs-stream-prefix is not set; set it so that log streams name their task and the console can show the logs`},
-	{rule: "stopTimeout above 120", warning: true, ok: apiDaemon("", "stopTimeout: 120"), bad: apiDaemon("", "»stopTimeout: 121"),
+	{rule: "stopTimeout above 120", warning: "timeout-above-120", ok: apiDaemon("", "stopTimeout: 120"), bad: apiDaemon("", "»stopTimeout: 121"),
 		want: `containerDefinitions[a].stopTimeout: stopTimeout above 120 seconds is not documented; ECS may cap or reject it`},
-	{rule: "memory below 6", warning: true, ok: apiDaemon("", ""), bad: strings.Replace(apiDaemon("", ""), "memory: 64", "»memory: 5", 1),
+	{rule: "memory below 6", warning: "memory-below-6", ok: apiDaemon("", ""), bad: strings.Replace(apiDaemon("", ""), "memory: 64", "»memory: 5", 1),
 		want: `containerDefinitions[a].memory: Docker 20.10 and later need at least 6 MiB`},
-	{rule: "timeout below interval", warning: true, ok: apiDaemon("", `healthCheck: {command: ["CMD", "true"], interval: 10, timeout: 5}`), bad: apiDaemon("", `healthCheck: {command: ["CMD", "true"], interval: 10, »timeout: 10}`),
+	{rule: "timeout below interval", warning: "health-timeout-interval", ok: apiDaemon("", `healthCheck: {command: ["CMD", "true"], interval: 10, timeout: 5}`), bad: apiDaemon("", `healthCheck: {command: ["CMD", "true"], interval: 10, »timeout: 10}`),
 		want: `containerDefinitions[a].healthCheck.timeout: timeout should be shorter than interval (10 seconds)`},
-	{rule: "startTimeout without dependents", warning: true, ok: twoContainers(`dependsOn: [{containerName: "b", condition: "HEALTHY"}]`, `startTimeout: 60, healthCheck: command: ["CMD", "true"]`), bad: apiDaemon("", "»startTimeout: 60"),
+	{rule: "startTimeout without dependents", warning: "start-timeout-unused", ok: twoContainers(`dependsOn: [{containerName: "b", condition: "HEALTHY"}]`, `startTimeout: 60, healthCheck: command: ["CMD", "true"]`), bad: apiDaemon("", "»startTimeout: 60"),
 		want: `containerDefinitions[a].startTimeout: startTimeout has effect only on a container that another container depends on with COMPLETE, SUCCESS or HEALTHY`},
-	{rule: "private ECR without executionRoleArn", warning: true, ok: strings.Replace(execRole(""), "busybox:1.36", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/agent:1", 1), bad: strings.Replace(apiDaemon("", ""), `image: "busybox:1.36"`, `»image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/agent:1"`, 1),
+	{rule: "private ECR without executionRoleArn", warning: "ecr-without-execution-role", ok: strings.Replace(execRole(""), "busybox:1.36", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/agent:1", 1), bad: strings.Replace(apiDaemon("", ""), `image: "busybox:1.36"`, `»image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/agent:1"`, 1),
 		want: `containerDefinitions[a].image: pulling from a private ECR repository needs executionRoleArn`},
-	{rule: "FireLens config in S3", warning: true, ok: execRole(`firelensConfiguration: {type: "fluentbit", options: {"config-file-type": "s3", "config-file-value": "arn:aws:s3:::b/f.conf"}}`), bad: apiDaemon("", `firelensConfiguration: {type: "fluentbit", options: {»"config-file-type": "s3", "config-file-value": "arn:aws:s3:::b/f.conf"}}`),
+	{rule: "FireLens config in S3", warning: "firelens-s3-without-execution-role", ok: execRole(`firelensConfiguration: {type: "fluentbit", options: {"config-file-type": "s3", "config-file-value": "arn:aws:s3:::b/f.conf"}}`), bad: apiDaemon("", `firelensConfiguration: {type: "fluentbit", options: {»"config-file-type": "s3", "config-file-value": "arn:aws:s3:::b/f.conf"}}`),
 		want: `containerDefinitions[a].firelensConfiguration.options.config-file-type: a FireLens configuration file in S3 is read with executionRoleArn, which is not set`},
-	{rule: "router essential", warning: true, ok: twoContainers(`firelensConfiguration: type: "fluentbit"`, ""), bad: twoContainers(`»essential: false, firelensConfiguration: type: "fluentbit"`, ""),
+	{rule: "router essential", warning: "router-not-essential", ok: twoContainers(`firelensConfiguration: type: "fluentbit"`, ""), bad: twoContainers(`»essential: false, firelensConfiguration: type: "fluentbit"`, ""),
 		want: `containerDefinitions[a].essential: the FireLens log router should be essential: without it the other containers' logs are lost`},
-	{rule: "tmpfs option with a value", warning: true, ok: apiDaemon("", `linuxParameters: tmpfs: [{containerPath: "/tmp", size: 64, mountOptions: ["mode"]}]`), bad: apiDaemon("", `linuxParameters: tmpfs: [{containerPath: "/tmp", size: 64, mountOptions: [»"mode=1777"]}]`),
+	{rule: "tmpfs option with a value", warning: "tmpfs-option-value", ok: apiDaemon("", `linuxParameters: tmpfs: [{containerPath: "/tmp", size: 64, mountOptions: ["mode"]}]`), bad: apiDaemon("", `linuxParameters: tmpfs: [{containerPath: "/tmp", size: 64, mountOptions: [»"mode=1777"]}]`),
 		want: `containerDefinitions[a].linuxParameters.tmpfs[/tmp].mountOptions[0]: mount options with a value (mode=1777) are not documented for ECS tmpfs; registration may fail`},
-	{rule: "IPC sysctl with shared ipcMode", warning: true, ok: apiDaemon(`ipcMode: "shared"`, `systemControls: [{namespace: "net.core.somaxconn", value: "1"}]`), bad: apiDaemon(`ipcMode: "shared"`, `systemControls: [{»namespace: "kernel.shmmax", value: "1"}]`),
+	{rule: "IPC sysctl with shared ipcMode", warning: "ipc-sysctl-shared", ok: apiDaemon(`ipcMode: "shared"`, `systemControls: [{namespace: "net.core.somaxconn", value: "1"}]`), bad: apiDaemon(`ipcMode: "shared"`, `systemControls: [{»namespace: "kernel.shmmax", value: "1"}]`),
 		want: `containerDefinitions[a].systemControls[kernel.shmmax].namespace: IPC sysctls probably do not apply when ipcMode is "shared"`},
-	{rule: "task cpu range", warning: true, ok: apiDaemon(`cpu: "128"`, ""), bad: apiDaemon(`»cpu: "64"`, ""),
+	{rule: "task cpu range", warning: "task-cpu-range", ok: apiDaemon(`cpu: "128"`, ""), bad: apiDaemon(`»cpu: "64"`, ""),
 		want: `cpu: task cpu outside 128 to 196608 units is not documented for daemons`},
 }
 
@@ -319,8 +326,8 @@ func TestRules(t *testing.T) {
 				t.Fatal("the bad case has no » marker")
 			}
 			want := pos + ": " + tc.want
-			if tc.warning {
-				want = pos + ": warning: " + tc.want
+			if tc.warning != "" {
+				want = pos + ": warning: " + tc.want + " [" + tc.warning + "]"
 			}
 			var got []string
 			for _, d := range diags {
@@ -330,5 +337,19 @@ func TestRules(t *testing.T) {
 				t.Errorf("bad case:\ngot  %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// TestEveryWarningHasARuleCase checks that every warning id of the schema is exercised by a
+// rule case, so that an id cannot exist without a warning that prints it.
+func TestEveryWarningHasARuleCase(t *testing.T) {
+	covered := map[string]bool{}
+	for _, tc := range ruleCases {
+		covered[tc.warning] = true
+	}
+	for _, id := range WarningIDs() {
+		if !covered[id] {
+			t.Errorf("warning %s has no rule case", id)
+		}
 	}
 }

@@ -4,12 +4,28 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/hclspec"
 )
 
 // The top-level fields of a spec.
 var specFields = []string{"daemons", "defaults", "groups", "environments", "env"}
+
+// The fields a layer of a daemon has beyond the API's own top-level fields: the concise
+// forms and the spec's own settings, which [Lower] removes.
+const (
+	fieldContainers     = "containers"
+	fieldGroup          = "group"
+	fieldEnabled        = "enabled"
+	fieldIgnoreWarnings = "ignoreWarnings"
+)
 
 // nameRE is what family, environment and group names must look like: they become file and
 // directory names.
@@ -28,58 +44,268 @@ func isSpec(root *Node) bool {
 	return len(root.Fields) == 0
 }
 
-// checkSpec reports unknown top-level fields, unknown group and environment fields, and
-// overlays that name no daemon.
-func checkSpec(root *Node) (diags hcl.Diagnostics) {
+// specLayer is one daemon-like struct of a spec: a set of defaults or a daemon.
+type specLayer struct {
+	path     string
+	node     *Node
+	defaults bool // defaults apply to many daemons; a daemon layer describes one
+}
+
+// checkSpec reports every name of a spec's structure that does not fit: unknown top-level
+// fields, unknown fields of groups and environments, layers that are not structs, group
+// references that name no group, overlays that name no daemon, and fields of a layer that
+// belong elsewhere (a container field at the daemon level, a daemon field in a container).
+// It runs on every evaluation of the spec, once per environment, so that a name used only
+// in one environment's overlay is checked too.
+//
+// structural are the mistakes that change which layers make up a daemon (an unknown
+// top-level, group or environment field, a group that does not exist): checking the daemons
+// would only repeat them as knock-on errors. local are the mistakes within one layer, which
+// the daemons' own checks report alike, so that each is reported once.
+func checkSpec(root *Node) (structural, local hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	defer func() { structural = diags }()
 	for _, f := range root.Fields {
 		if !slices.Contains(specFields, f.Name) {
 			msg := "unknown top-level field; a spec has daemons, defaults, groups and environments (use a hidden field _name or a definition #Name for helpers)"
 			if s := suggest(f.Name, specFields[:4]); s != "" {
 				msg = fmt.Sprintf("unknown top-level field; did you mean %q?", s)
 			}
-			diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, f.Name, msg))
+			diags = append(diags, specDiag(f.Value.Pos, f.Name, msg))
 		}
 	}
 	for _, name := range []string{"daemons", "defaults", "groups", "environments"} {
 		if n := root.Get(name); n != nil && n.Kind != Struct {
-			diags = append(diags, newDiag(hcl.DiagError, n.Pos, name, "must be a struct"))
+			diags = append(diags, specDiag(n.Pos, name, "must be a struct"))
 		}
+	}
+	var layers []specLayer
+	if d := root.Get("defaults"); d != nil && d.Kind == Struct {
+		layers = append(layers, specLayer{"defaults", d, true})
 	}
 	daemons := structFields(root.Get("daemons"))
 	daemonNames := names(daemons)
 	groups := structFields(root.Get("groups"))
+	groupNames := names(groups)
 	for _, g := range groups {
-		diags = append(diags, onlyFields(g.Value, "groups."+g.Name, "defaults")...)
+		path := "groups." + g.Name
 		if !nameRE.MatchString(g.Name) {
-			diags = append(diags, newDiag(hcl.DiagError, g.Value.Pos, "groups."+g.Name, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
+			diags = append(diags, specDiag(g.Value.Pos, path, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
+		}
+		ds := onlyFields(g.Value, path, "defaults")
+		diags = append(diags, ds...)
+		if d := g.Value.Get("defaults"); d != nil {
+			if layer, ok := layerAt(d, path+".defaults", true, false, &diags); ok {
+				layers = append(layers, layer)
+			}
 		}
 	}
 	for _, d := range daemons {
-		if d.Value.Kind != Struct {
-			diags = append(diags, newDiag(hcl.DiagError, d.Value.Pos, "daemons."+d.Name, "must be a struct"))
-			continue
-		}
-		if g := d.Value.Get("group"); g != nil {
-			diags = append(diags, checkRef(g, "daemons."+d.Name+".group", "group", names(groups))...)
+		if layer, ok := layerAt(d.Value, "daemons."+d.Name, false, false, &diags); ok {
+			layers = append(layers, layer)
 		}
 	}
 	for _, e := range structFields(root.Get("environments")) {
 		path := "environments." + e.Name
 		if !nameRE.MatchString(e.Name) {
-			diags = append(diags, newDiag(hcl.DiagError, e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
+			diags = append(diags, specDiag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
 		}
 		diags = append(diags, onlyFields(e.Value, path, "defaults", "daemons")...)
-		for _, d := range structFields(e.Value.Get("daemons")) {
+		if d := e.Value.Get("defaults"); d != nil {
+			if layer, ok := layerAt(d, path+".defaults", true, false, &diags); ok {
+				layers = append(layers, layer)
+			}
+		}
+		overlays := e.Value.Get("daemons")
+		if overlays != nil && overlays.Kind != Struct {
+			diags = append(diags, specDiag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
+		}
+		for _, d := range structFields(overlays) {
+			dpath := path + ".daemons." + d.Name
 			if !slices.Contains(daemonNames, d.Name) {
 				msg := "names no daemon of this spec"
 				if s := suggest(d.Name, daemonNames); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
-				diags = append(diags, newDiag(hcl.DiagError, d.Value.Pos, path+".daemons."+d.Name, msg))
+				diags = append(diags, specDiag(d.Value.Pos, dpath, msg))
+				continue
+			}
+			if layer, ok := layerAt(d.Value, dpath, false, true, &diags); ok {
+				layers = append(layers, layer)
 			}
 		}
 	}
+	for _, l := range layers {
+		s, ls := checkLayer(l, groupNames)
+		diags = append(diags, s...)
+		local = append(local, ls...)
+	}
+	return diags, local
+}
+
+// layerAt returns n as a layer, or reports why it cannot be one. An environment's overlay
+// of a daemon may also be null: the daemon is left out of that environment.
+func layerAt(n *Node, path string, defaults, nullable bool, diags *hcl.Diagnostics) (specLayer, bool) {
+	switch {
+	case n.Kind == Struct:
+		return specLayer{path, n, defaults}, true
+	case n.Kind == Null && nullable:
+		return specLayer{}, false
+	}
+	msg := "must be a struct"
+	if nullable {
+		msg += ", or null to leave the daemon out of this environment"
+	}
+	*diags = append(*diags, specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: %s", n.Literal(), msg)))
+	return specLayer{}, false
+}
+
+// checkLayer reports the fields of one layer that belong elsewhere or name nothing, split as
+// [checkSpec] does. Deeper values are checked on each daemon the layer reaches.
+func checkLayer(l specLayer, groupNames []string) (structural, diags hcl.Diagnostics) {
+	idx := schemaIndex()
+	top, container := idx[""], idx["containerDefinitions.*"]
+	for _, f := range l.node.Fields {
+		path := l.path + "." + f.Name
+		w := wordsAt(f.Value.Pos)
+		switch f.Name {
+		case fieldGroup:
+			if l.defaults {
+				diags = append(diags, specDiag(f.Value.Pos, path, "group belongs in a daemon (or an environment's overlay of one): defaults apply to the daemons of every group"))
+				continue
+			}
+			structural = append(structural, checkRef(f.Value, path, "group", groupNames)...)
+		case fieldEnabled:
+			if l.defaults {
+				diags = append(diags, specDiag(f.Value.Pos, path, "enabled belongs in a daemon or in an environment's overlay of one"))
+			} else if f.Value.Kind != Bool {
+				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be true or false", f.Value.Literal())))
+			}
+		case fieldIgnoreWarnings:
+			diags = append(diags, checkWarningIDs(f.Value, path)...)
+		case everyContainer:
+			if f.Value.Kind != Struct {
+				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be a struct: the defaults of every container", f.Value.Literal())))
+				continue
+			}
+			diags = append(diags, checkContainerFields(f.Value, path)...)
+		case fieldContainers:
+			for _, c := range structFields(f.Value) {
+				cpath := path + "." + c.Name
+				if _, isField := container.fields[c.Name]; isField {
+					msg := fmt.Sprintf("%s is a container field, not a container name: containers are keyed by name, %s", w.name(c.Name), w.inContainer(c.Name))
+					if l.defaults {
+						msg = fmt.Sprintf("%s is a container field, not a container name: for the defaults of every container write %s", w.name(c.Name), w.everyContainer(c.Name))
+					}
+					diags = append(diags, specDiag(c.Value.Pos, cpath, msg))
+					continue
+				}
+				if c.Value.Kind == Struct {
+					diags = append(diags, checkContainerFields(c.Value, cpath)...)
+				}
+			}
+		default:
+			if _, known := top.fields[f.Name]; !known {
+				msg, _ := unknownFieldMessage(daemonLevel, f, true)
+				diags = append(diags, specDiag(f.Value.Pos, path, msg))
+			}
+		}
+	}
+	return structural, diags
+}
+
+// checkContainerFields reports the fields of a container (or of the defaults of every
+// container) that are not container fields.
+func checkContainerFields(c *Node, path string) (diags hcl.Diagnostics) {
+	container := schemaIndex()[containerLevel]
+	for _, f := range c.Fields {
+		if _, known := container.fields[f.Name]; !known {
+			msg, _ := unknownFieldMessage(containerLevel, f, true)
+			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, msg))
+		}
+	}
 	return diags
+}
+
+// conciseDaemonFields are the fields a daemon of a spec has beyond the API's.
+var conciseDaemonFields = []string{fieldContainers, everyContainer, fieldGroup, fieldEnabled, fieldIgnoreWarnings}
+
+// daemonLayerFields are the names a layer of a daemon may use: the API's top-level fields
+// and the spec's own.
+var daemonLayerFields = sync.OnceValue(func() []string {
+	return append(slices.Clone(schemaIndex()[daemonLevel].order), conciseDaemonFields...)
+})
+
+// specDiag returns an error about a spec's structure at path (in CUE's names), written in
+// the vocabulary of the file at pos.
+func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
+	if inHCL(pos) {
+		path = hclSpecPath(path)
+	}
+	return newDiag(hcl.DiagError, pos, path, msg)
+}
+
+// keyedSections are the spec fields whose keys are names: the next path element is a key.
+var keyedSections = map[string]string{"daemons": "daemon", "groups": "group", "environments": "environment", "containers": "container"}
+
+// hclSpecPath writes a spec path (daemons.agent.containers.agent.memoryReservation) in HCL's
+// names (daemon.agent.container.agent.memory_reservation).
+func hclSpecPath(path string) string {
+	parts := strings.Split(path, ".")
+	for i := 0; i < len(parts); i++ {
+		if block, keyed := keyedSections[parts[i]]; keyed && i+1 < len(parts) {
+			parts[i] = block
+			i++ // the key stays as written
+			continue
+		}
+		parts[i] = hclspec.Snake(parts[i])
+	}
+	return strings.Join(parts, ".")
+}
+
+// words writes the spec forms that messages suggest, in the language of the file.
+type words struct{ hcl bool }
+
+func wordsAt(pos token.Pos) words { return words{hcl: inHCL(pos)} }
+
+// name is a field name as the file writes it.
+func (w words) name(s string) string {
+	if w.hcl {
+		return hclspec.Snake(s)
+	}
+	return s
+}
+
+// inContainer is how a field is set in one container.
+func (w words) inContainer(field string) string {
+	if w.hcl {
+		return fmt.Sprintf(`container "NAME" { %s = ... }`, hclspec.Snake(field))
+	}
+	return fmt.Sprintf("containers: NAME: {%s: ...}", field)
+}
+
+// everyContainer is how a field is set for every container.
+func (w words) everyContainer(field string) string {
+	if w.hcl {
+		return fmt.Sprintf("a defaults block's container { %s = ... }", hclspec.Snake(field))
+	}
+	return fmt.Sprintf("container: {%s: ...}", field)
+}
+
+// container is how a container is declared.
+func (w words) container(name string) string {
+	if w.hcl {
+		return fmt.Sprintf("container %q { ... } in a daemon", name)
+	}
+	return fmt.Sprintf("containers: %s: {...}", cueLabelText(name))
+}
+
+// cueLabelText writes a field name as a CUE label, as [cueLabel] does.
+func cueLabelText(name string) string {
+	if id, ok := cueLabel(name).(*ast.Ident); ok {
+		return id.Name
+	}
+	return strconv.Quote(name)
 }
 
 func structFields(n *Node) []*Field {
@@ -100,7 +326,7 @@ func names(fs []*Field) []string {
 // onlyFields reports the fields of n other than allowed.
 func onlyFields(n *Node, path string, allowed ...string) (diags hcl.Diagnostics) {
 	if n.Kind != Struct {
-		return hcl.Diagnostics{newDiag(hcl.DiagError, n.Pos, path, "must be a struct")}
+		return hcl.Diagnostics{specDiag(n.Pos, path, "must be a struct")}
 	}
 	for _, f := range n.Fields {
 		if !slices.Contains(allowed, f.Name) {
@@ -108,7 +334,7 @@ func onlyFields(n *Node, path string, allowed ...string) (diags hcl.Diagnostics)
 			if s := suggest(f.Name, allowed); s != "" {
 				msg = fmt.Sprintf("unknown field; did you mean %q?", s)
 			}
-			diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, path+"."+f.Name, msg))
+			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, msg))
 		}
 	}
 	return diags
@@ -118,7 +344,7 @@ func onlyFields(n *Node, path string, allowed ...string) (diags hcl.Diagnostics)
 func checkRef(n *Node, path, what string, known []string) hcl.Diagnostics {
 	s, ok := n.Str()
 	if !ok {
-		return hcl.Diagnostics{newDiag(hcl.DiagError, n.Pos, path, "must be a string naming a "+what)}
+		return hcl.Diagnostics{specDiag(n.Pos, path, "must be a string naming a "+what)}
 	}
 	if slices.Contains(known, s) {
 		return nil
@@ -127,7 +353,7 @@ func checkRef(n *Node, path, what string, known []string) hcl.Diagnostics {
 	if best := suggest(s, known); best != "" {
 		msg += fmt.Sprintf("; did you mean %q?", best)
 	}
-	return hcl.Diagnostics{newDiag(hcl.DiagError, n.Pos, path, msg)}
+	return hcl.Diagnostics{specDiag(n.Pos, path, msg)}
 }
 
 // NamedLayer is one layer of a daemon, with the name people know it by.
@@ -167,6 +393,26 @@ func Layers(root *Node, key, env string) []NamedLayer {
 		{"daemon " + key, daemon},
 		{"environment " + env + " daemon " + key, envDaemon},
 	}
+}
+
+// Enabled reports whether a daemon is generated, given its layers (see [Layers]): an
+// environment leaves a daemon out with a null overlay (CUE: environments: E: daemons: K:
+// null) or with enabled: false (HCL: enabled = false in the daemon's block, or in its
+// overlay in the environment's block). The higher layer's enabled wins.
+func Enabled(layers []NamedLayer) bool {
+	enabled := true
+	for _, l := range layers {
+		switch {
+		case l.Node == nil:
+		case l.Node.Kind == Null:
+			enabled = false
+		default:
+			if v := l.Node.Get(fieldEnabled); v != nil && v.Kind == Bool {
+				enabled = v.Bool
+			}
+		}
+	}
+	return enabled
 }
 
 // everyContainer is the field of a defaults layer that applies to every container.

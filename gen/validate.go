@@ -40,12 +40,13 @@ func newEvaluator() *evaluator {
 // check validates one daemon task definition in API form. It reports every problem at once,
 // each at the position the offending value was written. Unknown and unsupported fields are
 // removed from api, so that the output never carries them.
-func (e *evaluator) check(api *Node) (diags hcl.Diagnostics) {
+// concise is set for a daemon of a spec, whose messages may suggest the spec's forms.
+func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 	if e.uses++; e.uses > evaluatorLifetime {
 		*e = *newEvaluator()
 		e.uses = 1
 	}
-	diags = checkShape(api, api, nil)
+	diags = checkShape(api, api, nil, concise)
 
 	data := e.ctx.BuildExpr(api.toAST())
 	if err := data.Err(); err != nil {
@@ -62,6 +63,7 @@ func (e *evaluator) check(api *Node) (diags hcl.Diagnostics) {
 		sev  hcl.DiagnosticSeverity
 	}{{"errors", hcl.DiagError}, {"warnings", hcl.DiagWarning}} {
 		var found []struct {
+			ID   string
 			Path []any
 			Msg  string
 		}
@@ -86,7 +88,11 @@ func (e *evaluator) check(api *Node) (diags hcl.Diagnostics) {
 					path[i] = p
 				}
 			}
-			diags = append(diags, diagAt(api, path, list.sev, f.Msg))
+			d := diagAt(api, path, list.sev, f.Msg)
+			if f.ID != "" {
+				extra(d).WarningID = f.ID
+			}
+			diags = append(diags, d)
 		}
 	}
 	return diags
@@ -96,42 +102,40 @@ func (e *evaluator) check(api *Node) (diags hcl.Diagnostics) {
 // (with the closest known name), fields that daemons do not support, and missing required
 // fields, and removes the first two. CUE reports these too, but an unknown field in a struct
 // hides the struct's other errors from CUE's validation.
-func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
+func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics) {
 	idx := schemaIndex()
 	switch n.Kind {
 	case List:
 		for i, e := range n.Elems {
-			diags = append(diags, checkShape(root, e, append(slices.Clip(path), i))...)
+			diags = append(diags, checkShape(root, e, append(slices.Clip(path), i), concise)...)
 		}
 	case Struct:
-		sn := idx[abstractPath(path)]
+		apath := abstractPath(path)
+		sn := idx[apath]
 		if sn == nil || sn.isMap {
 			return nil
 		}
 		var keep []*Field
+		explained := map[string]bool{} // required fields an unknown field's suggestion names
 		for _, f := range n.Fields {
 			sf := sn.fields[f.Name]
 			fp := append(slices.Clip(path), f.Name)
 			switch {
 			case sf == nil:
-				msg := "unknown field"
-				if s := suggest(f.Name, sn.order); s != "" {
-					if inHCL(f.Value.Pos) {
-						s = hclspec.Snake(s) // in the vocabulary of the file
-					}
-					msg += fmt.Sprintf("; did you mean %q?", s)
-				}
+				msg, suggested := unknownFieldMessage(apath, f, concise)
+				explained[suggested] = true
 				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
 			case sf.unsupported != "":
 				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.unsupported))
 			default:
 				keep = append(keep, f)
-				diags = append(diags, checkShape(root, f.Value, fp)...)
+				diags = append(diags, checkShape(root, f.Value, fp, concise)...)
 			}
 		}
 		n.Fields = keep
 		for _, name := range sn.order {
-			if sn.fields[name].required && n.Get(name) == nil {
+			// A missing field that a misspelt one was meant to be is that one mistake.
+			if sn.fields[name].required && n.Get(name) == nil && !explained[name] {
 				if inHCL(n.Pos) {
 					name = hclspec.Snake(name)
 				}
@@ -141,6 +145,45 @@ func checkShape(root, n *Node, path []any) (diags hcl.Diagnostics) {
 		}
 	}
 	return diags
+}
+
+// The abstract paths of the two levels where a field may be at the wrong one.
+const (
+	daemonLevel    = ""
+	containerLevel = "containerDefinitions.*"
+)
+
+// unknownFieldMessage returns what to say of a field the schema does not have at the
+// abstract path apath, and the field it suggests instead. A container field at the daemon
+// level, or a daemon field in a container, is told where it belongs. concise is set for
+// the daemons of specs, where the spec's own forms may be suggested. The spec check
+// ([checkLayer]) and the shape check of each daemon say the same of the same mistake, so
+// that it is reported once.
+func unknownFieldMessage(apath string, f *Field, concise bool) (msg, suggested string) {
+	idx := schemaIndex()
+	w := wordsAt(f.Value.Pos)
+	_, isContainerField := idx[containerLevel].fields[f.Name]
+	_, isDaemonField := idx[daemonLevel].fields[f.Name]
+	switch {
+	case apath == daemonLevel && isContainerField && concise:
+		return fmt.Sprintf("%s is a container field: set it in a container, %s, or for every container in %s", w.name(f.Name), w.inContainer(f.Name), w.everyContainer(f.Name)), ""
+	case apath == daemonLevel && isContainerField:
+		return fmt.Sprintf("%s is a container field: set it in each element of containerDefinitions", f.Name), ""
+	case apath == containerLevel && (isDaemonField || concise && slices.Contains(conciseDaemonFields, f.Name)):
+		return fmt.Sprintf("%s is a daemon field: set it at the daemon level, not in a container", w.name(f.Name)), ""
+	}
+	candidates := idx[apath].order
+	if concise && apath == daemonLevel {
+		candidates = daemonLayerFields()
+	}
+	suggested = suggest(f.Name, candidates)
+	switch {
+	case suggested != "":
+		return fmt.Sprintf("unknown field; did you mean %q?", w.name(suggested)), suggested
+	case concise && apath == containerLevel && f.Value.Kind == Struct:
+		return fmt.Sprintf("unknown container field; to declare a container named %s write %s", f.Name, w.container(f.Name)), ""
+	}
+	return "unknown field", ""
 }
 
 // suggest returns the candidate closest to name: see [hclspec.Suggest].

@@ -270,6 +270,29 @@ func blockOf(blocks map[string]string, name string) (string, bool) {
 	return "", false
 }
 
+// structBlocks are the nested structs of the schema, written as blocks and only as blocks,
+// as Terraform writes nested structs: health_check { ... }, not health_check = { ... }.
+var structBlocks = []string{
+	"health_check", "log_configuration", "linux_parameters", "capabilities", "restart_policy",
+	"firelens_configuration", "repository_credentials", "host", "log_driver_volume_configuration",
+}
+
+// mapAttributes are the attributes whose object keys are names or data (environment
+// variable names, log option names, container and volume names), never field names: they
+// are written as attributes, environment = { DD_SITE = "x" }, and their keys stay as
+// written. Every other object's keys are field names, in snake_case or camelCase.
+var mapAttributes = []string{
+	"environment", "secrets", "tags", "options", "depends_on", "system_controls", "volumes",
+	"ulimits", "mount_points", "secret_options", "containers",
+}
+
+// IsStructBlock reports whether the API field name (healthCheck) is written as a block.
+func IsStructBlock(name string) bool { return slices.Contains(structBlocks, Snake(name)) }
+
+// IsMapAttribute reports whether the concise form's field name (dependsOn) is written as
+// an attribute whose keys are names.
+func IsMapAttribute(name string) bool { return slices.Contains(mapAttributes, Snake(name)) }
+
 // listBlocks are the unlabeled blocks that repeat, each an element of a list.
 var listBlocks = map[string]string{
 	"device":           "devices",
@@ -285,6 +308,10 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 	sl := &ast.StructLit{Lbrace: c.spec.pos(b.SrcRange)}
 	names := map[string]hcl.Range{}
 	for _, a := range sortedAttributes(b) {
+		if a.Name == blockContainer || slices.Contains(structBlocks, a.Name) || isKeyedBlockType(a.Name) {
+			c.diags = append(c.diags, blockNotAttribute(a))
+			continue
+		}
 		val, ds := a.Expr.Value(c.ctx)
 		c.diags = append(c.diags, ds...)
 		if ds.HasErrors() {
@@ -292,15 +319,26 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 		}
 		name := camel(a.Name)
 		names[name] = a.NameRange
-		sl.Elts = append(sl.Elts, field(name, c.value(val, a.Expr), c.spec.pos(a.NameRange)))
+		sl.Elts = append(sl.Elts, field(name, c.value(val, a.Expr, keysOf(a.Name)), c.spec.pos(a.NameRange)))
 	}
 	keyed := map[string]*ast.StructLit{}
+	labels := map[string]*hclsyntax.Block{}
 	lists := map[string]*ast.ListLit{}
 	single := map[string]*hclsyntax.Block{}
 	for _, blk := range b.Blocks {
 		pos := c.spec.pos(blk.DefRange())
+		if slices.Contains(mapAttributes, blk.Type) {
+			c.diags = append(c.diags, attributeNotBlock(blk))
+			continue
+		}
 		switch plural, isKeyed := keyedBlocks[blk.Type]; {
 		case isKeyed && len(blk.Labels) == 1:
+			id := blk.Type + "\x00" + blk.Labels[0]
+			if prev, dup := labels[id]; dup {
+				c.diags = append(c.diags, duplicate(blk, fmt.Sprintf("%s %q", blk.Type, blk.Labels[0]), prev))
+				continue
+			}
+			labels[id] = blk
 			m := keyed[plural]
 			if m == nil {
 				m = &ast.StructLit{Lbrace: pos}
@@ -308,8 +346,13 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 				sl.Elts = append(sl.Elts, field(plural, m, pos))
 			}
 			m.Elts = append(m.Elts, field(blk.Labels[0], c.body(blk.Body, false), c.spec.pos(blk.LabelRanges[0])))
-		case blk.Type == "container" && defaults && len(blk.Labels) == 0:
-			sl.Elts = append(sl.Elts, field("container", c.body(blk.Body, false), pos))
+		case blk.Type == blockContainer && defaults && len(blk.Labels) == 0:
+			if prev, dup := single[blk.Type]; dup {
+				c.diags = append(c.diags, duplicate(blk, blk.Type, prev))
+				continue
+			}
+			single[blk.Type] = blk
+			sl.Elts = append(sl.Elts, field(blockContainer, c.body(blk.Body, false), pos))
 		case isKeyed:
 			c.diags = append(c.diags, labelCount(blk, 1))
 		default:
@@ -349,10 +392,51 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 	return sl
 }
 
+// blockContainer is the block of one container ("NAME") or, in defaults, of every container.
+const blockContainer = "container"
+
+func isKeyedBlockType(name string) bool { _, ok := keyedBlocks[name]; return ok }
+
+// blockNotAttribute reports a nested struct written as an attribute.
+func blockNotAttribute(a *hclsyntax.Attribute) *hcl.Diagnostic {
+	form := a.Name + " { ... }"
+	if isKeyedBlockType(a.Name) {
+		form = a.Name + ` "NAME" { ... }`
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported argument",
+		Detail:  fmt.Sprintf("%s is a block, not an argument: write %s.", a.Name, form),
+		Subject: a.NameRange.Ptr()}
+}
+
+// attributeNotBlock reports a map written as a block, whose argument names would be taken
+// for field names.
+func attributeNotBlock(b *hclsyntax.Block) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported block type",
+		Detail:  fmt.Sprintf("%s is an argument that takes a map, not a block: write %s = { KEY = VALUE }, with an equals sign.", b.Type, b.Type),
+		Subject: b.TypeRange.Ptr()}
+}
+
+// objectKeys says what the keys of an object value are.
+type objectKeys int
+
+const (
+	fieldKeys objectKeys = iota // field names: snake_case becomes the API's camelCase
+	nameKeys                    // names or data: kept as written
+)
+
+// keysOf returns what the keys of the object value of the attribute or field name are.
+func keysOf(name string) objectKeys {
+	if slices.Contains(mapAttributes, Snake(name)) {
+		return nameKeys
+	}
+	return fieldKeys
+}
+
 // value converts an evaluated value into CUE. Where the expression is a tuple or object
-// constructor, each element gets its own position; otherwise all of it gets expr's.
-func (c *converter) value(val cty.Value, expr hclsyntax.Expression) ast.Expr {
-	out := c.plain(val, expr)
+// constructor, each element gets its own position; otherwise all of it gets expr's. keyKind
+// says whether the keys of an object value are field names or names.
+func (c *converter) value(val cty.Value, expr hclsyntax.Expression, keyKind objectKeys) ast.Expr {
+	out := c.plain(val, expr, keyKind)
 	setPos(out, c.spec.pos(expr.Range()))
 	return out
 }
@@ -370,7 +454,7 @@ func setPos(x ast.Expr, pos token.Pos) {
 	}
 }
 
-func (c *converter) plain(val cty.Value, expr hclsyntax.Expression) ast.Expr {
+func (c *converter) plain(val cty.Value, expr hclsyntax.Expression, keyKind objectKeys) ast.Expr {
 	if !val.IsKnown() || val.IsNull() {
 		return ast.NewNull()
 	}
@@ -394,7 +478,8 @@ func (c *converter) plain(val cty.Value, expr hclsyntax.Expression) ast.Expr {
 			if elems != nil {
 				ex = elems[i]
 			}
-			l.Elts = append(l.Elts, c.value(e, ex))
+			// The elements of a list are API-form structs: their keys are field names.
+			l.Elts = append(l.Elts, c.value(e, ex, fieldKeys))
 		}
 		return l
 	case ty.IsMapType() || ty.IsObjectType():
@@ -420,7 +505,11 @@ func (c *converter) plain(val cty.Value, expr hclsyntax.Expression) ast.Expr {
 			if kex != nil {
 				pos = c.spec.pos(kex.Range())
 			}
-			s.Elts = append(s.Elts, field(k, c.value(v, ex), pos))
+			name, childKeys := k, fieldKeys
+			if keyKind == fieldKeys {
+				name, childKeys = camel(k), keysOf(k)
+			}
+			s.Elts = append(s.Elts, field(name, c.value(v, ex, childKeys), pos))
 		}
 		slices.SortFunc(s.Elts, func(a, b ast.Decl) int {
 			return strings.Compare(labelOf(a), labelOf(b))

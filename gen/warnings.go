@@ -1,0 +1,67 @@
+package gen
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// WarningIDs returns the ids of the schema's warnings (#WarningIDs), in the schema's order.
+// Every warning is printed with its id; a spec acknowledges the ones it has weighed with
+// ignoreWarnings, and an acknowledged warning prints nothing.
+var WarningIDs = sync.OnceValue(func() []string {
+	root, _, _ := compileSchema(cuecontext.New())
+	var ids []string
+	if err := root.LookupPath(cue.ParsePath("#WarningIDs")).Decode(&ids); err != nil || len(ids) == 0 {
+		panic(fmt.Sprintf("gen: the schema's #WarningIDs: %v", err))
+	}
+	return ids
+})
+
+// checkWarningIDs reports an ignoreWarnings value that is not a list of warning ids.
+func checkWarningIDs(n *Node, path string) (diags hcl.Diagnostics) {
+	if n.Kind != List {
+		return hcl.Diagnostics{specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: must be a list of warning ids", n.Literal()))}
+	}
+	for i, e := range n.Elems {
+		id, ok := e.Str()
+		if ok && slices.Contains(WarningIDs(), id) {
+			continue
+		}
+		msg := fmt.Sprintf("invalid value %s: names no warning", e.Literal())
+		if s := suggest(id, WarningIDs()); ok && s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		} else {
+			msg += "; the warning ids are " + strings.Join(WarningIDs(), ", ")
+		}
+		diags = append(diags, specDiag(e.Pos, fmt.Sprintf("%s[%d]", path, i), msg))
+	}
+	return diags
+}
+
+// ignoredWarnings returns the warning ids that the layers of a daemon acknowledge: every
+// layer's ignoreWarnings together, so that a daemon adds to what its defaults acknowledge.
+func ignoredWarnings(layers []NamedLayer) []string {
+	var ids []string
+	for _, l := range layers {
+		for _, e := range l.Node.Get(fieldIgnoreWarnings).listElems() {
+			if id, ok := e.Str(); ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+// listElems returns the elements of a List node, or nil.
+func (n *Node) listElems() []*Node {
+	if n == nil || n.Kind != List {
+		return nil
+	}
+	return n.Elems
+}

@@ -239,7 +239,10 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 				// Each environment's evaluation is checked on its own: an overlay exists
 				// only in its environment's evaluation, with @tag(env) and in HCL alike.
 				structural, local := checkSpec(root)
-				diags = append(diags, withContext(slices.Concat(ds, structural, local), env)...)
+				// A structure error's path names its environment; Normalize merges the
+				// same error found in several evaluations.
+				diags = append(diags, withContext(ds, env)...)
+				diags = append(diags, slices.Concat(structural, local)...)
 				if structural.HasErrors() {
 					continue
 				}

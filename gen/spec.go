@@ -65,11 +65,15 @@ type specLayer struct {
 func checkSpec(root *Node) (structural, local hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	defer func() { structural = diags }()
+	// misspelt are the sections that an unknown top-level field was likely meant to be:
+	// names that would refer into them are not checked, since they can only fail.
+	misspelt := map[string]bool{}
 	for _, f := range root.Fields {
 		if !slices.Contains(specFields, f.Name) {
 			msg := "unknown top-level field; a spec has daemons, defaults, groups and environments (use a hidden field _name or a definition #Name for helpers)"
 			if s := suggest(f.Name, specFields[:4]); s != "" {
 				msg = fmt.Sprintf("unknown top-level field; did you mean %q?", s)
+				misspelt[s] = root.Get(s) == nil
 			}
 			diags = append(diags, specDiag(f.Value.Pos, f.Name, msg))
 		}
@@ -123,6 +127,9 @@ func checkSpec(root *Node) (structural, local hcl.Diagnostics) {
 		for _, d := range structFields(overlays) {
 			dpath := path + ".daemons." + d.Name
 			if !slices.Contains(daemonNames, d.Name) {
+				if misspelt["daemons"] {
+					continue
+				}
 				msg := "names no daemon of this spec"
 				if s := suggest(d.Name, daemonNames); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
@@ -136,7 +143,7 @@ func checkSpec(root *Node) (structural, local hcl.Diagnostics) {
 		}
 	}
 	for _, l := range layers {
-		s, ls := checkLayer(l, groupNames)
+		s, ls := checkLayer(l, groupNames, !misspelt["groups"])
 		diags = append(diags, s...)
 		local = append(local, ls...)
 	}
@@ -162,7 +169,7 @@ func layerAt(n *Node, path string, defaults, nullable bool, diags *hcl.Diagnosti
 
 // checkLayer reports the fields of one layer that belong elsewhere or name nothing, split as
 // [checkSpec] does. Deeper values are checked on each daemon the layer reaches.
-func checkLayer(l specLayer, groupNames []string) (structural, diags hcl.Diagnostics) {
+func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural, diags hcl.Diagnostics) {
 	idx := schemaIndex()
 	top, container := idx[""], idx["containerDefinitions.*"]
 	for _, f := range l.node.Fields {
@@ -174,7 +181,9 @@ func checkLayer(l specLayer, groupNames []string) (structural, diags hcl.Diagnos
 				diags = append(diags, specDiag(f.Value.Pos, path, "group belongs in a daemon (or an environment's overlay of one): defaults apply to the daemons of every group"))
 				continue
 			}
-			structural = append(structural, checkRef(f.Value, path, "group", groupNames)...)
+			if checkGroups {
+				structural = append(structural, checkRef(f.Value, path, "group", groupNames)...)
+			}
 		case fieldEnabled:
 			if l.defaults {
 				diags = append(diags, specDiag(f.Value.Pos, path, "enabled belongs in a daemon or in an environment's overlay of one"))
@@ -188,7 +197,16 @@ func checkLayer(l specLayer, groupNames []string) (structural, diags hcl.Diagnos
 				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be a struct: the defaults of every container", f.Value.Literal())))
 				continue
 			}
-			diags = append(diags, checkContainerFields(f.Value, path)...)
+			// A struct in the every-container defaults that is no container field is a
+			// container declared in the wrong place: the daemon's containers are not
+			// what the spec meant, so it is a structural mistake.
+			for _, d := range checkContainerFields(f.Value, path) {
+				if v, _ := f.Value.Lookup([]any{lastPathElement(d.Summary)}); v != nil && v.Kind == Struct {
+					structural = append(structural, d)
+				} else {
+					diags = append(diags, d)
+				}
+			}
 		case fieldContainers:
 			for _, c := range structFields(f.Value) {
 				cpath := path + "." + c.Name
@@ -197,7 +215,7 @@ func checkLayer(l specLayer, groupNames []string) (structural, diags hcl.Diagnos
 					if l.defaults {
 						msg = fmt.Sprintf("%s is a container field, not a container name: for the defaults of every container write %s", w.name(c.Name), w.everyContainer(c.Name))
 					}
-					diags = append(diags, specDiag(c.Value.Pos, cpath, msg))
+					structural = append(structural, specDiag(c.Value.Pos, cpath, msg))
 					continue
 				}
 				if c.Value.Kind == Struct {
@@ -229,6 +247,9 @@ func checkContainerFields(c *Node, path string) (diags hcl.Diagnostics) {
 
 // conciseDaemonFields are the fields a daemon of a spec has beyond the API's.
 var conciseDaemonFields = []string{fieldContainers, everyContainer, fieldGroup, fieldEnabled, fieldIgnoreWarnings}
+
+// lastPathElement returns the last element of a spec path.
+func lastPathElement(path string) string { return path[strings.LastIndexByte(path, '.')+1:] }
 
 // daemonLayerFields are the names a layer of a daemon may use: the API's top-level fields
 // and the spec's own.

@@ -124,6 +124,9 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 			case sf == nil:
 				msg, suggested := unknownFieldMessage(apath, f, concise)
 				explained[suggested] = true
+				if suggested == fieldContainers {
+					explained["containerDefinitions"] = true // what containers becomes
+				}
 				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
 			case sf.unsupported != "":
 				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.unsupported))

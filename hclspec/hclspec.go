@@ -183,18 +183,18 @@ func (s *Spec) CUE(env string, in Inputs) (ast.Expr, hcl.Diagnostics) {
 		case blockDaemon:
 			section("daemons", pos).Elts = append(section("daemons", pos).Elts, field(b.Labels[0], c.body(b.Body, false), s.pos(b.LabelRanges[0])))
 		case blockGroup:
-			diags = append(diags, onlyBlocks(b.Body, blockDefaults)...)
 			g := &ast.StructLit{}
 			for _, d := range b.Body.Blocks {
 				if d.Type == blockDefaults {
 					g.Elts = append(g.Elts, field("defaults", c.body(d.Body, true), s.pos(d.DefRange())))
 				}
 			}
+			g.Elts = append(g.Elts, c.otherMembers(b.Body, blockDefaults)...)
 			section("groups", pos).Elts = append(section("groups", pos).Elts, field(b.Labels[0], g, s.pos(b.LabelRanges[0])))
 		case blockEnvironment:
-			diags = append(diags, onlyBlocks(b.Body, blockDefaults, blockDaemon)...)
 			e := &ast.StructLit{}
 			if b.Labels[0] == env {
+				e.Elts = append(e.Elts, c.otherMembers(b.Body, blockDefaults, blockDaemon)...)
 				var daemons *ast.StructLit
 				for _, d := range b.Body.Blocks {
 					switch {
@@ -331,9 +331,18 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 			c.diags = append(c.diags, attributeNotBlock(blk))
 			continue
 		}
-		switch plural, isKeyed := keyedBlocks[blk.Type]; {
+		typ := blk.Type
+		if _, known := keyedBlocks[typ]; !known && len(blk.Labels) == 1 {
+			// A misspelt labeled block is reported, then read as the block it was meant
+			// to be, so that its content causes no knock-on errors.
+			c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(keyedBlocks))))
+			if typ = Suggest(typ, slices.Collect(maps.Keys(keyedBlocks))); typ == "" {
+				continue
+			}
+		}
+		switch plural, isKeyed := keyedBlocks[typ]; {
 		case isKeyed && len(blk.Labels) == 1:
-			id := blk.Type + "\x00" + blk.Labels[0]
+			id := typ + "\x00" + blk.Labels[0]
 			if prev, dup := labels[id]; dup {
 				c.diags = append(c.diags, duplicate(blk, fmt.Sprintf("%s %q", blk.Type, blk.Labels[0]), prev))
 				continue
@@ -359,7 +368,7 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 			if len(blk.Labels) > 0 {
 				if _, known := listBlocks[blk.Type]; known {
 					c.diags = append(c.diags, labelCount(blk, 0))
-				} else {
+				} else if len(blk.Labels) > 1 {
 					c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(keyedBlocks))))
 				}
 				continue
@@ -595,18 +604,23 @@ func duplicate(b *hclsyntax.Block, what string, prev *hclsyntax.Block) *hcl.Diag
 	}
 }
 
-// onlyBlocks reports the attributes and blocks of body other than blocks of the given types.
-func onlyBlocks(body *hclsyntax.Body, allowed ...string) (diags hcl.Diagnostics) {
+// otherMembers converts the attributes and blocks of a group or environment body other
+// than the blocks it holds, so that the spec check reports each at its line, with the name
+// it was likely meant to be, as a mistake in the spec's structure.
+func (c *converter) otherMembers(body *hclsyntax.Body, known ...string) []ast.Decl {
+	var decls []ast.Decl
 	for _, a := range sortedAttributes(body) {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported argument",
-			Detail: fmt.Sprintf("An argument named %q is not expected here; this block holds %s blocks.", a.Name, strings.Join(allowed, " and ")), Subject: a.NameRange.Ptr()})
-	}
-	for _, b := range body.Blocks {
-		if !slices.Contains(allowed, b.Type) {
-			diags = append(diags, unsupportedBlock(b, allowed))
+		if val, ds := a.Expr.Value(c.ctx); !ds.HasErrors() {
+			decls = append(decls, field(camel(a.Name), c.value(val, a.Expr, fieldKeys), c.spec.pos(a.NameRange)))
 		}
 	}
-	return diags
+	for _, b := range body.Blocks {
+		if !slices.Contains(known, b.Type) {
+			// Read as defaults: a misspelt defaults block is the likely one.
+			decls = append(decls, field(camel(b.Type), c.body(b.Body, true), c.spec.pos(b.TypeRange)))
+		}
+	}
+	return decls
 }
 
 // suggestion returns "; did you mean "x"?" for the closest of candidates, or ".".

@@ -45,6 +45,7 @@ Flags of generate and vet:
   --var-file FILE        read HCL variables from FILE (repeatable)
   --format text|json|github
                          how to print problems (default text)
+  --strict               fail on warnings the specs do not acknowledge
   -q, --quiet            no progress
 
 PATH is a .cue, .hcl or .json file, or a directory of them.
@@ -87,6 +88,7 @@ const (
 	flagCheck   = "check"
 	flagDiff    = "diff"
 	flagPrune   = "prune"
+	flagStrict  = "strict"
 )
 
 // specFlags are the flags of every command that reads specs.
@@ -96,6 +98,7 @@ type specFlags struct {
 	varFiles []string
 	format   string
 	quiet    bool
+	strict   bool
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
@@ -104,11 +107,12 @@ func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.varFiles, flagVarFile, nil, "read HCL variables from `FILE` (repeatable)")
 	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as text, json or github")
 	fs.BoolVarP(&f.quiet, flagQuiet, "q", false, "show no progress")
+	fs.BoolVar(&f.strict, flagStrict, false, "fail on warnings that the specs do not acknowledge with ignoreWarnings")
 }
 
 // config returns the library's configuration for paths, or an error for a bad flag value.
 func (f *specFlags) config(paths []string) (gen.Config, error) {
-	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir()}
+	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir(), Strict: f.strict}
 	if !slices.Contains(gen.Formats, f.format) {
 		return cfg, fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(gen.Formats, ", "))
 	}
@@ -212,6 +216,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
+	cfg.CheckOnly = true
 	_, diags, code, ok := evaluate(cfg, sf, stderr)
 	if !ok {
 		return code

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,12 +13,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files and example outputs")
 
-// readTree returns the files below dir by slash path.
+// readTree returns the files below dir by slash path, without the command's own files
+// (its manifest), whose names start with a dot.
 func readTree(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
@@ -70,11 +72,13 @@ func TestExamples(t *testing.T) {
 	}
 }
 
-// writeTree replaces dir with files.
+// writeTree replaces the outputs in dir with files.
 func writeTree(t *testing.T, dir string, files map[string][]byte) {
 	t.Helper()
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
+	for name := range readTree(t, dir) {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(name))); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for p, b := range files {
 		target := filepath.Join(dir, filepath.FromSlash(p))

@@ -259,6 +259,9 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 
 type output struct{ json []byte }
 
+// maxFileName is the longest file name, in bytes, that common file systems allow.
+const maxFileName = 255
+
 // run checks and renders the units on a pool of workers, one evaluator each. Results come
 // back in the units' order, whatever order the workers finish in.
 func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnostics) {
@@ -329,6 +332,12 @@ func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
 		return nil, diags
 	}
 	family, _ := api.Get("family").Str()
+	if len(family)+len(".json") > maxFileName {
+		d := diagAt(api, []any{"family"}, hcl.DiagError, fmt.Sprintf(
+			"a family of %d characters makes the output file name %d bytes long, and file systems allow %d: use at most %d characters",
+			len(family), len(family)+len(".json"), maxFileName, maxFileName-len(".json")))
+		return nil, append(diags, d)
+	}
 	u.out = family + ".json"
 	if u.env != "" {
 		u.out = u.env + "/" + u.out

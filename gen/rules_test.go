@@ -56,6 +56,8 @@ var ruleCases = []ruleCase{
 		want: `family: invalid value "my daemon": must be 1 to 255 letters, digits, hyphens and underscores`},
 	{rule: "family length", ok: apiDaemon("", ""), bad: strings.Replace(apiDaemon("", ""), `family: "d"`, `»family: "`+strings.Repeat("x", 256)+`"`, 1),
 		want: `family: invalid value "` + strings.Repeat("x", 256) + `": must be 1 to 255 letters, digits, hyphens and underscores`},
+	{rule: "family fits a file name", ok: strings.Replace(apiDaemon("", ""), `family: "d"`, `family: "`+strings.Repeat("x", 250)+`"`, 1), bad: strings.Replace(apiDaemon("", ""), `family: "d"`, `»family: "`+strings.Repeat("x", 251)+`"`, 1),
+		want: `family: a family of 251 characters makes the output file name 256 bytes long, and file systems allow 255: use at most 250 characters`},
 	{rule: "unknown field", ok: apiDaemon(`taskRoleArn: "app"`, ""), bad: apiDaemon(`»taskRole: "app"`, ""),
 		want: `taskRole: unknown field; did you mean "taskRoleArn"?`},
 	{rule: "unsupported field", ok: apiDaemon("", ""), bad: apiDaemon(`»networkMode: "awsvpc"`, ""),

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,11 +20,11 @@ type outputState struct {
 	orphaned []string // on disk, looks generated, no daemon produces it
 }
 
-// compareOutputs reads dir. A .json file no daemon produces counts as orphaned only when it
-// looks like a daemon task definition (an object with family and containerDefinitions), so
-// that other JSON kept in the folder is neither reported nor pruned.
-func compareOutputs(dir string, files map[string][]byte) (*outputState, error) {
-	st := &outputState{dir: dir, files: files}
+// compareOutputs compares files with what dir holds. orphaned are the outputs that dir's
+// manifest lists and no daemon generates any more: only files daemongen wrote are ever
+// called orphaned, whatever else the folder holds.
+func compareOutputs(dir string, files map[string][]byte, orphaned []string) (*outputState, error) {
+	st := &outputState{dir: dir, files: files, orphaned: orphaned}
 	for _, name := range sortedNames(files) {
 		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		switch {
@@ -38,46 +36,28 @@ func compareOutputs(dir string, files map[string][]byte) (*outputState, error) {
 			st.stale = append(st.stale, name)
 		}
 	}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && p == dir {
-				return filepath.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() && p != dir && strings.HasPrefix(d.Name(), ".") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || filepath.Ext(p) != ".json" {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if _, produced := files[rel]; !produced && looksGenerated(p) {
-			st.orphaned = append(st.orphaned, rel)
-		}
-		return nil
-	})
-	slices.Sort(st.orphaned)
-	return st, err
+	return st, nil
 }
 
-// looksGenerated tells whether a file is a daemon task definition such as daemongen writes.
-func looksGenerated(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
+// orphans returns the outputs that dir's manifest lists (owned), that lie in scope (an
+// environment's folder, or everything when scope is "") and that are still on disk, but
+// that no daemon generates any more.
+func orphans(dir string, owned []string, files map[string][]byte, scope string) []string {
+	var out []string
+	for _, name := range owned {
+		if _, produced := files[name]; produced || !inScope(name, scope) {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name))); err == nil {
+			out = append(out, name)
+		}
 	}
-	var doc map[string]json.RawMessage
-	if json.Unmarshal(b, &doc) != nil {
-		return false
-	}
-	_, family := doc["family"]
-	_, containers := doc["containerDefinitions"]
-	return family && containers
+	return out
+}
+
+// inScope reports whether output name belongs to environment scope ("" for every one).
+func inScope(name, scope string) bool {
+	return scope == "" || strings.HasPrefix(name, scope+"/")
 }
 
 func (st *outputState) current() bool {
@@ -111,16 +91,6 @@ func (st *outputState) unifiedDiff() []byte {
 		out.Write(diff.Diff(path, old, path, st.files[name]))
 	}
 	return out.Bytes()
-}
-
-// prune removes the orphaned outputs.
-func (st *outputState) prune() error {
-	for _, name := range st.orphaned {
-		if err := os.Remove(filepath.Join(st.dir, filepath.FromSlash(name))); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func sortedNames(files map[string][]byte) []string {

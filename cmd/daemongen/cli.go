@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -89,6 +88,8 @@ const (
 	flagDiff    = "diff"
 	flagPrune   = "prune"
 	flagStrict  = "strict"
+	// flagAllowEmpty lets --prune remove every output.
+	flagAllowEmpty = "allow-empty"
 )
 
 // specFlags are the flags of every command that reads specs.
@@ -230,15 +231,16 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 
 func runGenerate(args []string, stdout, stderr io.Writer) int {
 	var (
-		sf                 specFlags
-		out                string
-		check, diff, prune bool
+		sf                             specFlags
+		out                            string
+		check, diff, prune, allowEmpty bool
 	)
 	fs := newFlagSet("generate", stderr)
 	fs.StringVarP(&out, flagOut, "o", ".", "write the files into `DIR`")
 	fs.BoolVar(&check, flagCheck, false, "write nothing; fail when an output is stale, missing or orphaned")
 	fs.BoolVar(&diff, flagDiff, false, "with --check: print what generating would change, as a unified diff")
-	fs.BoolVar(&prune, flagPrune, false, "remove outputs that no daemon generates any more")
+	fs.BoolVar(&prune, flagPrune, false, "remove the outputs daemongen wrote that no daemon generates any more (needs -o)")
+	fs.BoolVar(&allowEmpty, flagAllowEmpty, false, "with --prune: allow removing every output when the specs define no daemon")
 	sf.Bind(fs)
 	cfg, ok := specConfig(fs, &sf, args, stderr)
 	if !ok {
@@ -247,6 +249,12 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if prune && (check || diff) {
 		fmt.Fprintln(stderr, "daemongen generate: --prune writes; it does not go with --check or --diff")
 		return exitUsage
+	}
+	if prune {
+		if msg := pruneRefusal(fs.Changed(flagOut), out, cfg); msg != "" {
+			fmt.Fprintf(stderr, "daemongen generate: %s\n", msg)
+			return exitUsage
+		}
 	}
 	check = check || diff
 	files, diags, code, ok := evaluate(cfg, sf, stderr)
@@ -258,12 +266,17 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		rep.report(diags)
 		return exitInvalid
 	}
-	st, err := compareOutputs(out, files)
-	if err != nil {
-		fmt.Fprintf(stderr, "daemongen: %v\n", err)
-		return exitInvalid
-	}
 	if check {
+		owned, err := readManifest(out)
+		if err != nil {
+			fmt.Fprintf(stderr, "daemongen: %v\n", err)
+			return exitInvalid
+		}
+		st, err := compareOutputs(out, scoped(files, cfg.Env), orphans(out, owned, files, cfg.Env))
+		if err != nil {
+			fmt.Fprintf(stderr, "daemongen: %v\n", err)
+			return exitInvalid
+		}
 		rep.report(gen.Normalize(append(diags, st.diagnostics()...)))
 		if diff {
 			stdout.Write(st.unifiedDiff())
@@ -274,17 +287,99 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	rep.report(diags)
-	if err := writeFiles(out, files); err != nil {
+	unlock, err := lockOutput(out, func() {
+		fmt.Fprintf(stderr, "daemongen: waiting for another daemongen run writing into %s\n", out)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen: locking %s: %v\n", out, err)
+		return exitInvalid
+	}
+	defer unlock()
+	if err := recoverOutput(out); err != nil {
 		fmt.Fprintf(stderr, "daemongen: %v\n", err)
 		return exitInvalid
 	}
+	owned, err := readManifest(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen: %v\n", err)
+		return exitInvalid
+	}
+	orphaned := orphans(out, owned, files, cfg.Env)
+	w := &outputWrite{dir: out, files: files}
 	if prune {
-		if err := st.prune(); err != nil {
-			fmt.Fprintf(stderr, "daemongen: %v\n", err)
+		if len(files) == 0 && len(orphaned) > 0 && !allowEmpty {
+			fmt.Fprintf(stderr, "daemongen: the specs define no daemon, so --prune would remove every output in %s (%d files); check the specs, or pass --%s\n", out, len(orphaned), flagAllowEmpty)
 			return exitInvalid
 		}
+		w.remove = orphaned
+	}
+	// The manifest keeps what this run leaves in place: the other environments' outputs,
+	// and orphans that were not pruned.
+	for _, name := range owned {
+		if _, produced := files[name]; !produced && !(prune && slices.Contains(orphaned, name)) {
+			w.owned = append(w.owned, name)
+		}
+	}
+	w.owned = slices.Compact(slices.Sorted(slices.Values(append(w.owned, sortedNames(files)...))))
+	written, removed, err := w.commit()
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen: %v\n", err)
+		return exitInvalid
+	}
+	for _, name := range removed {
+		fmt.Fprintf(stderr, "daemongen: removed %s\n", filepath.ToSlash(filepath.Join(out, filepath.FromSlash(name))))
+	}
+	if isTerminal(stderr) && !sf.quiet {
+		fmt.Fprintf(stderr, "daemongen: %d written, %d unchanged, %d removed\n", len(written), len(files)-len(written), len(removed))
 	}
 	return exitOK
+}
+
+// pruneRefusal says why --prune must not run, or "": without an explicit -o it would
+// prune the working directory, and with the specs inside the output folder it could
+// remove what it reads.
+func pruneRefusal(outGiven bool, out string, cfg gen.Config) string {
+	if !outGiven {
+		return "--prune needs -o DIR, the folder whose outputs it removes"
+	}
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return err.Error()
+	}
+	for _, p := range cfg.Paths {
+		abs := p
+		if !filepath.IsAbs(abs) {
+			abs = filepath.Join(cfg.Dir, p)
+		}
+		if rel, err := filepath.Rel(absOut, abs); err == nil && filepath.IsLocal(rel) || abs == absOut {
+			return fmt.Sprintf("--prune refuses to run: the spec path %s lies inside the output folder %s; keep specs and outputs apart", p, out)
+		}
+		if rel, err := filepath.Rel(abs, absOut); err == nil && filepath.IsLocal(rel) {
+			return fmt.Sprintf("--prune refuses to run: the output folder %s lies inside the spec path %s; keep specs and outputs apart", out, p)
+		}
+	}
+	return ""
+}
+
+// scoped returns the files of environment env ("" for all).
+func scoped(files map[string][]byte, env string) map[string][]byte {
+	out := map[string][]byte{}
+	for name, b := range files {
+		if inScope(name, env) {
+			out[name] = b
+		}
+	}
+	return out
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 func workDir() string {
@@ -308,11 +403,7 @@ const progressDelay = 300 * time.Millisecond
 
 // newProgress returns a progress display on w, or nil when w is not a terminal or quiet.
 func newProgress(w io.Writer, quiet bool) *progress {
-	f, ok := w.(*os.File)
-	if quiet || !ok {
-		return nil
-	}
-	if info, err := f.Stat(); err != nil || info.Mode()&os.ModeCharDevice == 0 {
+	if quiet || !isTerminal(w) {
 		return nil
 	}
 	return &progress{w: w, start: time.Now()}
@@ -330,46 +421,4 @@ func (p *progress) finish() {
 	if p.shown {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
-}
-
-// writeFiles writes files below dir. Each file is written to a temporary file beside it and
-// renamed into place, so that a reader never sees half a file; a file whose content is
-// already right is not touched.
-func writeFiles(dir string, files map[string][]byte) error {
-	for _, name := range sortedNames(files) {
-		if !filepath.IsLocal(name) {
-			return fmt.Errorf("refusing to write %q outside %s", name, dir)
-		}
-		target := filepath.Join(dir, filepath.FromSlash(name))
-		if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, files[name]) {
-			continue
-		}
-		if err := writeAtomic(target, files[name]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func writeAtomic(target string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(target), ".daemongen-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), target)
 }

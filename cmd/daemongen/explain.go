@@ -166,7 +166,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	for family, text := range res.Specs {
 		specs[family+"."+cfg.To] = text
 	}
-	if err := writeFiles(out, specs); err != nil {
+	if err := writeSpecs(out, specs); err != nil {
 		fmt.Fprintf(stderr, "daemongen import: %v\n", err)
 		return exitInvalid
 	}

@@ -1,0 +1,250 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fleet returns n outputs in two environments, each marked with version.
+func fleet(n int, version string) map[string][]byte {
+	files := map[string][]byte{}
+	for i := range n {
+		for _, env := range []string{"dev", "prod"} {
+			files[fmt.Sprintf("%s/d%03d.json", env, i)] = []byte(fmt.Sprintf("{\"family\": \"d%03d\", \"version\": %q}\n", i, version))
+		}
+	}
+	return files
+}
+
+// tree returns the files below dir by slash path, the manifest and lock aside; it fails
+// the test on a temporary file or a journal left behind.
+func tree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		switch name := d.Name(); {
+		case name == manifestName || name == lockName:
+			return nil
+		case strings.HasPrefix(name, ".daemongen-"):
+			t.Errorf("left behind: %s", rel)
+			return nil
+		}
+		files[filepath.ToSlash(rel)], err = os.ReadFile(p)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// write commits files into dir as generate does: lock, recover, then the write.
+func write(dir string, files map[string][]byte, remove ...string) error {
+	unlock, err := lockOutput(dir, func() {})
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := recoverOutput(dir); err != nil {
+		return err
+	}
+	w := &outputWrite{dir: dir, files: files, owned: sortedNames(files), remove: remove}
+	_, _, err = w.commit()
+	return err
+}
+
+// failAfter makes *hook fail from its n-th call on, until restore is called (at the end
+// of the test at the latest).
+func failAfter[F any](t *testing.T, hook *F, n int, wrap func(orig F, fail func() bool) F) (restore func()) {
+	orig := *hook
+	calls := 0
+	*hook = wrap(orig, func() bool { calls++; return calls >= n })
+	restore = func() { *hook = orig }
+	t.Cleanup(restore)
+	return restore
+}
+
+var errInjected = errors.New("injected failure")
+
+// TestWriteFailureLeavesEveryOldFile fails the write at each step before it commits (a
+// file that cannot be synced: a full disk, say) and requires every old file as it was and
+// no temporary file left.
+func TestWriteFailureLeavesEveryOldFile(t *testing.T) {
+	for _, n := range []int{1, 2, 7, 40} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			dir := t.TempDir()
+			old := fleet(20, "old")
+			if err := write(dir, old); err != nil {
+				t.Fatal(err)
+			}
+			failAfter(t, &syncFile, n, func(orig func(*os.File) error, fail func() bool) func(*os.File) error {
+				return func(f *os.File) error {
+					if fail() {
+						return errInjected
+					}
+					return orig(f)
+				}
+			})
+			if err := write(dir, fleet(20, "new")); !errors.Is(err, errInjected) {
+				t.Fatalf("write = %v, want the injected failure", err)
+			}
+			if diff := cmp.Diff(old, tree(t, dir)); diff != "" {
+				t.Errorf("old files changed (-old +now):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestKilledWriteIsFinishedByTheNextRun stops a committed write after some of its renames,
+// as a SIGKILL would, and requires the recovery that starts every run to complete the new
+// set.
+func TestKilledWriteIsFinishedByTheNextRun(t *testing.T) {
+	for _, n := range []int{1, 5, 39} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := write(dir, fleet(20, "old")); err != nil {
+				t.Fatal(err)
+			}
+			newer := fleet(20, "new")
+			func() {
+				defer failAfter(t, &renameFile, n+1, func(orig func(string, string) error, fail func() bool) func(string, string) error {
+					return func(a, b string) error {
+						if fail() && filepath.Base(b) != journalName {
+							return errInjected
+						}
+						return orig(a, b)
+					}
+				})()
+				if err := write(dir, newer); !errors.Is(err, errInjected) {
+					t.Fatalf("write = %v, want the injected failure", err)
+				}
+			}()
+			if _, err := os.Stat(filepath.Join(dir, journalName)); err != nil {
+				t.Fatalf("the committed write left no journal: %v", err)
+			}
+			// The next run, whatever it writes, first finishes the interrupted one.
+			if err := recoverOutput(dir); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(newer, tree(t, dir)); diff != "" {
+				t.Errorf("after the next run (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestStaleTemporariesAreRemoved leaves the temporary files of a run killed before it
+// committed, and requires the next run to remove them.
+func TestStaleTemporariesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	files := fleet(2, "v")
+	if err := write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{tempPrefix + "dead" + tempSuffix, "prod/" + tempPrefix + "dead" + tempSuffix} {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(files, tree(t, dir)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestConcurrentRunsTakeTurns runs writes of two versions of a fleet into one folder at
+// once and requires the folder to hold one version whole, never a mix.
+func TestConcurrentRunsTakeTurns(t *testing.T) {
+	dir := t.TempDir()
+	versions := []map[string][]byte{fleet(200, "a"), fleet(200, "b")}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		errs := make([]error, len(versions))
+		for i, files := range versions {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = write(dir, files)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := tree(t, dir)
+		if !cmp.Equal(got, versions[0]) && !cmp.Equal(got, versions[1]) {
+			t.Fatalf("round %d: the folder mixes the two versions", round)
+		}
+	}
+}
+
+// TestUnchangedFilesAreNotRewritten checks that a file whose content is already right
+// keeps its modification time, so that make and editors see no change.
+func TestUnchangedFilesAreNotRewritten(t *testing.T) {
+	dir := t.TempDir()
+	files := fleet(2, "v")
+	if err := write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	same := filepath.Join(dir, "dev", "d000.json")
+	if err := os.Chtimes(same, past, past); err != nil {
+		t.Fatal(err)
+	}
+	files["prod/d001.json"] = []byte("{}\n")
+	if err := write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := os.Stat(same); !info.ModTime().Equal(past) {
+		t.Errorf("an unchanged file was rewritten")
+	}
+	if diff := cmp.Diff(files, tree(t, dir)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestOutputsHonourTheUmask checks that outputs are created as any new file is: mode
+// 0666 less the umask.
+func TestOutputsHonourTheUmask(t *testing.T) {
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	dir := t.TempDir()
+	if err := write(dir, fleet(1, "v")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(dir, "dev", "d000.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.Mode().Perm(); got != 0o640 {
+		t.Errorf("mode = %v, want -rw-r-----", got)
+	}
+}
+
+// TestNoWriteOutsideTheFolder checks that a name that is not an output is refused.
+func TestNoWriteOutsideTheFolder(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"../escape.json", "/abs.json", "a/b/c.json", ".hidden.json"} {
+		if err := write(dir, map[string][]byte{name: []byte("{}")}); err == nil {
+			t.Errorf("writing %q succeeded", name)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -123,16 +122,13 @@ func writeSpec(root *Node, to string) ([]byte, error) {
 // readImport reads one file: unwraps describe output, strips its read-only fields, and
 // turns the rest into the concise form.
 func readImport(file string) (importedDaemon, []string, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return importedDaemon{}, nil, err
+	data, bad := readJSONFile(file)
+	if bad != nil {
+		return importedDaemon{}, nil, fmt.Errorf("%s", FormatDiagnostic(bad, ""))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc map[string]any
-	if d := jsonSyntaxDiag(file, data); d != nil {
-		return importedDaemon{}, nil, fmt.Errorf("%s", FormatDiagnostic(d, ""))
-	}
 	if err := dec.Decode(&doc); err != nil {
 		what := "not a JSON object"
 		if te, ok := err.(*json.UnmarshalTypeError); ok {

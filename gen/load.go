@@ -2,12 +2,18 @@ package gen
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -17,6 +23,7 @@ import (
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
+	"cuelang.org/go/mod/modconfig"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
@@ -139,16 +146,34 @@ func cueSource(dir string, abs []string) *source {
 		args[i] = loadArg(dir, a)
 	}
 	loadWith := func(tags []string) (*build.Instance, hcl.Diagnostics) {
-		insts := load.Instances(args, &load.Config{Dir: dir, Tags: tags})
+		insts := load.Instances(args, &load.Config{Dir: dir, Tags: tags, Registry: registry})
 		if len(insts) != 1 {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: expected one CUE package, found %d", strings.Join(args, " "), len(insts))}}
 		}
 		if err := insts[0].Err; err != nil {
 			return nil, errorDiagnostics(err)
 		}
+		if diags := checkSyntaxLimits(insts[0]); diags.HasErrors() {
+			return nil, diags
+		}
 		return insts[0], nil
 	}
-	base, diags := loadWith(nil)
+	var diags hcl.Diagnostics
+	for _, a := range abs {
+		files := []string{a}
+		if info, err := os.Stat(a); err == nil && info.IsDir() {
+			files, _ = filepath.Glob(filepath.Join(a, "*.cue"))
+		}
+		for _, f := range files {
+			if d := checkFileSize(f); d != nil {
+				diags = append(diags, d)
+			}
+		}
+	}
+	var base *build.Instance
+	if !diags.HasErrors() {
+		base, diags = loadWith(nil)
+	}
 	if diags.HasErrors() {
 		return &source{eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
 	}
@@ -173,6 +198,51 @@ func cueSource(dir string, abs []string) *source {
 		return toNode(v, nil)
 	}
 	return s
+}
+
+// registry fetches the CUE modules that specs import, as the cue command does
+// ($CUE_REGISTRY, cue login), but never waits on a registry for long: a connection, a
+// response and a whole request each have a deadline, and the error names the registry.
+var registry = &modconfig.LazyRegistry{New: func() (modconfig.CachedRegistry, error) {
+	return modconfig.NewRegistry(&modconfig.Config{ClientType: "daemongen", Transport: &deadlineTransport{
+		base: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 30 * time.Second,
+		},
+		timeout: registryTimeout,
+	}})
+}}
+
+// registryTimeout bounds one request to a module registry, body included.
+const registryTimeout = 60 * time.Second
+
+// deadlineTransport gives every request a deadline that also covers reading its body.
+type deadlineTransport struct {
+	base    http.RoundTripper
+	timeout time.Duration
+}
+
+func (t *deadlineTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("module registry %s: %w", req.URL.Host, err)
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	defer c.cancel()
+	return c.ReadCloser.Close()
 }
 
 // envNamesOnly returns the outline of a spec evaluated without its environment: its
@@ -227,6 +297,10 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 	sources := map[string][]byte{}
 	var diags hcl.Diagnostics
 	for _, f := range abs {
+		if d := checkFileSize(f); d != nil {
+			diags = append(diags, d)
+			continue
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()})
@@ -269,11 +343,8 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 // jsonSource reads a JSON file: one daemon task definition in API form.
 func jsonSource(abs string) *source {
 	return &source{eval: func(string) (*Node, hcl.Diagnostics) {
-		data, err := os.ReadFile(abs)
-		if err != nil {
-			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: err.Error()}}
-		}
-		if d := jsonSyntaxDiag(abs, data); d != nil {
+		data, d := readJSONFile(abs)
+		if d != nil {
 			return nil, hcl.Diagnostics{d}
 		}
 		expr, err := cuejson.Extract(abs, data)
@@ -286,6 +357,71 @@ func jsonSource(abs string) *source {
 		}
 		return toNode(v, nil)
 	}}
+}
+
+// utf8BOM is the byte order mark some editors write at the start of a UTF-8 file.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// readJSONFile reads a JSON file within the limits: at most MaxFileSize bytes, UTF-8 (a
+// byte order mark is dropped), nested at most MaxDepth levels, and well-formed. A problem
+// is reported at its line and column.
+func readJSONFile(name string) ([]byte, *hcl.Diagnostic) {
+	if d := checkFileSize(name); d != nil {
+		return nil, d
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()}
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if !utf8.Valid(data) {
+		bad := len(data)
+		for i := 0; i < len(data); {
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				bad = i
+				break
+			}
+			i += size
+		}
+		return nil, jsonDiagAt(name, data, bad, "invalid JSON: the file is not UTF-8 text: an invalid byte here")
+	}
+	depth := 0
+	inString, escaped := false, false
+	for i, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > MaxDepth {
+				return nil, jsonDiagAt(name, data, i, fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth))
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	if d := jsonSyntaxDiag(name, data); d != nil {
+		return nil, d
+	}
+	return data, nil
+}
+
+// jsonDiagAt reports msg at byte offset off of a JSON file.
+func jsonDiagAt(name string, data []byte, off int, msg string) *hcl.Diagnostic {
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len(before) - bytes.LastIndexByte(before, '\n')
+	start := hcl.Pos{Line: line, Column: col, Byte: off}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Detail: msg, Subject: &hcl.Range{Filename: name, Start: start, End: start}}
 }
 
 // jsonSyntaxDiag reports the first syntax error of a JSON file at its line and column,
@@ -313,68 +449,98 @@ func jsonSyntaxDiag(name string, data []byte) *hcl.Diagnostic {
 }
 
 // toNode converts an evaluated CUE value into a Node tree. Values that are errors or not
-// concrete are reported at their position and left out.
-func toNode(v cue.Value, path []string) (*Node, hcl.Diagnostics) {
+// concrete are reported at their position and left out. It takes time linear in the size
+// of the value, and refuses values nested deeper than MaxDepth or with lists longer than
+// MaxListLength (a comprehension can make what the syntax check did not see).
+func toNode(v cue.Value, _ []string) (*Node, hcl.Diagnostics) {
+	c := &nodeConverter{}
+	n := c.convert(v, 0)
+	return n, c.diags
+}
+
+// nodeConverter converts one value; path is the path of the value being converted, grown
+// and shrunk in place, and written out only for a message.
+type nodeConverter struct {
+	path  []string
+	diags hcl.Diagnostics
+}
+
+func (c *nodeConverter) fail(pos token.Pos, msg string) {
+	c.diags = append(c.diags, newDiag(hcl.DiagError, pos, strings.Join(c.path, "."), msg))
+}
+
+func (c *nodeConverter) convert(v cue.Value, depth int) *Node {
 	if err := v.Err(); err != nil {
-		return nil, errorDiagnostics(err)
+		c.diags = append(c.diags, errorDiagnostics(err)...)
+		return nil
 	}
 	v, _ = v.Default()
 	pos := v.Pos()
-	switch v.IncompleteKind() {
+	kind := v.IncompleteKind()
+	if (kind == cue.StructKind || kind == cue.ListKind) && depth >= MaxDepth {
+		c.fail(pos, fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth))
+		return nil
+	}
+	switch kind {
 	case cue.StructKind:
 		n := NewStruct(pos)
 		it, err := v.Fields()
 		if err != nil {
-			return nil, errorDiagnostics(err)
+			c.diags = append(c.diags, errorDiagnostics(err)...)
+			return nil
 		}
-		var diags hcl.Diagnostics
 		for it.Next() {
 			name := it.Selector().Unquoted()
-			child, ds := toNode(it.Value(), append(slices.Clip(path), name))
-			diags = append(diags, ds...)
-			if child != nil {
+			c.path = append(c.path, name)
+			if child := c.convert(it.Value(), depth+1); child != nil {
 				n.Fields = append(n.Fields, &Field{Name: name, Value: child})
 			}
+			c.path = c.path[:len(c.path)-1]
 		}
-		return n, diags
+		return n
 	case cue.ListKind:
+		if l, err := v.Len().Int64(); err == nil && l > MaxListLength {
+			c.fail(pos, fmt.Sprintf("a list of %d elements; lists may have at most %d", l, MaxListLength))
+			return nil
+		}
 		n := &Node{Kind: List, Pos: pos, Elems: []*Node{}}
 		it, err := v.List()
 		if err != nil {
-			return nil, errorDiagnostics(err)
+			c.diags = append(c.diags, errorDiagnostics(err)...)
+			return nil
 		}
-		var diags hcl.Diagnostics
 		for i := 0; it.Next(); i++ {
-			child, ds := toNode(it.Value(), append(slices.Clip(path), fmt.Sprint(i)))
-			diags = append(diags, ds...)
-			if child != nil {
+			c.path = append(c.path, strconv.Itoa(i))
+			if child := c.convert(it.Value(), depth+1); child != nil {
 				n.Elems = append(n.Elems, child)
 			}
+			c.path = c.path[:len(c.path)-1]
 		}
-		return n, diags
+		return n
 	}
 	if !v.IsConcrete() {
-		return nil, hcl.Diagnostics{newDiag(hcl.DiagError, pos, strings.Join(path, "."),
-			fmt.Sprintf("has no value: it is only constrained to %v; give it a concrete value", v))}
+		c.fail(pos, fmt.Sprintf("has no value: it is only constrained to %v; give it a concrete value", v))
+		return nil
 	}
 	switch v.Kind() {
 	case cue.NullKind:
-		return &Node{Kind: Null, Pos: pos}, nil
+		return &Node{Kind: Null, Pos: pos}
 	case cue.BoolKind:
 		b, _ := v.Bool()
-		return &Node{Kind: Bool, Pos: pos, Bool: b}, nil
+		return &Node{Kind: Bool, Pos: pos, Bool: b}
 	case cue.IntKind, cue.FloatKind, cue.NumberKind:
 		b, err := v.MarshalJSON()
 		if err != nil {
-			return nil, errorDiagnostics(err)
+			c.diags = append(c.diags, errorDiagnostics(err)...)
+			return nil
 		}
-		return &Node{Kind: Number, Pos: pos, Text: string(b)}, nil
+		return &Node{Kind: Number, Pos: pos, Text: string(b)}
 	case cue.StringKind:
 		s, _ := v.String()
-		return NewString(s, pos), nil
+		return NewString(s, pos)
 	}
-	return nil, hcl.Diagnostics{newDiag(hcl.DiagError, pos, strings.Join(path, "."),
-		fmt.Sprintf("%v is not a JSON value", v.Kind()))}
+	c.fail(pos, fmt.Sprintf("%v is not a JSON value", v.Kind()))
+	return nil
 }
 
 // errorDiagnostics converts a CUE error of the user's own files: a syntax error, or two
@@ -385,6 +551,13 @@ func errorDiagnostics(err error) hcl.Diagnostics {
 	for _, e := range errors.Errors(err) {
 		format, args := e.Msg()
 		msg := fmt.Sprintf(format, args...)
+		// A wrapping error (import failed) says what failed; the wrapped one says why.
+		if cause, ok := errors.Unwrap(e).(errors.Error); ok {
+			f, a := cause.Msg()
+			if why := fmt.Sprintf(f, a...); !strings.Contains(msg, why) {
+				msg += ": " + why
+			}
+		}
 		var positions []token.Pos
 		for _, p := range errors.Positions(e) {
 			if !strings.HasPrefix(p.Filename(), schemaDisplayDir+"/") {

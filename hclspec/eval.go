@@ -2,10 +2,12 @@ package hclspec
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/agext/levenshtein"
 	"github.com/hashicorp/hcl/v2"
@@ -194,6 +196,10 @@ func (s *Spec) resolveLocals(ctx *hcl.EvalContext) hcl.Diagnostics {
 			}
 			val, ds := a.Expr.Value(ctx)
 			diags = append(diags, ds...)
+			if d := checkValueSize(val, "local."+a.Name, a.Expr.Range()); d != nil {
+				diags = append(diags, d)
+				val = cty.DynamicVal // unknown: what depends on it is not evaluated further
+			}
 			values[a.Name] = val
 			ctx.Variables["local"] = cty.ObjectVal(values)
 		}
@@ -238,19 +244,41 @@ func (s *Spec) functions() map[string]function.Function {
 	}
 }
 
-// fileFunc reads a file, relative to the spec's folder, as a UTF-8 string.
+// fileFunc reads a file, relative to the spec's folder, as a UTF-8 string. It reads only
+// regular files of at most MaxFileFunctionSize bytes: not a device, a FIFO or a socket,
+// which could block or never end, and not binary data, which JSON cannot carry as it is.
 func (s *Spec) fileFunc() function.Function {
 	return function.New(&function.Spec{
 		Params: []function.Parameter{{Name: "path", Type: cty.String}},
 		Type:   function.StaticReturnType(cty.String),
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			p := args[0].AsString()
+			name := args[0].AsString()
+			p := name
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(s.dir, p)
 			}
-			b, err := os.ReadFile(p)
+			info, err := os.Stat(p)
+			switch {
+			case err != nil:
+				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, err)
+			case !info.Mode().IsRegular():
+				return cty.NilVal, fmt.Errorf("cannot read %s: not a regular file", name)
+			case info.Size() > MaxFileFunctionSize:
+				return cty.NilVal, fmt.Errorf("cannot read %s: it is %d bytes, and file() reads at most %d (%d MiB)", name, info.Size(), MaxFileFunctionSize, MaxFileFunctionSize>>20)
+			}
+			f, err := os.Open(p)
 			if err != nil {
-				return cty.NilVal, fmt.Errorf("cannot read %s: %v", args[0].AsString(), err)
+				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, err)
+			}
+			defer f.Close()
+			b, err := io.ReadAll(io.LimitReader(f, MaxFileFunctionSize+1))
+			switch {
+			case err != nil:
+				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, err)
+			case len(b) > MaxFileFunctionSize:
+				return cty.NilVal, fmt.Errorf("cannot read %s: it grew past %d bytes while being read", name, MaxFileFunctionSize)
+			case !utf8.Valid(b):
+				return cty.NilVal, fmt.Errorf("cannot read %s: not UTF-8 text (file() reads text, not binary data)", name)
 			}
 			return cty.StringVal(string(b)), nil
 		},

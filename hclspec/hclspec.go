@@ -69,6 +69,10 @@ func Parse(names []string, sources map[string][]byte, dir string) (*Spec, hcl.Di
 	var diags hcl.Diagnostics
 	for _, name := range names {
 		src := sources[name]
+		if ds := checkNesting(src, name); ds.HasErrors() {
+			diags = append(diags, ds...)
+			continue
+		}
 		f, ds := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 		diags = append(diags, ds...)
 		if ds.HasErrors() {
@@ -315,6 +319,10 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 		val, ds := a.Expr.Value(c.ctx)
 		c.diags = append(c.diags, ds...)
 		if ds.HasErrors() {
+			continue
+		}
+		if d := checkValueSize(val, a.Name, a.Expr.Range()); d != nil {
+			c.diags = append(c.diags, d)
 			continue
 		}
 		name := camel(a.Name)
@@ -610,7 +618,7 @@ func duplicate(b *hclsyntax.Block, what string, prev *hclsyntax.Block) *hcl.Diag
 func (c *converter) otherMembers(body *hclsyntax.Body, known ...string) []ast.Decl {
 	var decls []ast.Decl
 	for _, a := range sortedAttributes(body) {
-		if val, ds := a.Expr.Value(c.ctx); !ds.HasErrors() {
+		if val, ds := a.Expr.Value(c.ctx); !ds.HasErrors() && checkValueSize(val, a.Name, a.Expr.Range()) == nil {
 			decls = append(decls, field(camel(a.Name), c.value(val, a.Expr, fieldKeys), c.spec.pos(a.NameRange)))
 		}
 	}

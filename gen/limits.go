@@ -1,0 +1,117 @@
+package gen
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/build"
+	"cuelang.org/go/cue/scanner"
+	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/hclspec"
+)
+
+// The limits of what daemongen reads. A daemon task definition is small (ECS caps an
+// ordinary task definition at 64 KiB), so each limit is far above any real spec and far
+// below what would exhaust memory or time; each is checked before the expensive step that
+// it protects, and reported at the offending position.
+const (
+	// MaxFileSize is the largest spec or JSON file, in bytes.
+	MaxFileSize = 4 << 20
+	// MaxDepth is the deepest nesting of structs and lists in a spec.
+	MaxDepth = hclspec.MaxDepth
+	// MaxListLength is the longest list in a spec.
+	MaxListLength = 10000
+	// MaxOutputSize is the largest output file, in bytes.
+	MaxOutputSize = 1 << 20
+)
+
+// checkFileSize reports a file larger than MaxFileSize, which is not read further, and a CUE
+// file nested deeper than MaxDepth, which is not parsed.
+func checkFileSize(name string) *hcl.Diagnostic {
+	info, err := os.Stat(name)
+	if err != nil || info.Size() <= MaxFileSize {
+		if err == nil && strings.HasSuffix(name, ".cue") {
+			if src, err := os.ReadFile(name); err == nil {
+				return checkNesting(name, src)
+			}
+		}
+		return nil
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: name},
+		Detail: fmt.Sprintf("the file is %d bytes; specs and JSON files may be at most %d (%d MiB)", info.Size(), MaxFileSize, MaxFileSize>>20)}
+}
+
+// checkNesting reports, from the tokens of a CUE file alone, nesting deeper than MaxDepth
+// before the parser (which recurses once per level) reads it. A level is a brace, bracket
+// or parenthesis, or a label of a chain such as a: b: c: 1.
+func checkNesting(name string, src []byte) *hcl.Diagnostic {
+	f := token.NewFile(name, -1, len(src))
+	var s scanner.Scanner
+	s.Init(f, src, nil, 0)
+	colons := []int{0} // per open bracket: the labels chained since the last comma
+	depth := 0
+	for {
+		pos, tok, _ := s.Scan()
+		switch tok {
+		case token.EOF:
+			return nil
+		case token.LBRACE, token.LBRACK, token.LPAREN:
+			colons = append(colons, 0)
+			depth++
+		case token.RBRACE, token.RBRACK, token.RPAREN:
+			if len(colons) > 1 {
+				depth -= 1 + colons[len(colons)-1]
+				colons = colons[:len(colons)-1]
+			}
+		case token.COLON:
+			colons[len(colons)-1]++
+			depth++
+		case token.COMMA:
+			depth -= colons[len(colons)-1]
+			colons[len(colons)-1] = 0
+		}
+		if depth > MaxDepth {
+			return newDiag(hcl.DiagError, pos, "", fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth))
+		}
+	}
+}
+
+// checkSyntaxLimits walks the parsed files of a CUE instance, before it is evaluated, and
+// reports nesting deeper than MaxDepth and list literals longer than MaxListLength.
+func checkSyntaxLimits(inst *build.Instance) (diags hcl.Diagnostics) {
+	for _, f := range inst.Files {
+		depth := 0
+		ast.Walk(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.Field, *ast.ListLit:
+				depth++
+				if depth > MaxDepth {
+					diags = append(diags, newDiag(hcl.DiagError, n.Pos(), "",
+						fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth)))
+					depth-- // the walk does not call after for a node it does not enter
+					return false
+				}
+				if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > MaxListLength {
+					diags = append(diags, newDiag(hcl.DiagError, n.Pos(), "",
+						fmt.Sprintf("a list of %d elements; lists may have at most %d", len(l.Elts), MaxListLength)))
+					depth--
+					return false
+				}
+			}
+			return true
+		}, func(n ast.Node) {
+			switch n.(type) {
+			case *ast.Field, *ast.ListLit:
+				depth--
+			}
+		})
+		if len(diags) > 0 {
+			return diags
+		}
+	}
+	return nil
+}

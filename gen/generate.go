@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -269,14 +270,26 @@ func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnost
 	unitDiags := make([]hcl.Diagnostics, len(units))
 	work := make(chan int)
 	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		done int
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		done    int
+		crashed any
 	)
 	for range min(runtime.GOMAXPROCS(0), max(len(units), 1)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// A panic is a bug: it is raised again in the caller's goroutine, where the
+			// command reports it, rather than ending the process from a worker.
+			defer func() {
+				if v := recover(); v != nil {
+					mu.Lock()
+					crashed = fmt.Sprintf("%v\n%s", v, debug.Stack())
+					mu.Unlock()
+					for range work {
+					}
+				}
+			}()
 			var ev *evaluator
 			for i := range work {
 				if ev == nil {
@@ -297,6 +310,9 @@ func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnost
 	}
 	close(work)
 	wg.Wait()
+	if crashed != nil {
+		panic(crashed)
+	}
 	var diags hcl.Diagnostics
 	for i, ds := range unitDiags {
 		diags = append(diags, withContext(ds, units[i].context())...)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ const (
 	exitOK      = 0
 	exitInvalid = 1 // a spec has errors, or (with --check) an output is stale
 	exitUsage   = 2 // the command line is wrong
+	exitCrash   = 3 // daemongen itself failed: a bug, reported with its stack
 )
 
 const usage = `daemongen turns CUE and HCL daemon specs into register-ready ECS daemon task definitions.
@@ -45,14 +47,30 @@ Flags of generate and vet:
   --format text|json|github
                          how to print problems (default text)
   --strict               fail on warnings the specs do not acknowledge
+  --timeout DURATION     stop when evaluating takes longer (default 5m)
   -q, --quiet            no progress
 
 PATH is a .cue, .hcl or .json file, or a directory of them.
 Exit status: 0 valid (and current), 1 invalid (or stale), 2 usage error.
 `
 
-// Main runs daemongen with args and returns its exit code.
-func Main(args []string, stdout, stderr io.Writer) int {
+// Main runs daemongen with args and returns its exit code. A panic, which is a bug, is
+// reported with its stack and exits with exitCrash, never with the usage error's 2.
+func Main(args []string, stdout, stderr io.Writer) (code int) {
+	crashed := make(chan crash, 1)
+	defer func() {
+		select {
+		case c := <-crashed:
+			c.report(stderr)
+			code = exitCrash
+		default:
+		}
+	}()
+	defer recoverCrash(crashed)
+	return run(args, stdout, stderr)
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -88,9 +106,14 @@ const (
 	flagDiff    = "diff"
 	flagPrune   = "prune"
 	flagStrict  = "strict"
+	flagTimeout = "timeout"
 	// flagAllowEmpty lets --prune remove every output.
 	flagAllowEmpty = "allow-empty"
 )
+
+// defaultTimeout bounds the evaluation of the specs: a fleet of thousands of daemons takes
+// well under a minute, so a run that takes longer is waiting on something.
+const defaultTimeout = 5 * time.Minute
 
 // specFlags are the flags of every command that reads specs.
 type specFlags struct {
@@ -100,6 +123,7 @@ type specFlags struct {
 	format   string
 	quiet    bool
 	strict   bool
+	timeout  time.Duration
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
@@ -109,6 +133,7 @@ func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as text, json or github")
 	fs.BoolVarP(&f.quiet, flagQuiet, "q", false, "show no progress")
 	fs.BoolVar(&f.strict, flagStrict, false, "fail on warnings that the specs do not acknowledge with ignoreWarnings")
+	fs.DurationVar(&f.timeout, flagTimeout, defaultTimeout, "stop when evaluating the specs takes longer than `DURATION`")
 }
 
 // config returns the library's configuration for paths, or an error for a bad flag value.
@@ -181,17 +206,55 @@ func evaluate(cfg gen.Config, sf specFlags, stderr io.Writer) (files map[string]
 		cfg.Progress = p.update
 		defer p.finish()
 	}
-	files, diags, err := gen.Generate(cfg)
+	type result struct {
+		files map[string][]byte
+		diags hcl.Diagnostics
+		err   error
+	}
+	done := make(chan result, 1)
+	crashed := make(chan crash, 1)
+	go func() {
+		defer recoverCrash(crashed)
+		files, diags, err := gen.Generate(cfg)
+		done <- result{files, diags, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case c := <-crashed:
+		c.report(stderr)
+		return nil, nil, exitCrash, false
+	case <-time.After(sf.timeout):
+		fmt.Fprintf(stderr, "daemongen: stopped after --%s %v: the specs took longer to evaluate (a module registry that does not answer?)\n", flagTimeout, sf.timeout)
+		return nil, nil, exitInvalid, false
+	}
 	var usageErr *gen.UsageError
-	if errors.As(err, &usageErr) {
+	if errors.As(r.err, &usageErr) {
 		fmt.Fprintf(stderr, "daemongen: %s\n", usageErr.Msg)
 		return nil, nil, exitUsage, false
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "daemongen: %v\n", err)
+	if r.err != nil {
+		fmt.Fprintf(stderr, "daemongen: %v\n", r.err)
 		return nil, nil, exitInvalid, false
 	}
-	return files, diags, exitOK, true
+	return r.files, r.diags, exitOK, true
+}
+
+// crash is a panic, which is a bug in daemongen, never a verdict on the specs.
+type crash struct {
+	value any
+	stack []byte
+}
+
+// recoverCrash sends a panic of the calling goroutine to crashed. It is deferred.
+func recoverCrash(crashed chan<- crash) {
+	if v := recover(); v != nil {
+		crashed <- crash{v, debug.Stack()}
+	}
+}
+
+func (c crash) report(w io.Writer) {
+	fmt.Fprintf(w, "daemongen: internal error, please report it with the input that caused it: %v\n%s", c.value, c.stack)
 }
 
 // specConfig parses the flags and paths of a command that reads specs. ok is false when

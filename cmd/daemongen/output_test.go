@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -246,5 +247,29 @@ func TestNoWriteOutsideTheFolder(t *testing.T) {
 		if err := write(dir, map[string][]byte{name: []byte("{}")}); err == nil {
 			t.Errorf("writing %q succeeded", name)
 		}
+	}
+}
+
+// TestCrashExitCode checks that a panic (here forced in the write phase) is reported as an
+// internal error with exit code 3, distinct from a usage error's 2, and writes nothing.
+func TestCrashExitCode(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "spec.cue")
+	if err := os.WriteFile(spec, []byte("package fleet\n\ndaemons: agent: containers: agent: {image: \"a:1\", memory: 64}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	orig := renameFile
+	renameFile = func(string, string) error { panic("forced") }
+	defer func() { renameFile = orig }()
+	var stderr strings.Builder
+	out := filepath.Join(dir, "out")
+	if code := Main([]string{"generate", "-q", "-o", out, spec}, io.Discard, &stderr); code != exitCrash {
+		t.Errorf("exit code %d, want %d", code, exitCrash)
+	}
+	if !strings.Contains(stderr.String(), "internal error") || !strings.Contains(stderr.String(), "forced") {
+		t.Errorf("stderr = %q", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "agent.json")); err == nil {
+		t.Error("an output was written")
 	}
 }

@@ -104,3 +104,28 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("two runs differ:\n%s", diff)
 	}
 }
+
+// TestExamplesAreFormatted keeps every spec under examples/ as daemongen fmt (cue fmt,
+// terraform fmt) writes it.
+func TestExamplesAreFormatted(t *testing.T) {
+	var specs []string
+	for _, pattern := range []string{"../examples/*/cue/*.cue", "../examples/*/hcl/*.hcl"} {
+		m, _ := filepath.Glob(pattern)
+		specs = append(specs, m...)
+	}
+	if len(specs) == 0 {
+		t.Fatal("no example specs found")
+	}
+	for _, name := range specs {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, diags := Format(name, src)
+		if diags.HasErrors() {
+			t.Errorf("%s: %v", name, diags)
+		} else if string(out) != string(src) {
+			t.Errorf("%s is not formatted; run daemongen fmt %s", name, filepath.Dir(name))
+		}
+	}
+}

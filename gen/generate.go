@@ -30,6 +30,9 @@ type Config struct {
 	Env string
 	// Inputs are the values of the HCL specs' variables.
 	Inputs hclspec.Inputs
+	// Tags are the values of CUE specs' @tag attributes, as key=value (cue's -t). The tag
+	// env is daemongen's: it carries each environment's name.
+	Tags []string
 	// Progress, when set, is called after each daemon is checked, with the number done
 	// and the total. Calls do not overlap.
 	Progress func(done, total int)
@@ -145,9 +148,19 @@ func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 // plan loads the sources and lists the units: each daemon of each spec in each environment
 // it is generated for, and each API-form file.
 func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
-	sources, diags := discover(cfg.Dir, cfg.Paths, cfg.Inputs)
+	for _, t := range cfg.Tags {
+		if key, _, _ := strings.Cut(t, "="); key == envTag {
+			return nil, nil, &UsageError{Msg: "the tag env is set by daemongen to each environment's name; use --env to choose environments"}
+		}
+	}
+	sources, diags := discover(cfg.Dir, cfg.Paths, cfg.Inputs, cfg.Tags)
 	if diags.HasErrors() {
 		return nil, nil, &UsageError{Msg: diags[0].Detail}
+	}
+	if len(cfg.Inputs.Vars) > 0 || len(cfg.Inputs.VarFiles) > 0 {
+		if !slices.ContainsFunc(sources, func(s *source) bool { return s.hcl }) {
+			return nil, nil, &UsageError{Msg: "--var and --var-file set the variables of HCL specs, and no HCL spec is given; CUE specs take -t key=value for @tag values"}
+		}
 	}
 	type loaded struct {
 		src  *source
@@ -167,7 +180,7 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 		}
 		l := loaded{src: src, root: root}
 		if isSpec(root) {
-			structural, local := checkSpec(root)
+			structural, local := checkSpec(root, src.params)
 			diags = append(diags, structural...)
 			diags = append(diags, local...)
 			l.broken = structural.HasErrors()
@@ -239,7 +252,7 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 				}
 				// Each environment's evaluation is checked on its own: an overlay exists
 				// only in its environment's evaluation, with @tag(env) and in HCL alike.
-				structural, local := checkSpec(root)
+				structural, local := checkSpec(root, l.src.params)
 				// A structure error's path names its environment; Normalize merges the
 				// same error found in several evaluations.
 				diags = append(diags, withContext(ds, env)...)

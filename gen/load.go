@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,12 +41,16 @@ type source struct {
 	eval func(env string) (*Node, hcl.Diagnostics)
 	// perEnv is set when eval depends on the environment.
 	perEnv bool
+	// hcl is set for an HCL spec, the one kind that has variables.
+	hcl bool
+	// params are the top-level fields that take @tag values, beside the spec's own.
+	params []string
 }
 
 // discover turns the command line's paths into sources: each directory's .cue files form one
 // package, the .cue files named on the command line form another, and every .json file is a
 // daemon task definition of its own.
-func discover(dir string, paths []string, in hclspec.Inputs) ([]*source, hcl.Diagnostics) {
+func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*source, hcl.Diagnostics) {
 	var (
 		sources  []*source
 		diags    hcl.Diagnostics
@@ -70,12 +75,14 @@ func discover(dir string, paths []string, in hclspec.Inputs) ([]*source, hcl.Dia
 			}
 			hasCUE := false
 			before := len(sources)
-			var dirHCL []string
+			var dirHCL, autoVars []string
 			for _, e := range entries {
 				switch name := e.Name(); {
 				case e.IsDir():
 				case strings.HasSuffix(name, ".cue"):
 					hasCUE = true
+				case strings.HasSuffix(name, hclspec.AutoVarFileSuffix):
+					autoVars = append(autoVars, filepath.Join(abs, name))
 				case strings.HasSuffix(name, varFileSuffix):
 					// Variable files are named with --var-file, not read as specs.
 				case strings.HasSuffix(name, ".hcl"):
@@ -85,10 +92,14 @@ func discover(dir string, paths []string, in hclspec.Inputs) ([]*source, hcl.Dia
 				}
 			}
 			if hasCUE {
-				sources = append(sources, cueSource(dir, []string{abs}))
+				sources = append(sources, cueSource(dir, []string{abs}, tags))
 			}
 			if len(dirHCL) > 0 {
-				sources = append(sources, hclSource(abs, dirHCL, in))
+				// The folder's *.auto.vars.hcl come before --var-file, as Terraform's
+				// *.auto.tfvars come before -var-file.
+				dirIn := in
+				dirIn.VarFiles = append(autoVars, in.VarFiles...)
+				sources = append(sources, hclSource(abs, dirHCL, dirIn))
 			}
 			if len(sources) == before {
 				msg := fmt.Sprintf("%s: no .cue, .hcl or .json files", p)
@@ -117,7 +128,7 @@ func discover(dir string, paths []string, in hclspec.Inputs) ([]*source, hcl.Dia
 		}
 	}
 	if len(cueFiles) > 0 {
-		sources = append(sources, cueSource(dir, cueFiles))
+		sources = append(sources, cueSource(dir, cueFiles, tags))
 	}
 	if len(hclFiles) > 0 {
 		sources = append(sources, hclSource(dir, hclFiles, in))
@@ -139,8 +150,9 @@ func loadArg(dir, abs string) string {
 	return rel
 }
 
-// cueSource loads a CUE package from a directory or from a list of files.
-func cueSource(dir string, abs []string) *source {
+// cueSource loads a CUE package from a directory or from a list of files, with the @tag
+// values tags (key=value) and, per environment, env.
+func cueSource(dir string, abs []string, tags []string) *source {
 	args := make([]string, len(abs))
 	for i, a := range abs {
 		args[i] = loadArg(dir, a)
@@ -172,17 +184,17 @@ func cueSource(dir string, abs []string) *source {
 	}
 	var base *build.Instance
 	if !diags.HasErrors() {
-		base, diags = loadWith(nil)
+		base, diags = loadWith(tags)
 	}
 	if diags.HasErrors() {
 		return &source{eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
 	}
-	s := &source{perEnv: usesTag(base, envTag)}
+	s := &source{perEnv: usesTag(base, envTag), params: taggedFields(base)}
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
 		inst := base
 		if env != "" && s.perEnv {
 			var diags hcl.Diagnostics
-			if inst, diags = loadWith([]string{envTag + "=" + env}); diags.HasErrors() {
+			if inst, diags = loadWith(append(slices.Clone(tags), envTag+"="+env)); diags.HasErrors() {
 				return nil, diags
 			}
 		}
@@ -288,6 +300,28 @@ func usesTag(inst *build.Instance, name string) bool {
 	return found
 }
 
+// taggedFields returns the top-level fields of inst that take an @tag value: parameters
+// of the spec (version: string @tag(version)), not misspelt sections.
+func taggedFields(inst *build.Instance) []string {
+	var names []string
+	for _, f := range inst.Files {
+		for _, d := range f.Decls {
+			field, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			for _, a := range field.Attrs {
+				if key, _ := a.Split(); key == "tag" {
+					if name, _, err := ast.LabelName(field.Label); err == nil {
+						names = append(names, name)
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
 // varFileSuffix names HCL variable files, which a directory's specs do not include.
 const varFileSuffix = ".vars.hcl"
 
@@ -310,10 +344,10 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 	spec, ds := hclspec.Parse(abs, sources, specDir)
 	diags = append(diags, ds...)
 	if diags.HasErrors() {
-		return &source{eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
+		return &source{hcl: true, eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
 	}
 	envs := spec.Environments()
-	s := &source{perEnv: len(envs) > 0}
+	s := &source{hcl: true, perEnv: len(envs) > 0}
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
 		if env == "" && s.perEnv {
 			root := NewStruct(token.NoPos)

@@ -14,6 +14,11 @@ import (
 	schemafs "github.com/daemongen/daemongen/cue"
 )
 
+// SchemaSource names the API definition the schema was made from: the AWS SDK for Go v2
+// module whose RegisterDaemonTaskDefinitionInput it encodes, at the version of go.mod (a
+// test keeps the two equal, and the drift test compares the schema with that module).
+const SchemaSource = "github.com/aws/aws-sdk-go-v2/service/ecs v1.105.1"
+
 // schemaDisplayDir is the directory the embedded schema's positions name: a stable
 // pseudo path, the same on every machine.
 const schemaDisplayDir = "daemongen/cue"

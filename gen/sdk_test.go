@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -186,5 +187,21 @@ func TestSchemaMatchesSDK(t *testing.T) {
 	}
 	if len(sdk) < 80 {
 		t.Errorf("walked only %d SDK members; the walk is broken", len(sdk))
+	}
+}
+
+// TestSchemaSourceIsTheSDKOfGoMod checks that the version daemongen reports for its schema
+// is the SDK module that go.mod requires, the one the drift test compares the schema with.
+func TestSchemaSourceIsTheSDKOfGoMod(t *testing.T) {
+	gomod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*(github\.com/aws/aws-sdk-go-v2/service/ecs) (v\S+)`).FindSubmatch(gomod)
+	if m == nil {
+		t.Fatal("go.mod does not require the SDK")
+	}
+	if got := string(m[1]) + " " + string(m[2]); got != SchemaSource {
+		t.Errorf("SchemaSource = %q, but go.mod requires %q", SchemaSource, got)
 	}
 }

@@ -62,14 +62,15 @@ type specLayer struct {
 // top-level, group or environment field, a group that does not exist): checking the daemons
 // would only repeat them as knock-on errors. local are the mistakes within one layer, which
 // the daemons' own checks report alike, so that each is reported once.
-func checkSpec(root *Node) (structural, local hcl.Diagnostics) {
+// params are the top-level fields the spec declares with @tag, which it may hold too.
+func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	defer func() { structural = diags }()
 	// misspelt are the sections that an unknown top-level field was likely meant to be:
 	// names that would refer into them are not checked, since they can only fail.
 	misspelt := map[string]bool{}
 	for _, f := range root.Fields {
-		if !slices.Contains(specFields, f.Name) {
+		if !slices.Contains(specFields, f.Name) && !slices.Contains(params, f.Name) {
 			msg := "unknown top-level field; a spec has daemons, defaults, groups and environments (use a hidden field _name or a definition #Name for helpers)"
 			if s := suggest(f.Name, specFields[:4]); s != "" {
 				msg = fmt.Sprintf("unknown top-level field; did you mean %q?", s)

@@ -13,21 +13,35 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
 
-// Inputs are the values of variables, as Terraform takes them: Vars from the command line
-// (--var name=value) win over VarFiles (--var-file), which win over the defaults.
+// Inputs are the values of variables, as Terraform takes them, lowest first: the defaults,
+// DAEMONGEN_VAR_name environment variables (Environ), VarFiles in order (the spec folder's
+// *.auto.vars.hcl first, then --var-file), and Vars from the command line (--var).
 type Inputs struct {
 	// Vars maps a variable to its value as written on the command line: taken as it is for
 	// a string variable, parsed as an HCL expression for any other type.
 	Vars map[string]string
-	// VarFiles are HCL files of name = value lines, applied in order.
+	// VarFiles are files of name = value lines, HCL or, for names ending in .json, JSON
+	// objects (.vars.json), applied in order.
 	VarFiles []string
+	// Environ is the environment, as os.Environ gives it: DAEMONGEN_VAR_name=value sets the
+	// variable name, as TF_VAR_name does in Terraform. Names no variable declares are
+	// ignored, since the environment is shared with everything else.
+	Environ []string
 }
+
+// EnvVarPrefix starts the environment variables that set variables.
+const EnvVarPrefix = "DAEMONGEN_VAR_"
+
+// AutoVarFileSuffix names the variable files that a spec folder's specs load by themselves,
+// in name order, as Terraform loads *.auto.tfvars.
+const AutoVarFileSuffix = ".auto.vars.hcl"
 
 func parseVariable(b *hclsyntax.Block) (*variable, hcl.Diagnostics) {
 	v := &variable{block: b, typ: cty.DynamicPseudoType}
@@ -85,27 +99,66 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 		}
 		values[name] = conv
 	}
+	// fromText sets a variable from text written outside HCL (--var, the environment):
+	// as it is for a string variable, as an HCL expression for any other type.
+	fromText := func(name, raw, source string) {
+		v, ok := s.vars[name]
+		if ok && (v.typ == cty.String || v.typ == cty.DynamicPseudoType) {
+			set(name, cty.StringVal(raw), nil)
+			return
+		}
+		expr, ds := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
+		if !ds.HasErrors() {
+			var val cty.Value
+			if val, ds = expr.Value(nil); !ds.HasErrors() {
+				set(name, val, nil)
+				return
+			}
+		}
+		typ := "HCL"
+		if ok {
+			typ = typeexpr.TypeString(v.typ)
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
+			Detail: fmt.Sprintf("%s=%s is not a valid %s value.", source, raw, typ)})
+	}
+	var fromEnv []string // NAME=value, for the declared variables only
+	for _, kv := range in.Environ {
+		rest, prefixed := strings.CutPrefix(kv, EnvVarPrefix)
+		if name, _, hasValue := strings.Cut(rest, "="); prefixed && hasValue && s.vars[name] != nil {
+			fromEnv = append(fromEnv, rest)
+		}
+	}
+	slices.Sort(fromEnv)
+	for _, kv := range fromEnv {
+		name, value, _ := strings.Cut(kv, "=")
+		fromText(name, value, EnvVarPrefix+name)
+	}
 	for _, path := range in.VarFiles {
 		src, err := os.ReadFile(path)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: err.Error()})
 			continue
 		}
-		f, ds := hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+		var f *hcl.File
+		var ds hcl.Diagnostics
+		if strings.HasSuffix(path, ".json") {
+			f, ds = hcljson.Parse(src, path)
+		} else {
+			f, ds = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+		}
 		diags = append(diags, ds...)
 		if ds.HasErrors() {
 			continue
 		}
-		body := f.Body.(*hclsyntax.Body)
-		for _, a := range sortedAttributes(body) {
+		attrs, ds := f.Body.JustAttributes()
+		diags = append(diags, ds...)
+		for _, a := range sortedAttrs(attrs) {
 			val, ds := a.Expr.Value(nil)
 			diags = append(diags, ds...)
 			if !ds.HasErrors() {
 				set(a.Name, val, a.NameRange.Ptr())
 			}
-		}
-		for _, b := range body.Blocks {
-			diags = append(diags, unsupportedBlock(b, nil))
 		}
 	}
 	names := make([]string, 0, len(in.Vars))
@@ -114,23 +167,7 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		raw := in.Vars[name]
-		v, ok := s.vars[name]
-		if ok && (v.typ == cty.String || v.typ == cty.DynamicPseudoType) {
-			set(name, cty.StringVal(raw), nil)
-			continue
-		}
-		expr, ds := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
-		if !ds.HasErrors() {
-			var val cty.Value
-			val, ds = expr.Value(nil)
-			if !ds.HasErrors() {
-				set(name, val, nil)
-				continue
-			}
-		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
-			Detail: fmt.Sprintf("--var %s=%s is not a valid %s value.", name, raw, typeexpr.TypeString(v.typ))})
+		fromText(name, in.Vars[name], "--var "+name)
 	}
 	for _, name := range s.varNames() {
 		if _, ok := values[name]; ok {
@@ -150,6 +187,16 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 	}
 	diags = append(diags, s.resolveLocals(ctx)...)
 	return ctx, diags
+}
+
+// sortedAttrs returns attributes in source order.
+func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
+	out := make([]*hcl.Attribute, 0, len(attrs))
+	for _, a := range attrs {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b *hcl.Attribute) int { return a.Range.Start.Byte - b.Range.Start.Byte })
+	return out
 }
 
 func (s *Spec) varNames() []string {

@@ -39,9 +39,14 @@ Usage:
       describe a field, or show a daemon's value and the layers that set it
   daemongen import [--to cue|hcl] [-o DIR] [--factor] FILE.json...
       turn registered JSON into a spec
+  daemongen fmt [--check] [-d] PATH...
+      format CUE and HCL specs
+  daemongen version
+      print daemongen's version and the API version of its schema
 
 Flags of generate and vet:
   --env NAME             only this environment (default: every declared environment)
+  -t, --tag KEY=VALUE    set a CUE @tag value (repeatable)
   --var NAME=VALUE       set an HCL variable (repeatable)
   --var-file FILE        read HCL variables from FILE (repeatable)
   --format text|json|github
@@ -86,6 +91,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runExplain(args[1:], stdout, stderr)
 	case "import":
 		return runImport(args[1:], stdout, stderr)
+	case "fmt":
+		return runFmt(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "daemongen %s\nschema: RegisterDaemonTaskDefinition of %s\n", moduleVersion(), gen.SchemaSource)
+		return exitOK
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -107,6 +117,7 @@ const (
 	flagPrune   = "prune"
 	flagStrict  = "strict"
 	flagTimeout = "timeout"
+	flagTag     = "tag"
 	// flagAllowEmpty lets --prune remove every output.
 	flagAllowEmpty = "allow-empty"
 )
@@ -118,6 +129,7 @@ const defaultTimeout = 5 * time.Minute
 // specFlags are the flags of every command that reads specs.
 type specFlags struct {
 	env      string
+	tags     []string
 	vars     []string
 	varFiles []string
 	format   string
@@ -127,7 +139,8 @@ type specFlags struct {
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
-	fs.StringVar(&f.env, flagEnv, "", "generate only this environment (default: every declared environment)")
+	fs.StringVar(&f.env, flagEnv, "", "only this environment (default: every declared environment)")
+	fs.StringArrayVarP(&f.tags, flagTag, "t", nil, "set a CUE @tag value: `KEY=VALUE` (repeatable), as cue -t does")
 	fs.StringArrayVar(&f.vars, flagVar, nil, "set an HCL variable: `NAME=VALUE` (repeatable)")
 	fs.StringArrayVar(&f.varFiles, flagVarFile, nil, "read HCL variables from `FILE` (repeatable)")
 	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as text, json or github")
@@ -138,7 +151,13 @@ func (f *specFlags) Bind(fs *pflag.FlagSet) {
 
 // config returns the library's configuration for paths, or an error for a bad flag value.
 func (f *specFlags) config(paths []string) (gen.Config, error) {
-	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir(), Strict: f.strict}
+	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir(), Strict: f.strict, Tags: f.tags}
+	for _, t := range f.tags {
+		if key, _, ok := strings.Cut(t, "="); !ok || key == "" {
+			return cfg, fmt.Errorf("--tag %q: want KEY=VALUE", t)
+		}
+	}
+	cfg.Inputs.Environ = os.Environ()
 	if !slices.Contains(gen.Formats, f.format) {
 		return cfg, fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(gen.Formats, ", "))
 	}
@@ -161,24 +180,67 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 	return cfg, nil
 }
 
-// newFlagSet returns a flag set that reports its errors to stderr.
-func newFlagSet(name string, stderr io.Writer) *pflag.FlagSet {
+// commandHelp is the synopsis and description of each command, shown by -h above its flags.
+var commandHelp = map[string]string{
+	"generate": `Usage: daemongen generate [-o DIR] [--check [--diff] | --prune -o DIR] [flags] PATH...
+
+Evaluate the specs and write DIR/FAMILY.json, or DIR/ENV/FAMILY.json when they declare
+environments. Nothing is written when any daemon has an error; otherwise every file is
+written, or none. --check writes nothing and fails when DIR is stale.`,
+	"vet": `Usage: daemongen vet [flags] PATH...
+
+Check specs and API-form JSON files against the schema; write nothing.`,
+	"schema": `Usage: daemongen schema [--format cue|jsonschema]
+
+Print the schema: CUE for cue vet, or JSON Schema 2020-12 for editors.`,
+	"explain": `Usage: daemongen explain FIELD.PATH
+       daemongen explain --family FAMILY [--env ENV] FIELD.PATH PATH...
+
+Describe a field of the API, or show a daemon's value and the layers that set it.`,
+	"import": `Usage: daemongen import [--to cue|hcl] [-o DIR] [--factor] FILE.json...
+
+Turn registered JSON (register input or describe output) into a spec.`,
+	"fmt": `Usage: daemongen fmt [--check] [-d] PATH...
+
+Format CUE specs as cue fmt does and HCL specs as terraform fmt does; write only the files
+that change.`,
+}
+
+// newFlagSet returns the flag set of command name: errors go to stderr, -h to stdout.
+func newFlagSet(name string, stdout, stderr io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("daemongen "+name, pflag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "%s\n\nFlags:\n", commandHelp[name])
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
 	return fs
 }
 
-// parse parses args and checks that at least min arguments remain.
-func parse(fs *pflag.FlagSet, args []string, stderr io.Writer, min int, what string) ([]string, bool) {
+// parse parses args and checks that at least min arguments remain. When it returns
+// ok false, the command ends with code: exitOK after -h, exitUsage after a mistake, which
+// it has reported in one line.
+func parse(fs *pflag.FlagSet, args []string, stderr io.Writer, min int, what string) (rest []string, code int, ok bool) {
 	if err := fs.Parse(args); err != nil {
-		return nil, false
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil, exitOK, false
+		}
+		usageError(stderr, fs.Name(), err.Error())
+		return nil, exitUsage, false
 	}
 	if fs.NArg() < min {
-		fmt.Fprintf(stderr, "%s: no %s given\n", fs.Name(), what)
-		return nil, false
+		usageError(stderr, fs.Name(), "no "+what+" given")
+		return nil, exitUsage, false
 	}
-	return fs.Args(), true
+	return fs.Args(), exitOK, true
+}
+
+// usageError reports a mistake on the command line of command, with where to find help.
+func usageError(stderr io.Writer, command, msg string) {
+	fmt.Fprintf(stderr, "%s: %s; see '%s --help'\n", command, msg, command)
 }
 
 // reporter prints diagnostics in the chosen format: text on stderr, json and github on
@@ -257,28 +319,28 @@ func (c crash) report(w io.Writer) {
 	fmt.Fprintf(w, "daemongen: internal error, please report it with the input that caused it: %v\n%s", c.value, c.stack)
 }
 
-// specConfig parses the flags and paths of a command that reads specs. ok is false when
-// the command line is wrong.
-func specConfig(fs *pflag.FlagSet, sf *specFlags, args []string, stderr io.Writer) (gen.Config, bool) {
-	paths, ok := parse(fs, args, stderr, 1, "PATH")
+// specConfig parses the flags and paths of a command that reads specs. When ok is false
+// the command ends with code (see [parse]).
+func specConfig(fs *pflag.FlagSet, sf *specFlags, args []string, stderr io.Writer) (cfg gen.Config, code int, ok bool) {
+	paths, code, ok := parse(fs, args, stderr, 1, "PATH")
 	if !ok {
-		return gen.Config{}, false
+		return gen.Config{}, code, false
 	}
 	cfg, err := sf.config(paths)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		return cfg, false
+		usageError(stderr, fs.Name(), err.Error())
+		return cfg, exitUsage, false
 	}
-	return cfg, true
+	return cfg, exitOK, true
 }
 
 func runVet(args []string, stdout, stderr io.Writer) int {
 	var sf specFlags
-	fs := newFlagSet("vet", stderr)
+	fs := newFlagSet("vet", stdout, stderr)
 	sf.Bind(fs)
-	cfg, ok := specConfig(fs, &sf, args, stderr)
+	cfg, code, ok := specConfig(fs, &sf, args, stderr)
 	if !ok {
-		return exitUsage
+		return code
 	}
 	cfg.CheckOnly = true
 	_, diags, code, ok := evaluate(cfg, sf, stderr)
@@ -298,16 +360,16 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		out                            string
 		check, diff, prune, allowEmpty bool
 	)
-	fs := newFlagSet("generate", stderr)
+	fs := newFlagSet("generate", stdout, stderr)
 	fs.StringVarP(&out, flagOut, "o", ".", "write the files into `DIR`")
 	fs.BoolVar(&check, flagCheck, false, "write nothing; fail when an output is stale, missing or orphaned")
 	fs.BoolVar(&diff, flagDiff, false, "with --check: print what generating would change, as a unified diff")
 	fs.BoolVar(&prune, flagPrune, false, "remove the outputs daemongen wrote that no daemon generates any more (needs -o)")
 	fs.BoolVar(&allowEmpty, flagAllowEmpty, false, "with --prune: allow removing every output when the specs define no daemon")
 	sf.Bind(fs)
-	cfg, ok := specConfig(fs, &sf, args, stderr)
+	cfg, code, ok := specConfig(fs, &sf, args, stderr)
 	if !ok {
-		return exitUsage
+		return code
 	}
 	if prune && (check || diff) {
 		fmt.Fprintln(stderr, "daemongen generate: --prune writes; it does not go with --check or --diff")
@@ -443,6 +505,15 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// moduleVersion is daemongen's version as the Go toolchain stamped it: the module version
+// for go install ...@v1.2.3, a pseudo-version or (devel) for a build from a checkout.
+func moduleVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
 }
 
 func workDir() string {

@@ -17,10 +17,10 @@ const (
 
 func runSchema(args []string, stdout, stderr io.Writer) int {
 	var format string
-	fs := newFlagSet("schema", stderr)
+	fs := newFlagSet("schema", stdout, stderr)
 	fs.StringVar(&format, flagFormat, schemaCUE, "cue (a self-contained CUE file) or jsonschema (JSON Schema 2020-12)")
-	if _, ok := parse(fs, args, stderr, 0, ""); !ok {
-		return exitUsage
+	if _, code, ok := parse(fs, args, stderr, 0, ""); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "daemongen schema: takes no arguments\n")
@@ -52,12 +52,12 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		sf     specFlags
 		family string
 	)
-	fs := newFlagSet("explain", stderr)
+	fs := newFlagSet("explain", stdout, stderr)
 	fs.StringVar(&family, "family", "", "show the value of this daemon, and the layers that set it")
 	sf.Bind(fs)
-	rest, ok := parse(fs, args, stderr, 1, "FIELD.PATH")
+	rest, code, ok := parse(fs, args, stderr, 1, "FIELD.PATH")
 	if !ok {
-		return exitUsage
+		return code
 	}
 	path := rest[0]
 	if family == "" {
@@ -137,13 +137,13 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		cfg gen.ImportConfig
 		out string
 	)
-	fs := newFlagSet("import", stderr)
+	fs := newFlagSet("import", stdout, stderr)
 	fs.StringVar(&cfg.To, "to", "cue", "write the spec in cue or hcl")
 	fs.StringVarP(&out, flagOut, "o", "", "write one spec file per family into `DIR` (default: all on stdout)")
 	fs.BoolVar(&cfg.Factor, "factor", false, "write several environments' files of one family as one daemon with per-environment overrides")
-	files, ok := parse(fs, args, stderr, 1, "FILE.json")
+	files, code, ok := parse(fs, args, stderr, 1, "FILE.json")
 	if !ok {
-		return exitUsage
+		return code
 	}
 	if cfg.To != "cue" && cfg.To != "hcl" {
 		fmt.Fprintf(stderr, "daemongen import: --to %q: want cue or hcl\n", cfg.To)

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/daemongen/daemongen/gen"
+)
+
+func runFmt(args []string, stdout, stderr io.Writer) int {
+	var check, showDiff bool
+	fs := newFlagSet("fmt", stdout, stderr)
+	fs.BoolVar(&check, flagCheck, false, "write nothing; list the files that are not formatted and exit 1")
+	fs.BoolVarP(&showDiff, "diff", "d", false, "print what formatting changes, as a unified diff")
+	paths, code, ok := parse(fs, args, stderr, 1, "PATH")
+	if !ok {
+		return code
+	}
+	files, err := specFiles(paths)
+	if err != nil {
+		usageError(stderr, fs.Name(), err.Error())
+		return exitUsage
+	}
+	dir := workDir()
+	var diags hcl.Diagnostics
+	unformatted := false
+	for _, name := range files {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "daemongen fmt: %v\n", err)
+			return exitInvalid
+		}
+		out, ds := gen.Format(name, src)
+		if ds.HasErrors() {
+			diags = append(diags, ds...)
+			continue
+		}
+		if bytes.Equal(out, src) {
+			continue
+		}
+		unformatted = true
+		shown := filepath.ToSlash(gen.RelativeName(dir, name))
+		switch {
+		case showDiff:
+			stdout.Write(diff.Diff(shown, src, shown, out))
+		case check:
+			fmt.Fprintln(stdout, shown)
+		}
+		if !check {
+			if err := writeSpecs(filepath.Dir(name), map[string][]byte{filepath.Base(name): out}); err != nil {
+				fmt.Fprintf(stderr, "daemongen fmt: %v\n", err)
+				return exitInvalid
+			}
+		}
+	}
+	if len(diags) > 0 {
+		_ = gen.WriteDiagnostics(stderr, gen.Normalize(diags), dir)
+		return exitInvalid
+	}
+	if check && unformatted {
+		return exitInvalid
+	}
+	return exitOK
+}
+
+// specFiles returns the .cue and .hcl files that paths name: files as given, folders'
+// files (not their subfolders'), sorted.
+func specFiles(paths []string) ([]string, error) {
+	var files []string
+	isSpec := func(name string) bool { return strings.HasSuffix(name, ".cue") || strings.HasSuffix(name, ".hcl") }
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: no such file or directory", p)
+		}
+		if !info.IsDir() {
+			if !isSpec(p) {
+				return nil, fmt.Errorf("%s: not a .cue or .hcl file", p)
+			}
+			files = append(files, p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if !e.IsDir() && isSpec(e.Name()) {
+				files = append(files, filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	slices.Sort(files)
+	return slices.Compact(files), nil
+}

@@ -90,11 +90,46 @@ func SchemaJSONSchema() ([]byte, error) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return nil, err
 	}
+	portablePatterns(doc)
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, err
 	}
 	return append(out, '\n'), nil
+}
+
+// unicodeTagClass is the schema's class of the characters of a tag (RE2's \p classes,
+// which ECMA-262 regexes understand only with the u flag and Python's re not at all), and
+// portableTagClass the same for JSON Schema validators: the ASCII ones, or any non-ASCII
+// character. It is written so that RE2, ECMA-262 and Python all read it alike.
+const (
+	unicodeTagClass  = `[\p{L}\p{Z}\p{N}_.:/=+@-]`
+	portableTagClass = `(?:[A-Za-z0-9 _.:/=+@-]|[^\x00-\x7F])`
+)
+
+// portablePatterns rewrites the patterns of a JSON Schema document so that validators in
+// any language compile them (JSON Schema patterns are ECMA-262 regexes), and writes a
+// free-form map (CUE's [string]: T, exported as the pattern "") as additionalProperties,
+// which every validator reads alike.
+func portablePatterns(doc any) {
+	switch d := doc.(type) {
+	case map[string]any:
+		if pp, ok := d["patternProperties"].(map[string]any); ok && len(pp) == 1 && pp[""] != nil {
+			d["additionalProperties"] = pp[""]
+			delete(d, "patternProperties")
+		}
+		for k, v := range d {
+			if s, ok := v.(string); ok && k == "pattern" {
+				d[k] = strings.ReplaceAll(s, unicodeTagClass, portableTagClass)
+				continue
+			}
+			portablePatterns(v)
+		}
+	case []any:
+		for _, v := range d {
+			portablePatterns(v)
+		}
+	}
 }
 
 // FieldInfo describes one field of the API form.

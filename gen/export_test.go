@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,5 +109,51 @@ func TestSchemaJSONSchemaValidates(t *testing.T) {
 	}
 	if err := vetWith(t, def, "bad.json", []byte(badRegister)); err == nil {
 		t.Error("the JSON Schema accepts networkMode")
+	}
+}
+
+// cueWording maps the messages CUE gives for the shape of data to daemongen's.
+var cueWording = map[string]string{
+	"field not allowed":                 "unknown field",
+	"field is required but not present": "missing required field",
+}
+
+// TestExportedSchemaReportsExactlyTheRealErrors vets every failing rule case with the
+// exported schema, as cue vet -c -d '#DaemonTaskDefinition' does, and requires each error
+// to be the one daemongen reports for it: no false errors from the cross-field rules.
+func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
+	src, err := SchemaCUE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := cuecontext.New()
+	def := ctx.CompileBytes(src, cue.Filename("schema.cue")).LookupPath(cue.ParsePath("#DaemonTaskDefinition"))
+	for _, tc := range ruleCases {
+		if tc.warning != "" || tc.rule == "family fits a file name" { // a daemongen output rule, not the API's
+			continue
+		}
+		t.Run(tc.rule, func(t *testing.T) {
+			err := ctx.CompileString(strings.ReplaceAll(tc.bad, marker, "")).Unify(def).Validate(cue.Concrete(true))
+			errs := errors.Errors(err)
+			if len(errs) == 0 {
+				t.Fatalf("no error; daemongen reports %s", tc.want)
+			}
+			for _, e := range errs {
+				f, a := e.Msg()
+				msg := fmt.Sprintf(f, a...)
+				if path := errors.Path(e); len(path) > 0 && path[0] == "_rules" {
+					_, msg, _ = strings.Cut(msg, ": ") // a rule's message starts with its own path
+				}
+				if w, ok := cueWording[msg]; ok {
+					msg = w
+				}
+				if strings.HasPrefix(msg, "must be one of ") && strings.Contains(tc.want, "unknown field") {
+					msg = "unknown field" // the schema's own words for a closed set of option names
+				}
+				if !strings.Contains(tc.want, msg) {
+					t.Errorf("cue vet reports %s: %s; daemongen reports %s", strings.Join(errors.Path(e), "."), msg, tc.want)
+				}
+			}
+		})
 	}
 }

@@ -3,7 +3,10 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/daemongen/daemongen/hclspec"
 )
 
 // TraceEntry is what one layer of a daemon writes at a path.
@@ -12,19 +15,32 @@ type TraceEntry struct {
 	Value *Node
 }
 
-// Trace shows where the value at path (a path of the spec's concise form, such as
-// containers.agent.memory or logConfiguration.options.awslogs-group) of daemon family in
-// environment env comes from: the final value, and each layer that writes it, lowest first.
+// TraceResult is where a daemon's value at a path comes from in one environment.
+type TraceResult struct {
+	// Env is the environment, "" for a spec without environments.
+	Env string
+	// Final is the value the daemon ends up with; nil when no layer sets it.
+	Final *Node
+	// Entries are the layers that write the path, lowest first.
+	Entries []TraceEntry
+}
+
+// Trace shows where the value at path of daemon family comes from: the final value, and
+// each layer that writes it, lowest first, in environment env, or in each environment the
+// daemon is generated for when env is "". path is a path of the spec's concise form, in
+// CUE's names (containers.agent.memoryReservation, logConfiguration.options.awslogs-group)
+// or HCL's (container.agent.memory_reservation). A path that names no field of the spec
+// language, or a container the daemon does not have, is a [*UsageError] with a suggestion.
 // A layer's every-container defaults count for each container.
-func Trace(cfg Config, family, env, path string) (final *Node, entries []TraceEntry, err error) {
+func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 	units, diags, err := plan(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if diags.HasErrors() {
-		return nil, nil, fmt.Errorf("the specs have errors; run daemongen vet")
+		return nil, fmt.Errorf("the specs have errors; run daemongen vet")
 	}
-	var found *unit
+	var found []*unit
 	var families []string
 	for _, u := range units {
 		if u.raw || (env != "" && u.env != env) {
@@ -35,11 +51,11 @@ func Trace(cfg Config, family, env, path string) (final *Node, entries []TraceEn
 			name = f
 		}
 		families = append(families, name)
-		if name == family && found == nil {
-			found = u
+		if name == family {
+			found = append(found, u)
 		}
 	}
-	if found == nil {
+	if len(found) == 0 {
 		msg := fmt.Sprintf("no daemon has the family %q", family)
 		if env != "" {
 			msg += fmt.Sprintf(" in environment %q", env)
@@ -47,32 +63,92 @@ func Trace(cfg Config, family, env, path string) (final *Node, entries []TraceEn
 		if s := suggest(family, families); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
-		return nil, nil, &UsageError{Msg: msg}
+		return nil, &UsageError{Msg: msg}
 	}
-	layers := Layers(found.root, found.key, found.env)
-	sel := splitPath(path)
-	for _, l := range layers {
-		if v, _ := l.Node.Lookup(sel); v != nil && len(sel) > 0 {
-			entries = append(entries, TraceEntry{Layer: l.Name, Value: v})
-		}
-		if len(sel) > 2 && sel[0] == "containers" {
-			if v, _ := l.Node.Lookup(append([]any{everyContainer}, sel[2:]...)); v != nil {
-				entries = append(entries, TraceEntry{Layer: l.Name + " (every container)", Value: v})
+	sel, err := conciseSelector(path)
+	if err != nil {
+		return nil, err
+	}
+	var results []TraceResult
+	for _, u := range found {
+		layers := Layers(u.root, u.key, u.env)
+		daemon := Layer(layers)
+		if len(sel) > 1 && sel[0] == fieldContainers {
+			if names := names(structFields(daemon.Get(fieldContainers))); !slices.Contains(names, sel[1].(string)) {
+				msg := fmt.Sprintf("%s has no container %q (its containers: %s)", family, sel[1], strings.Join(names, ", "))
+				if s := suggest(sel[1].(string), names); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
+				}
+				return nil, &UsageError{Msg: msg}
 			}
 		}
+		r := TraceResult{Env: u.env}
+		for _, l := range layers {
+			if v, _ := l.Node.Lookup(sel); v != nil && len(sel) > 0 {
+				r.Entries = append(r.Entries, TraceEntry{Layer: l.Name, Value: v})
+			}
+			if len(sel) > 2 && sel[0] == fieldContainers {
+				if v, _ := l.Node.Lookup(append([]any{everyContainer}, sel[2:]...)); v != nil {
+					r.Entries = append(r.Entries, TraceEntry{Layer: l.Name + " (every container)", Value: v})
+				}
+			}
+		}
+		r.Final, _ = daemon.Lookup(sel)
+		results = append(results, r)
 	}
-	final, _ = Layer(layers).Lookup(sel)
-	return final, entries, nil
+	return results, nil
 }
 
-func splitPath(path string) []any {
+// conciseSelector checks path against the spec language and returns its elements in the
+// concise form's (CUE's) names: HCL's names (container, mount_point, memory_reservation)
+// are translated, and keys (container names, variable names, option names) kept as they
+// are. A name the spec language does not have is an error with a suggestion.
+func conciseSelector(path string) ([]any, error) {
+	idx := schemaIndex()
 	var sel []any
-	for _, p := range strings.Split(path, ".") {
-		if p != "" {
-			sel = append(sel, p)
+	at := daemonLevel // the abstract API path of the struct the next name belongs to
+	parts := strings.Split(path, ".")
+	for i := 0; i < len(parts); i++ {
+		name := hclspec.ConciseName(parts[i])
+		var known []string
+		switch {
+		case at == daemonLevel:
+			known = daemonLayerFields()
+		case idx[at] != nil:
+			known = idx[at].order
+		default:
+			return nil, &UsageError{Msg: fmt.Sprintf("%s: %s is not a struct", path, strings.Join(parts[:i], "."))}
+		}
+		if !slices.Contains(known, name) {
+			msg := fmt.Sprintf("%s: the spec language has no field %s", path, strings.Join(parts[:i+1], "."))
+			if s := suggest(name, known); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", strings.Join(append(slices.Clone(parts[:i]), s), "."))
+			}
+			return nil, &UsageError{Msg: msg}
+		}
+		sel = append(sel, name)
+		keyed := false
+		switch {
+		case at == daemonLevel && name == fieldContainers:
+			at, keyed = containerLevel, true
+		case at == daemonLevel && daemonKeyed[name].keyField != "",
+			at == containerLevel && containerKeyed[name].keyField != "",
+			at == containerLevel+".logConfiguration" && name == "secretOptions":
+			at, keyed = joinAbstract(at, name)+".*", true
+		default:
+			at = joinAbstract(at, name)
+			if sn := idx[at]; sn != nil && sn.isMap && i+1 < len(parts) {
+				// The keys of a free-form map (log options) are data.
+				return append(sel, strings.Join(parts[i+1:], ".")), nil
+			}
+		}
+		// A key (a container, volume, variable or option name) follows.
+		if keyed && i+1 < len(parts) {
+			i++
+			sel = append(sel, parts[i])
 		}
 	}
-	return sel
+	return sel, nil
 }
 
 // FormatPos writes a position as file:line:col relative to dir.

@@ -566,6 +566,19 @@ func camel(name string) string {
 	return strings.Join(parts, "")
 }
 
+// ConciseName turns a name of an HCL path (container, mount_point, memory_reservation)
+// into the concise form's (containers, mountPoints, memoryReservation); a name already in
+// that form is returned as it is.
+func ConciseName(name string) string {
+	if plural, ok := keyedBlocks[name]; ok {
+		return plural
+	}
+	if plural, ok := listBlocks[name]; ok {
+		return plural
+	}
+	return camel(name)
+}
+
 // Snake turns an API name into the HCL one: taskRoleArn into task_role_arn.
 func Snake(name string) string {
 	var b strings.Builder

@@ -68,7 +68,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		info, err := gen.DescribeField(path)
 		if err != nil {
 			fmt.Fprintf(stderr, "daemongen explain: %v\n", err)
-			return exitUsage
+			return exitInvalid
 		}
 		writeFieldInfo(stdout, info)
 		return exitOK
@@ -82,27 +82,29 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return exitUsage
 	}
-	final, entries, err := gen.Trace(cfg, family, sf.env, path)
+	results, err := gen.Trace(cfg, family, sf.env, path)
 	var usageErr *gen.UsageError
 	switch {
 	case errors.As(err, &usageErr):
 		fmt.Fprintf(stderr, "daemongen explain: %s\n", usageErr.Msg)
-		return exitUsage
+		return exitInvalid
 	case err != nil:
 		fmt.Fprintf(stderr, "daemongen explain: %v\n", err)
 		return exitInvalid
 	}
-	where := family
-	if sf.env != "" {
-		where += " in " + sf.env
-	}
-	if final == nil {
-		fmt.Fprintf(stdout, "%s: %s is not set\n", where, path)
-	} else {
-		fmt.Fprintf(stdout, "%s: %s = %s\n", where, path, final.Compact())
-	}
-	for _, e := range entries {
-		fmt.Fprintf(stdout, "  %-48s %s  %s\n", e.Layer, gen.FormatPos(e.Value, cfg.Dir), e.Value.Compact())
+	for _, r := range results {
+		where := family
+		if r.Env != "" {
+			where += " in " + r.Env
+		}
+		if r.Final == nil {
+			fmt.Fprintf(stdout, "%s: %s is not set\n", where, path)
+		} else {
+			fmt.Fprintf(stdout, "%s: %s = %s\n", where, path, r.Final.Compact())
+		}
+		for _, e := range r.Entries {
+			fmt.Fprintf(stdout, "  %-48s %s  %s\n", e.Layer, gen.FormatPos(e.Value, cfg.Dir), e.Value.Compact())
+		}
 	}
 	return exitOK
 }

@@ -177,10 +177,11 @@ func inContexts(d *hcl.Diagnostic) string {
 	return fmt.Sprintf(" (in %s)", strings.Join(cs, ", "))
 }
 
-// RelativeName returns filename relative to dir when it lies below it, with slashes.
+// RelativeName returns filename relative to dir (../platform/defaults.cue for a file of a
+// sibling folder, as cue writes it), with slashes.
 func RelativeName(dir, filename string) string {
 	if dir != "" && filepath.IsAbs(filename) {
-		if rel, err := filepath.Rel(dir, filename); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(dir, filename); err == nil {
 			filename = rel
 		}
 	}

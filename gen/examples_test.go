@@ -109,7 +109,7 @@ func TestDeterministic(t *testing.T) {
 // terraform fmt) writes it.
 func TestExamplesAreFormatted(t *testing.T) {
 	var specs []string
-	for _, pattern := range []string{"../examples/*/cue/*.cue", "../examples/*/hcl/*.hcl"} {
+	for _, pattern := range []string{"../examples/*/cue/*.cue", "../examples/*/hcl/*.hcl", "../examples/monorepo/*/*.cue", "../examples/monorepo/teams/*/*.cue"} {
 		m, _ := filepath.Glob(pattern)
 		specs = append(specs, m...)
 	}
@@ -127,5 +127,30 @@ func TestExamplesAreFormatted(t *testing.T) {
 		} else if string(out) != string(src) {
 			t.Errorf("%s is not formatted; run daemongen fmt %s", name, filepath.Dir(name))
 		}
+	}
+}
+
+// TestMonorepoExample generates examples/monorepo, whose team specs import the platform
+// package of their CUE module, and requires its committed output. It runs from the
+// repository root, outside the module, so the module must be found from the specs' own
+// folders. -update rewrites the output.
+func TestMonorepoExample(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, diags, err := Generate(Config{Dir: root, Paths: []string{"examples/monorepo/teams/logging", "examples/monorepo/teams/security"}})
+	if err != nil || diags.HasErrors() || len(files) == 0 {
+		t.Fatalf("generate: %v %v", err, diags)
+	}
+	for _, d := range diags {
+		t.Errorf("unexpected warning: %s", FormatDiagnostic(d, root))
+	}
+	out := filepath.Join(root, "examples", "monorepo", "out")
+	if *update {
+		writeTree(t, out, files)
+	}
+	if diff := cmp.Diff(readTree(t, out), files); diff != "" {
+		t.Errorf("examples/monorepo does not reproduce its out/; run go test ./gen -run TestMonorepoExample -update (-committed +generated):\n%s", diff)
 	}
 }

@@ -153,6 +153,13 @@ func loadArg(dir, abs string) string {
 // cueSource loads a CUE package from a directory or from a list of files, with the @tag
 // values tags (key=value) and, per environment, env.
 func cueSource(dir string, abs []string, tags []string) *source {
+	// CUE finds the module (cue.mod) from the folder it loads in: the spec's own folder,
+	// so that a spec imports its module's packages wherever daemongen runs from.
+	if info, err := os.Stat(abs[0]); err == nil && info.IsDir() {
+		dir = abs[0]
+	} else {
+		dir = filepath.Dir(abs[0])
+	}
 	args := make([]string, len(abs))
 	for i, a := range abs {
 		args[i] = loadArg(dir, a)

@@ -41,6 +41,9 @@ type Config struct {
 	CheckOnly bool
 	// Strict turns every warning that the specs do not acknowledge into an error.
 	Strict bool
+	// Sensitive, when not nil, receives for each output file the paths of the values that
+	// derive from sensitive HCL variables, for [RedactDiff].
+	Sensitive map[string][][]any
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -101,6 +104,9 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 		}
 		where[u.out] = u
 		files[u.out] = outputs[i].json
+		if cfg.Sensitive != nil && len(outputs[i].sensitive) > 0 {
+			cfg.Sensitive[u.out] = outputs[i].sensitive
+		}
 	}
 	if cfg.Strict {
 		for _, d := range diags {
@@ -271,7 +277,10 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 	return units, diags, nil
 }
 
-type output struct{ json []byte }
+type output struct {
+	json      []byte
+	sensitive [][]any // the paths of sensitive values
+}
 
 // maxFileName is the longest file name, in bytes, that common file systems allow.
 const maxFileName = 255
@@ -371,7 +380,7 @@ func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
 	if u.env != "" {
 		u.out = u.env + "/" + u.out
 	}
-	return &output{json: Render(api)}, diags
+	return &output{json: Render(api), sensitive: api.sensitivePaths(nil, nil)}, diags
 }
 
 func sortedKeys(m map[string]bool) []string {

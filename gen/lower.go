@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -57,7 +58,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 			// and Terraform converts a number for a string attribute the same way.
 			v := f.Value
 			if v.Kind == Number {
-				v = NewString(v.Text, v.Pos)
+				v = &Node{Kind: String, Text: v.Text, Pos: v.Pos, Sensitive: v.Sensitive}
 			}
 			api.Set(f.Name, v)
 		case "containers":
@@ -164,7 +165,11 @@ func stringifyValues(list *Node) {
 	}
 	for _, e := range list.Elems {
 		if v := e.Get("value"); v != nil && (v.Kind == Number || v.Kind == Bool) {
-			e.Set("value", NewString(v.Literal(), v.Pos))
+			text := v.Text
+			if v.Kind == Bool {
+				text = strconv.FormatBool(v.Bool)
+			}
+			e.Set("value", &Node{Kind: String, Text: text, Pos: v.Pos, Sensitive: v.Sensitive})
 		}
 	}
 }

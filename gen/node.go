@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -41,7 +42,13 @@ type Node struct {
 	Elems []*Node
 	// Fields are the fields of a Struct node, in the order they were written.
 	Fields []*Field
+	// Sensitive is set for a value derived from an HCL variable declared sensitive: it
+	// goes into the output as it is, and messages show it as (sensitive value).
+	Sensitive bool
 }
+
+// sensitiveText is what messages show for a sensitive value.
+const sensitiveText = "(sensitive value)"
 
 // Field is one field of a Struct [Node].
 type Field struct {
@@ -130,6 +137,37 @@ func (n *Node) Clone() *Node {
 	return &c
 }
 
+// markSensitive sets Sensitive on the nodes of n whose position is in at.
+func (n *Node) markSensitive(at map[token.Pos]bool) {
+	if n == nil || len(at) == 0 {
+		return
+	}
+	n.Sensitive = n.Sensitive || at[n.Pos]
+	for _, e := range n.Elems {
+		e.markSensitive(at)
+	}
+	for _, f := range n.Fields {
+		f.Value.markSensitive(at)
+	}
+}
+
+// sensitivePaths returns the paths of the sensitive scalars of n.
+func (n *Node) sensitivePaths(path []any, out [][]any) [][]any {
+	switch {
+	case n.Sensitive && n.Kind != Struct && n.Kind != List:
+		return append(out, slices.Clone(path))
+	case n.Kind == List:
+		for i, e := range n.Elems {
+			out = e.sensitivePaths(append(path, i), out)
+		}
+	case n.Kind == Struct:
+		for _, f := range n.Fields {
+			out = f.Value.sensitivePaths(append(path, f.Name), out)
+		}
+	}
+	return out
+}
+
 // NewString returns a String node.
 func NewString(s string, pos token.Pos) *Node { return &Node{Kind: String, Text: s, Pos: pos} }
 
@@ -162,6 +200,9 @@ func (n *Node) Lookup(path []any) (found *Node, deepest *Node) {
 
 // Literal returns the node as it would be written in CUE or JSON, for messages.
 func (n *Node) Literal() string {
+	if n.Sensitive {
+		return sensitiveText
+	}
 	switch n.Kind {
 	case Null:
 		return "null"

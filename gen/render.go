@@ -94,3 +94,48 @@ func writeString(b *bytes.Buffer, s string) {
 	_ = enc.Encode(s) // a string always encodes
 	b.WriteString(strings.TrimSuffix(sb.String(), "\n"))
 }
+
+// RedactDiff returns an old and a new rendering of a daemon task definition with the
+// values at paths (see [Config.Sensitive]) shown as (sensitive value), or, on the new
+// side where the value changed, (sensitive value, changed): a diff of the two shows that
+// a secret changed without showing it. A side that is not a JSON object is returned as it
+// is.
+func RedactDiff(old, new []byte, paths [][]any) (oldOut, newOut []byte) {
+	if len(paths) == 0 {
+		return old, new
+	}
+	o, n := decodeObject(old), decodeObject(new)
+	for _, p := range paths {
+		ov, _ := o.Lookup(p)
+		nv, _ := n.Lookup(p)
+		changed := ov == nil || nv == nil || ov.Kind != nv.Kind || ov.Literal() != nv.Literal()
+		for _, v := range []*Node{ov, nv} {
+			if v != nil && v.Kind != Struct && v.Kind != List {
+				text := sensitiveText
+				if changed && v == nv {
+					text = "(sensitive value, changed)"
+				}
+				*v = Node{Kind: String, Text: text, Pos: v.Pos}
+			}
+		}
+	}
+	oldOut, newOut = old, new
+	if o != nil {
+		oldOut = Render(o)
+	}
+	if n != nil {
+		newOut = Render(n)
+	}
+	return oldOut, newOut
+}
+
+// decodeObject reads a JSON object into a Node, or returns nil.
+func decodeObject(data []byte) *Node {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var doc map[string]any
+	if dec.Decode(&doc) != nil {
+		return nil
+	}
+	return fromJSON(doc)
+}

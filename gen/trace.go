@@ -165,10 +165,12 @@ func (n *Node) Compact() string {
 }
 
 func (n *Node) compact(b *bytes.Buffer) {
-	switch n.Kind {
-	case String:
+	switch {
+	case n.Sensitive:
+		b.WriteString(sensitiveText)
+	case n.Kind == String:
 		writeString(b, n.Text)
-	case List:
+	case n.Kind == List:
 		b.WriteByte('[')
 		for i, e := range n.Elems {
 			if i > 0 {
@@ -177,7 +179,7 @@ func (n *Node) compact(b *bytes.Buffer) {
 			e.compact(b)
 		}
 		b.WriteByte(']')
-	case Struct:
+	case n.Kind == Struct:
 		b.WriteByte('{')
 		for i, f := range n.SortedFields() {
 			if i > 0 {

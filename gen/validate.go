@@ -285,6 +285,10 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 	if found != nil {
 		at = found
 		msg = explainValue(found, path, msg)
+		if found.Sensitive && found.Text != "" {
+			// CUE's own messages may quote the value.
+			msg = strings.ReplaceAll(strings.ReplaceAll(msg, strconv.Quote(found.Text), sensitiveText), found.Text, sensitiveText)
+		}
 	}
 	return newDiag(sev, at.Pos, pathFor(root, path, at.Pos), msg)
 }

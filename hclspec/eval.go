@@ -36,6 +36,12 @@ type Inputs struct {
 	Environ []string
 }
 
+// Sensitive marks the values of variables declared with sensitive = true, and everything
+// computed from them.
+const Sensitive = sensitiveMark("sensitive")
+
+type sensitiveMark string
+
 // EnvVarPrefix starts the environment variables that set variables.
 const EnvVarPrefix = "DAEMONGEN_VAR_"
 
@@ -56,7 +62,13 @@ func parseVariable(b *hclsyntax.Block) (*variable, hcl.Diagnostics) {
 			val, ds := a.Expr.Value(nil)
 			diags = append(diags, ds...)
 			v.def = &val
-		case "description", "sensitive", "nullable":
+		case "sensitive":
+			val, ds := a.Expr.Value(nil)
+			diags = append(diags, ds...)
+			if !ds.HasErrors() && val.Type() == cty.Bool && val.IsKnown() && !val.IsNull() {
+				v.sensitive = val.True()
+			}
+		case "description", "nullable":
 		default:
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unsupported argument",
 				Detail:  fmt.Sprintf("A variable takes type, default and description, not %q%s", a.Name, suggestion(a.Name, []string{"type", "default", "description"})),
@@ -179,6 +191,13 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No value for required variable",
 				Detail:  fmt.Sprintf("The variable %q has no default; set it with --var %s=VALUE or in a --var-file.", name, name),
 				Subject: v.block.DefRange().Ptr()})
+		}
+	}
+	// A sensitive variable's value is marked: the mark follows it through every expression
+	// and function, so that whatever is derived from it is known to be sensitive too.
+	for name, val := range values {
+		if s.vars[name] != nil && s.vars[name].sensitive {
+			values[name] = val.Mark(Sensitive)
 		}
 	}
 	ctx := &hcl.EvalContext{

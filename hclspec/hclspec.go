@@ -35,7 +35,13 @@ type Spec struct {
 	top []*hclsyntax.Block
 	// dir is where file() reads relative paths from.
 	dir string
+	// sensitive are the positions of sensitive values in the last result of CUE.
+	sensitive map[token.Pos]bool
 }
+
+// SensitivePositions returns the positions, in the last expression CUE returned, of the
+// values derived from variables declared sensitive: what messages must not show.
+func (s *Spec) SensitivePositions() map[token.Pos]bool { return s.sensitive }
 
 type file struct {
 	name  string
@@ -45,9 +51,10 @@ type file struct {
 }
 
 type variable struct {
-	block *hclsyntax.Block
-	typ   cty.Type
-	def   *cty.Value
+	block     *hclsyntax.Block
+	typ       cty.Type
+	def       *cty.Value
+	sensitive bool
 }
 
 // Top-level block types.
@@ -156,7 +163,8 @@ func (s *Spec) CUE(env string, in Inputs) (ast.Expr, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	c := &converter{spec: s, ctx: ctx}
+	c := &converter{spec: s, ctx: ctx, sensitive: map[token.Pos]bool{}}
+	s.sensitive = c.sensitive
 	root := &ast.StructLit{}
 	// Blocks of the same kind from several files merge into one struct.
 	sections := map[string]*ast.StructLit{}
@@ -230,6 +238,16 @@ func field(name string, value ast.Expr, pos token.Pos) *ast.Field {
 	return f
 }
 
+// field returns a CUE field for the value val converted to value, with its label at pos.
+// A value is located by its label as often as by its expression, so a sensitive value's
+// label position is recorded as sensitive too.
+func (c *converter) field(name string, val cty.Value, value ast.Expr, pos token.Pos) *ast.Field {
+	if val.HasMark(Sensitive) {
+		c.sensitive[pos] = true
+	}
+	return field(name, value, pos)
+}
+
 // sortedAttributes returns a body's attributes in source order: hclsyntax keeps them in a
 // map, and diagnostics and output must not depend on map order.
 func sortedAttributes(body *hclsyntax.Body) []*hclsyntax.Attribute {
@@ -246,6 +264,8 @@ type converter struct {
 	spec  *Spec
 	ctx   *hcl.EvalContext
 	diags hcl.Diagnostics
+	// sensitive are the positions of the values derived from sensitive variables.
+	sensitive map[token.Pos]bool
 }
 
 // keyedBlocks are the labeled blocks whose label is a key of the concise form.
@@ -327,7 +347,7 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 		}
 		name := camel(a.Name)
 		names[name] = a.NameRange
-		sl.Elts = append(sl.Elts, field(name, c.value(val, a.Expr, keysOf(a.Name)), c.spec.pos(a.NameRange)))
+		sl.Elts = append(sl.Elts, c.field(name, val, c.value(val, a.Expr, keysOf(a.Name)), c.spec.pos(a.NameRange)))
 	}
 	keyed := map[string]*ast.StructLit{}
 	labels := map[string]*hclsyntax.Block{}
@@ -454,7 +474,11 @@ func keysOf(name string) objectKeys {
 // says whether the keys of an object value are field names or names.
 func (c *converter) value(val cty.Value, expr hclsyntax.Expression, keyKind objectKeys) ast.Expr {
 	out := c.plain(val, expr, keyKind)
-	setPos(out, c.spec.pos(expr.Range()))
+	pos := c.spec.pos(expr.Range())
+	setPos(out, pos)
+	if val.HasMark(Sensitive) {
+		c.sensitive[pos] = true
+	}
 	return out
 }
 
@@ -526,7 +550,7 @@ func (c *converter) plain(val cty.Value, expr hclsyntax.Expression, keyKind obje
 			if keyKind == fieldKeys {
 				name, childKeys = camel(k), keysOf(k)
 			}
-			s.Elts = append(s.Elts, field(name, c.value(v, ex, childKeys), pos))
+			s.Elts = append(s.Elts, c.field(name, v, c.value(v, ex, childKeys), pos))
 		}
 		slices.SortFunc(s.Elts, func(a, b ast.Decl) int {
 			return strings.Compare(labelOf(a), labelOf(b))

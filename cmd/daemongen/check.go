@@ -9,6 +9,8 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/daemongen/daemongen/gen"
 )
 
 // outputState compares what the specs generate with what an output folder holds.
@@ -17,7 +19,9 @@ type outputState struct {
 	files    map[string][]byte
 	stale    []string // on disk with other content
 	missing  []string // not on disk
-	orphaned []string // on disk, looks generated, no daemon produces it
+	orphaned []string // in the manifest and on disk, no daemon produces it
+	// sensitive are the paths of each output's sensitive values.
+	sensitive map[string][][]any
 }
 
 // compareOutputs compares files with what dir holds. orphaned are the outputs that dir's
@@ -88,7 +92,10 @@ func (st *outputState) unifiedDiff() []byte {
 	for _, name := range slices.Sorted(slices.Values(append(append(slices.Clone(st.stale), st.missing...), st.orphaned...))) {
 		path := filepath.ToSlash(filepath.Join(st.dir, filepath.FromSlash(name)))
 		old, _ := os.ReadFile(filepath.Join(st.dir, filepath.FromSlash(name)))
-		out.Write(diff.Diff(path, old, path, st.files[name]))
+		// Values from sensitive variables, and whatever the old file holds at their
+		// places, are not shown.
+		oldText, newText := gen.RedactDiff(old, st.files[name], st.sensitive[name])
+		out.Write(diff.Diff(path, oldText, path, newText))
 	}
 	return out.Bytes()
 }

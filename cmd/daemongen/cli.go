@@ -382,6 +382,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	check = check || diff
+	cfg.Sensitive = map[string][][]any{}
 	files, diags, code, ok := evaluate(cfg, sf, stderr)
 	if !ok {
 		return code
@@ -402,6 +403,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "daemongen: %v\n", err)
 			return exitInvalid
 		}
+		st.sensitive = cfg.Sensitive
 		rep.report(gen.Normalize(append(diags, st.diagnostics()...)))
 		if diff {
 			stdout.Write(st.unifiedDiff())

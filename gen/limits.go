@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
@@ -29,20 +30,41 @@ const (
 	MaxOutputSize = 1 << 20
 )
 
-// checkFileSize reports a file larger than MaxFileSize, which is not read further, and a CUE
-// file nested deeper than MaxDepth, which is not parsed.
+// checkFileSize reports a file larger than MaxFileSize, which is not read further, and a
+// spec file that is not UTF-8 text or (CUE) is nested deeper than MaxDepth, which is not
+// parsed.
 func checkFileSize(name string) *hcl.Diagnostic {
 	info, err := os.Stat(name)
 	if err != nil || info.Size() <= MaxFileSize {
-		if err == nil && strings.HasSuffix(name, ".cue") {
-			if src, err := os.ReadFile(name); err == nil {
-				return checkNesting(name, src)
-			}
+		if err != nil || !(strings.HasSuffix(name, ".cue") || strings.HasSuffix(name, ".hcl")) {
+			return nil
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			return nil
+		}
+		if d := checkUTF8(name, src); d != nil {
+			return d
+		}
+		if strings.HasSuffix(name, ".cue") {
+			return checkNesting(name, src)
 		}
 		return nil
 	}
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: name},
 		Detail: fmt.Sprintf("the file is %d bytes; specs and JSON files may be at most %d (%d MiB)", info.Size(), MaxFileSize, MaxFileSize>>20)}
+}
+
+// checkUTF8 reports the first byte of src that is not UTF-8, at its line and column.
+func checkUTF8(name string, src []byte) *hcl.Diagnostic {
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size == 1 {
+			return jsonDiagAt(name, src, i, "the file is not UTF-8 text: an invalid byte here")
+		}
+		i += size
+	}
+	return nil
 }
 
 // checkNesting reports, from the tokens of a CUE file alone, nesting deeper than MaxDepth

@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -416,17 +415,9 @@ func readJSONFile(name string) ([]byte, *hcl.Diagnostic) {
 		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()}
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
-	if !utf8.Valid(data) {
-		bad := len(data)
-		for i := 0; i < len(data); {
-			r, size := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && size == 1 {
-				bad = i
-				break
-			}
-			i += size
-		}
-		return nil, jsonDiagAt(name, data, bad, "invalid JSON: the file is not UTF-8 text: an invalid byte here")
+	if d := checkUTF8(name, data); d != nil {
+		d.Detail = "invalid JSON: " + d.Detail
+		return nil, d
 	}
 	depth := 0
 	inString, escaped := false, false

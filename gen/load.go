@@ -91,7 +91,7 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 				}
 			}
 			if hasCUE {
-				sources = append(sources, cueSource(dir, []string{abs}, tags))
+				sources = append(sources, cueSource([]string{abs}, tags))
 			}
 			if len(dirHCL) > 0 {
 				// The folder's *.auto.vars.hcl come before --var-file, as Terraform's
@@ -127,7 +127,7 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 		}
 	}
 	if len(cueFiles) > 0 {
-		sources = append(sources, cueSource(dir, cueFiles, tags))
+		sources = append(sources, cueSource(cueFiles, tags))
 	}
 	if len(hclFiles) > 0 {
 		sources = append(sources, hclSource(dir, hclFiles, in))
@@ -151,9 +151,10 @@ func loadArg(dir, abs string) string {
 
 // cueSource loads a CUE package from a directory or from a list of files, with the @tag
 // values tags (key=value) and, per environment, env.
-func cueSource(dir string, abs []string, tags []string) *source {
+func cueSource(abs []string, tags []string) *source {
 	// CUE finds the module (cue.mod) from the folder it loads in: the spec's own folder,
 	// so that a spec imports its module's packages wherever daemongen runs from.
+	var dir string
 	if info, err := os.Stat(abs[0]); err == nil && info.IsDir() {
 		dir = abs[0]
 	} else {

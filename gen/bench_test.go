@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -45,6 +47,32 @@ defaults: {
 	return b.String()
 }
 
+var (
+	fleetOut = flag.String("fleet-out", "", "also write fleetSpec(-fleet-n) to this file, for measuring the command")
+	fleetN   = flag.Int("fleet-n", 1000, "the number of daemons -fleet-out writes")
+)
+
+// TestFleetSpec checks that the benchmarks' fleet generates one file per daemon and
+// environment. With -fleet-out it also writes a fleet of -fleet-n daemons, to measure the
+// command itself:
+//
+//	go test ./gen -run TestFleetSpec -fleet-out /tmp/fleet/fleet.cue -fleet-n 1000
+//	/usr/bin/time -f '%U+%S s CPU, %M KB' daemongen generate -q -o /tmp/out /tmp/fleet
+func TestFleetSpec(t *testing.T) {
+	files, diags := generateText(t, "fleet.cue", fleetSpec(5))
+	if diags.HasErrors() || len(files) != 10 {
+		t.Fatalf("fleetSpec(5): %d files, %v", len(files), diags)
+	}
+	if *fleetOut != "" {
+		if err := os.MkdirAll(filepath.Dir(*fleetOut), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*fleetOut, []byte(fleetSpec(*fleetN)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkGenerate measures a whole run: load, layer, lower, check and render every
 // daemon in both environments. Run with: go test ./gen -run '^$' -bench Generate -benchmem
 func BenchmarkGenerate(b *testing.B) {
@@ -62,6 +90,57 @@ func BenchmarkGenerate(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*2*n), "µs/daemon")
+		})
+	}
+}
+
+// BenchmarkFleet measures generate of fleetSpec(N), N daemons in two environments, side by
+// side with two floors over the same 2N outputs: decoding and re-encoding them as plain
+// JSON, and the SDK's own work on them (a strict decode into its input type, its
+// validation and its serialization). Writing files is left out on every side: Generate
+// returns data. gen/perf.sh prints the ratios. Run with:
+//
+//	go test ./gen -run '^$' -bench Fleet -benchtime 1x -count 3
+func BenchmarkFleet(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		dir := b.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "fleet.cue"), []byte(fleetSpec(n)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		cfg := Config{Dir: dir, Paths: []string{"fleet.cue"}}
+		files, diags, err := Generate(cfg)
+		if err != nil || diags.HasErrors() || len(files) != 2*n {
+			b.Fatalf("generate: %v %v, %d files", err, diags, len(files))
+		}
+		b.Run(fmt.Sprintf("generate/daemons=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := Generate(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("json-floor/daemons=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, data := range files {
+					var v any
+					if err := json.Unmarshal(data, &v); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := json.MarshalIndent(v, "", "  "); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("sdk-floor/daemons=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, data := range files {
+					sdkWireBody(b, data)
+				}
+			}
 		})
 	}
 }

@@ -37,7 +37,7 @@ func (c *captureClient) Do(r *http.Request) (*http.Response, error) {
 
 // sdkWireBody decodes data strictly into the SDK's input type, lets the SDK validate and
 // serialize it, and returns the body the SDK would send to ECS.
-func sdkWireBody(t *testing.T, data []byte) []byte {
+func sdkWireBody(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var in ecs.RegisterDaemonTaskDefinitionInput
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -471,15 +471,11 @@ func jsonSyntaxDiag(name string, data []byte) *hcl.Diagnostic {
 			return nil
 		}
 	}
-	before := data[:min(int(syn.Offset), len(data))]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := len(before) - bytes.LastIndexByte(before, '\n')
-	if syn.Offset > 0 && col > 1 {
-		col-- // Offset is just past the offending byte
+	off := min(int(syn.Offset), len(data))
+	if off > 0 && data[off-1] != '\n' {
+		off-- // Offset is just past the offending byte
 	}
-	start := hcl.Pos{Line: line, Column: col, Byte: len(before)}
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Detail: "invalid JSON: " + err.Error(),
-		Subject: &hcl.Range{Filename: name, Start: start, End: start}}
+	return jsonDiagAt(name, data, off, "invalid JSON: "+err.Error())
 }
 
 // toNode converts an evaluated CUE value into a Node tree. Values that are errors or not

@@ -22,6 +22,8 @@ type outputState struct {
 	orphaned []string // in the manifest and on disk, no daemon produces it
 	// sensitive are the paths of each output's sensitive values.
 	sensitive map[string][][]any
+	// interrupted is set when a committed write was killed before it finished.
+	interrupted bool
 }
 
 // compareOutputs compares files with what dir holds. orphaned are the outputs that dir's
@@ -29,6 +31,9 @@ type outputState struct {
 // called orphaned, whatever else the folder holds.
 func compareOutputs(dir string, files map[string][]byte, orphaned []string) (*outputState, error) {
 	st := &outputState{dir: dir, files: files, orphaned: orphaned}
+	if _, err := os.Stat(filepath.Join(dir, journalName)); err == nil {
+		st.interrupted = true
+	}
 	for _, name := range sortedNames(files) {
 		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
 		switch {
@@ -65,7 +70,7 @@ func inScope(name, scope string) bool {
 }
 
 func (st *outputState) current() bool {
-	return len(st.stale)+len(st.missing)+len(st.orphaned) == 0
+	return len(st.stale)+len(st.missing)+len(st.orphaned) == 0 && !st.interrupted
 }
 
 // diagnostics reports each stale, missing or orphaned output at its file.
@@ -79,6 +84,10 @@ func (st *outputState) diagnostics() hcl.Diagnostics {
 			}
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: msg, Subject: r})
 		}
+	}
+	if st.interrupted {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: filepath.Join(st.dir, journalName)},
+			Detail: "a write into this folder was interrupted after it was committed; the next daemongen generate finishes it"})
 	}
 	add(st.stale, "stale: differs from what the specs generate; run daemongen generate")
 	add(st.missing, "missing: the specs generate it; run daemongen generate")

@@ -273,3 +273,23 @@ func TestCrashExitCode(t *testing.T) {
 		t.Error("an output was written")
 	}
 }
+
+// TestCheckReportsAnInterruptedWrite checks that --check names a committed write that a
+// kill interrupted, which leaves the folder mixed until the next run finishes it.
+func TestCheckReportsAnInterruptedWrite(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, journalName), []byte(`{"renames": [], "removes": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := compareOutputs(dir, map[string][]byte{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diags := st.diagnostics()
+	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "interrupted after it was committed") {
+		t.Errorf("diagnostics = %v", diags)
+	}
+	if st.current() {
+		t.Error("a folder with an interrupted write counts as current")
+	}
+}

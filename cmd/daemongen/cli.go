@@ -456,8 +456,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	for _, name := range removed {
 		fmt.Fprintf(stderr, "daemongen: removed %s\n", filepath.ToSlash(filepath.Join(out, filepath.FromSlash(name))))
 	}
-	if isTerminal(stderr) && !sf.quiet {
-		fmt.Fprintf(stderr, "daemongen: %d written, %d unchanged, %d removed\n", len(written), len(files)-len(written), len(removed))
+	if isTerminal(stderr) && !sf.quiet && !underGoGenerate() {
+		fmt.Fprintln(stderr, summaryLine(len(written), len(files)-len(written), len(removed)))
 	}
 	return exitOK
 }
@@ -499,6 +499,15 @@ func scoped(files map[string][]byte, env string) map[string][]byte {
 	return out
 }
 
+// summaryLine is what generate says at the end of a run on a terminal.
+func summaryLine(written, unchanged, removed int) string {
+	return fmt.Sprintf("daemongen: %d written, %d unchanged, %d removed", written, unchanged, removed)
+}
+
+// underGoGenerate reports whether go generate runs daemongen (it sets GOPACKAGE), where a
+// successful run prints nothing, even on a terminal.
+func underGoGenerate() bool { return os.Getenv("GOPACKAGE") != "" }
+
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -539,7 +548,7 @@ const progressDelay = 300 * time.Millisecond
 
 // newProgress returns a progress display on w, or nil when w is not a terminal or quiet.
 func newProgress(w io.Writer, quiet bool) *progress {
-	if quiet || !isTerminal(w) {
+	if quiet || !isTerminal(w) || underGoGenerate() {
 		return nil
 	}
 	return &progress{w: w, start: time.Now()}

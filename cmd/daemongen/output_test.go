@@ -293,3 +293,14 @@ func TestCheckReportsAnInterruptedWrite(t *testing.T) {
 		t.Error("a folder with an interrupted write counts as current")
 	}
 }
+
+// TestSummaryLine pins the summary a run on a terminal ends with.
+func TestSummaryLine(t *testing.T) {
+	if got, want := summaryLine(3, 1997, 2), "daemongen: 3 written, 1997 unchanged, 2 removed"; got != want {
+		t.Errorf("summaryLine = %q, want %q", got, want)
+	}
+	t.Setenv("GOPACKAGE", "guide")
+	if !underGoGenerate() {
+		t.Error("a run under go generate is not recognised")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -302,5 +303,39 @@ func TestSummaryLine(t *testing.T) {
 	t.Setenv("GOPACKAGE", "guide")
 	if !underGoGenerate() {
 		t.Error("a run under go generate is not recognised")
+	}
+}
+
+// TestTimeoutBoundsAHangingRegistry points CUE at a module registry that accepts
+// connections and never answers, and requires --timeout to end the run with exit 1.
+func TestTimeoutBoundsAHangingRegistry(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered, until the listener closes
+		}
+	}()
+	t.Setenv("CUE_REGISTRY", ln.Addr().String()+"+insecure")
+	t.Setenv("CUE_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "cue.mod"), 0o755)
+	os.WriteFile(filepath.Join(dir, "cue.mod", "module.cue"), []byte("module: \"acme.example/fleet@v0\"\nlanguage: version: \"v0.12.0\"\ndeps: \"example.com/defaults@v0\": v: \"v0.1.0\"\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "fleet.cue"), []byte("package fleet\n\nimport \"example.com/defaults\"\n\ndaemons: agent: defaults.agent\n"), 0o644)
+	var stderr strings.Builder
+	start := time.Now()
+	code := Main([]string{"vet", "--timeout", "1s", dir}, io.Discard, &stderr)
+	if code != exitInvalid || !strings.Contains(stderr.String(), "stopped after --timeout 1s") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if elapsed := time.Since(start); elapsed > 20*time.Second {
+		t.Errorf("the run took %v", elapsed)
 	}
 }

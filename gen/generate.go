@@ -41,6 +41,8 @@ type Config struct {
 	CheckOnly bool
 	// Strict turns every warning that the specs do not acknowledge into an error.
 	Strict bool
+	// Cache, when not nil, remembers the daemons that passed their check (see [Cache]).
+	Cache *Cache
 	// Sensitive, when not nil, receives for each output file the paths of the values that
 	// derive from sensitive HCL variables, for [RedactDiff].
 	Sensitive map[string][][]any
@@ -88,7 +90,10 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 	if err != nil {
 		return nil, nil, err
 	}
-	outputs, unitDiags := run(units, cfg.Progress)
+	outputs, unitDiags := run(units, cfg.Progress, cfg.Cache)
+	if cfg.Cache != nil {
+		cfg.Cache.trim()
+	}
 	diags = append(diags, unitDiags...)
 
 	files = map[string][]byte{}
@@ -287,7 +292,7 @@ const maxFileName = 255
 
 // run checks and renders the units on a pool of workers, one evaluator each. Results come
 // back in the units' order, whatever order the workers finish in.
-func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnostics) {
+func run(units []*unit, progress func(done, total int), cache *Cache) ([]*output, hcl.Diagnostics) {
 	outputs := make([]*output, len(units))
 	unitDiags := make([]hcl.Diagnostics, len(units))
 	work := make(chan int)
@@ -313,11 +318,14 @@ func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnost
 				}
 			}()
 			var ev *evaluator
-			for i := range work {
+			evaluator := func() *evaluator {
 				if ev == nil {
 					ev = newEvaluator()
 				}
-				outputs[i], unitDiags[i] = produce(ev, units[i])
+				return ev
+			}
+			for i := range work {
+				outputs[i], unitDiags[i] = produce(evaluator, units[i], cache)
 				if progress != nil {
 					mu.Lock()
 					done++
@@ -342,8 +350,9 @@ func run(units []*unit, progress func(done, total int)) ([]*output, hcl.Diagnost
 	return outputs, diags
 }
 
-// produce makes one unit: layer, lower, check, render.
-func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
+// produce makes one unit: layer, lower, check, render. evaluator returns the worker's
+// evaluator, made on first use: a unit the cache answers needs none.
+func produce(evaluator func() *evaluator, u *unit, cache *Cache) (*output, hcl.Diagnostics) {
 	var (
 		api     *Node
 		diags   hcl.Diagnostics
@@ -360,7 +369,14 @@ func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
 		api, diags = Lower(daemon, u.key)
 		ignored = ignoredWarnings(layers)
 	}
-	diags = append(diags, ev.check(api, !u.raw)...)
+	var key string
+	if cache != nil && len(diags) == 0 {
+		key = checkKey(api, !u.raw, ignored)
+		if rendered, ok := cache.get(key); ok {
+			return finish(u, api, rendered, nil)
+		}
+	}
+	diags = append(diags, evaluator().check(api, !u.raw)...)
 	// An acknowledged warning prints nothing.
 	diags = slices.DeleteFunc(diags, func(d *hcl.Diagnostic) bool {
 		id := WarningID(d)
@@ -369,6 +385,15 @@ func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	rendered := Render(api)
+	if key != "" && len(diags) == 0 {
+		cache.put(key, rendered)
+	}
+	return finish(u, api, rendered, diags)
+}
+
+// finish names a checked unit's output file and returns it.
+func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics) (*output, hcl.Diagnostics) {
 	family, _ := api.Get("family").Str()
 	if len(family)+len(".json") > maxFileName {
 		d := diagAt(api, []any{"family"}, hcl.DiagError, fmt.Sprintf(
@@ -380,7 +405,7 @@ func produce(ev *evaluator, u *unit) (*output, hcl.Diagnostics) {
 	if u.env != "" {
 		u.out = u.env + "/" + u.out
 	}
-	return &output{json: Render(api), sensitive: api.sensitivePaths(nil, nil)}, diags
+	return &output{json: rendered, sensitive: api.sensitivePaths(nil, nil)}, diags
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -53,6 +53,7 @@ Flags of generate and vet:
                          how to print problems (default text)
   --strict               fail on warnings the specs do not acknowledge
   --timeout DURATION     stop when evaluating takes longer (default 5m)
+  --no-cache             check every daemon again ($DAEMONGEN_CACHE sets the cache folder)
   -q, --quiet            no progress
 
 PATH is a .cue, .hcl or .json file, or a directory of them.
@@ -118,6 +119,7 @@ const (
 	flagStrict  = "strict"
 	flagTimeout = "timeout"
 	flagTag     = "tag"
+	flagNoCache = "no-cache"
 	// flagAllowEmpty lets --prune remove every output.
 	flagAllowEmpty = "allow-empty"
 )
@@ -136,6 +138,7 @@ type specFlags struct {
 	quiet    bool
 	strict   bool
 	timeout  time.Duration
+	noCache  bool
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
@@ -147,6 +150,7 @@ func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.quiet, flagQuiet, "q", false, "show no progress")
 	fs.BoolVar(&f.strict, flagStrict, false, "fail on warnings that the specs do not acknowledge with ignoreWarnings")
 	fs.DurationVar(&f.timeout, flagTimeout, defaultTimeout, "stop when evaluating the specs takes longer than `DURATION`")
+	fs.BoolVar(&f.noCache, flagNoCache, false, "check every daemon again, without the cache of daemons that passed ($DAEMONGEN_CACHE)")
 }
 
 // config returns the library's configuration for paths, or an error for a bad flag value.
@@ -158,6 +162,11 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 		}
 	}
 	cfg.Inputs.Environ = os.Environ()
+	if !f.noCache {
+		if dir, err := gen.DefaultCacheDir(); err == nil {
+			cfg.Cache = gen.OpenCache(dir)
+		}
+	}
 	if !slices.Contains(gen.Formats, f.format) {
 		return cfg, fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(gen.Formats, ", "))
 	}

@@ -69,6 +69,7 @@ func TestGoGenerate(t *testing.T) {
 	before := snapshot(t, out)
 	cmd := exec.Command("go", "generate", "./examples/guide")
 	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "DAEMONGEN_CACHE="+t.TempDir()) // never the user's cache
 	output, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("go generate: %v\n%s", err, output)

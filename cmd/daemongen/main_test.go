@@ -23,5 +23,9 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       *update,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("DAEMONGEN_CACHE", env.WorkDir+"/.cache") // never the user's
+			return nil
+		},
 	})
 }

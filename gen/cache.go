@@ -1,0 +1,242 @@
+package gen
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	schemafs "github.com/daemongen/daemongen/cue"
+)
+
+// Cache remembers the daemons that passed their check, so that a run whose inputs did not
+// change skips the CUE evaluation of #Fields and #Rules, which is most of a run's work.
+//
+// An entry is keyed by everything a check depends on: the daemongen build, the schema,
+// the warnings the daemon acknowledges, and the daemon's whole API form after layering and
+// lowering, which every input byte, environment, tag and variable that reaches it shaped.
+// Only a daemon with no diagnostic is remembered, so no message ever comes from the cache.
+// Entries are written whole (a temporary file, then a rename), so concurrent runs can share
+// a cache; an entry that does not verify is ignored and replaced. The cache is trimmed to
+// MaxCacheSize, oldest entries first.
+type Cache struct {
+	dir string
+	// limit is the most bytes the folder may hold; MaxCacheSize but in tests.
+	limit int64
+	// misses counts the checks the cache could not answer, for tests.
+	misses atomic.Int64
+	wrote  atomic.Bool
+}
+
+// MaxCacheSize bounds a cache folder, in bytes.
+const MaxCacheSize = 64 << 20
+
+// DefaultCacheDir returns where the cache lives: $DAEMONGEN_CACHE, or daemongen in the
+// user's cache folder (os.UserCacheDir).
+func DefaultCacheDir() (string, error) {
+	if dir := os.Getenv("DAEMONGEN_CACHE"); dir != "" {
+		return dir, nil
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "daemongen"), nil
+}
+
+// OpenCache returns the cache in dir, which is created when first written.
+func OpenCache(dir string) *Cache { return &Cache{dir: dir, limit: MaxCacheSize} }
+
+// cacheFormat changes whenever the meaning of an entry or a key changes.
+const cacheFormat = "daemongen-check-cache/1"
+
+// buildIdentity identifies the daemongen build: its module version and VCS revision, or,
+// for a build from modified sources (or without VCS information), the hash of the
+// executable itself, so that a changed build never reads another build's entries.
+var buildIdentity = sync.OnceValue(func() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		settings := map[string]string{}
+		for _, s := range info.Settings {
+			settings[s.Key] = s.Value
+		}
+		if rev := settings["vcs.revision"]; rev != "" && settings["vcs.modified"] == "false" {
+			return info.Main.Path + "@" + info.Main.Version + " " + rev + " " + info.GoVersion
+		}
+	}
+	h := sha256.New()
+	if exe, err := os.Executable(); err == nil {
+		if f, err := os.Open(exe); err == nil {
+			io.Copy(h, f)
+			f.Close()
+			return "exe " + hex.EncodeToString(h.Sum(nil))
+		}
+	}
+	// Nothing identifies this build: a key no other process can make.
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	return "unique " + hex.EncodeToString(rnd[:])
+})
+
+// schemaIdentity is the hash of the embedded schema's files.
+var schemaIdentity = sync.OnceValue(func() string {
+	h := sha256.New()
+	names, _ := fs.Glob(schemafs.FS, "*.cue")
+	slices.Sort(names)
+	for _, name := range names {
+		b, _ := fs.ReadFile(schemafs.FS, name)
+		io.WriteString(h, name+"\x00")
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+})
+
+// checkKey returns the key of a daemon's check: api is its API form before the check
+// (which removes unknown fields), ignored the warnings it acknowledges.
+func checkKey(api *Node, concise bool, ignored []string) string {
+	h := sha256.New()
+	io.WriteString(h, cacheFormat+"\x00"+buildIdentity()+"\x00"+schemaIdentity()+"\x00")
+	if concise {
+		io.WriteString(h, "concise\x00")
+	}
+	ids := slices.Clone(ignored)
+	sort.Strings(ids)
+	io.WriteString(h, strings.Join(slices.Compact(ids), ",")+"\x00")
+	api.canonical(h)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// canonical writes n's content, without positions, in one unambiguous form.
+func (n *Node) canonical(w io.Writer) {
+	var b bytes.Buffer
+	n.writeCanonical(&b)
+	w.Write(b.Bytes())
+}
+
+func (n *Node) writeCanonical(b *bytes.Buffer) {
+	b.WriteByte(byte('0' + n.Kind))
+	switch n.Kind {
+	case Bool:
+		if n.Bool {
+			b.WriteByte('t')
+		} else {
+			b.WriteByte('f')
+		}
+	case Number, String:
+		writeString(b, n.Text)
+	case List:
+		b.WriteByte('[')
+		for _, e := range n.Elems {
+			e.writeCanonical(b)
+			b.WriteByte(',')
+		}
+		b.WriteByte(']')
+	case Struct:
+		// Field order is part of the input (the API's order of keys does not matter for
+		// the check, but keeping it costs nothing and never merges two different inputs).
+		b.WriteByte('{')
+		for _, f := range n.Fields {
+			writeString(b, f.Name)
+			b.WriteByte(':')
+			f.Value.writeCanonical(b)
+			b.WriteByte(',')
+		}
+		b.WriteByte('}')
+	}
+}
+
+// entryPath returns the file of key.
+func (c *Cache) entryPath(key string) string {
+	return filepath.Join(c.dir, key[:2], key+".json")
+}
+
+// get returns the output remembered for key, if a verified entry exists.
+func (c *Cache) get(key string) ([]byte, bool) {
+	b, err := os.ReadFile(c.entryPath(key))
+	if err != nil {
+		c.misses.Add(1)
+		return nil, false
+	}
+	// An entry is the hex hash of its output, a newline, and the output.
+	sum, out, ok := bytes.Cut(b, []byte("\n"))
+	if !ok || string(sum) != hexSum(out) {
+		c.misses.Add(1)
+		return nil, false // damaged: checked again and written anew
+	}
+	now := time.Now()
+	_ = os.Chtimes(c.entryPath(key), now, now) // recently used entries are trimmed last
+	return out, true
+}
+
+// put remembers output for key. A cache that cannot be written is only slower.
+func (c *Cache) put(key string, output []byte) {
+	path := c.entryPath(key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	tmp := path + "." + hex.EncodeToString(rnd[:]) + ".tmp"
+	data := append([]byte(hexSum(output)+"\n"), output...)
+	if err := os.WriteFile(tmp, data, 0o666); err != nil {
+		os.Remove(tmp)
+		return
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return
+	}
+	c.wrote.Store(true)
+}
+
+func hexSum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// trim removes the least recently used entries while the cache is larger than
+// MaxCacheSize, down to three quarters of it. It runs after a run that wrote entries.
+func (c *Cache) trim() {
+	if !c.wrote.Load() {
+		return
+	}
+	type entry struct {
+		path string
+		size int64
+		used time.Time
+	}
+	var entries []entry
+	var total int64
+	filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			entries = append(entries, entry{p, info.Size(), info.ModTime()})
+			total += info.Size()
+		}
+		return nil
+	})
+	if total <= c.limit {
+		return
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return a.used.Compare(b.used) })
+	for _, e := range entries {
+		if total <= c.limit*3/4 {
+			break
+		}
+		if os.Remove(e.path) == nil {
+			total -= e.size
+		}
+	}
+}

@@ -61,25 +61,37 @@ func OpenCache(dir string) *Cache { return &Cache{dir: dir, limit: MaxCacheSize}
 // cacheFormat changes whenever the meaning of an entry or a key changes.
 const cacheFormat = "daemongen-check-cache/1"
 
-// buildIdentity identifies the daemongen build: its module version and VCS revision, or,
-// for a build from modified sources (or without VCS information), the hash of the
-// executable itself, so that a changed build never reads another build's entries.
+// buildIdentity identifies the daemongen build: a released module (go install ...@v1.2.3)
+// by its version and sum, a build from a clean checkout by its VCS revision, each with the
+// Go version and every dependency's version (CUE's among them). Any other build, from
+// modified sources say, is identified by the hash of the executable itself, so that a
+// changed build never reads another build's entries.
 var buildIdentity = sync.OnceValue(func() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		settings := map[string]string{}
 		for _, s := range info.Settings {
 			settings[s.Key] = s.Value
 		}
-		if rev := settings["vcs.revision"]; rev != "" && settings["vcs.modified"] == "false" {
-			return info.Main.Path + "@" + info.Main.Version + " " + rev + " " + info.GoVersion
+		var id strings.Builder
+		id.WriteString(info.GoVersion)
+		for _, d := range info.Deps {
+			id.WriteString(" " + d.Path + "@" + d.Version + d.Sum)
+		}
+		switch {
+		case info.Main.Version != "" && info.Main.Version != "(devel)" && info.Main.Sum != "":
+			return "module " + info.Main.Path + "@" + info.Main.Version + info.Main.Sum + " " + id.String()
+		case settings["vcs.revision"] != "" && settings["vcs.modified"] == "false":
+			return "vcs " + settings["vcs.revision"] + " " + id.String()
 		}
 	}
 	h := sha256.New()
 	if exe, err := os.Executable(); err == nil {
 		if f, err := os.Open(exe); err == nil {
-			io.Copy(h, f)
+			_, err := io.Copy(h, f)
 			f.Close()
-			return "exe " + hex.EncodeToString(h.Sum(nil))
+			if err == nil {
+				return "exe " + hex.EncodeToString(h.Sum(nil))
+			}
 		}
 	}
 	// Nothing identifies this build: a key no other process can make.

@@ -68,7 +68,50 @@ func SchemaCUE() ([]byte, error) {
 	}
 	merged.Decls = append(merged.Decls, imp)
 	merged.Decls = append(merged.Decls, decls...)
+	embedFieldChecks(merged)
 	return format.Node(merged)
+}
+
+// embedFieldChecks rewrites each check of the form _at_NAME: error("msg"), which daemongen
+// reads as an error of the field NAME, into an error of its struct that names the field
+// (error("NAME: msg")), so that plain cue vet reports no hidden field of the schema.
+func embedFieldChecks(f *ast.File) {
+	ast.Walk(f, func(n ast.Node) bool {
+		var decls *[]ast.Decl
+		switch n := n.(type) {
+		case *ast.StructLit:
+			decls = &n.Elts
+		case *ast.Comprehension:
+			if sl, ok := n.Value.(*ast.StructLit); ok {
+				decls = &sl.Elts
+			}
+		}
+		if decls == nil {
+			return true
+		}
+		for i, d := range *decls {
+			field, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			name, _, _ := ast.LabelName(field.Label)
+			call, isCall := field.Value.(*ast.CallExpr)
+			if !strings.HasPrefix(name, "_at_") || !isCall || len(call.Args) != 1 {
+				continue
+			}
+			prefix := strings.TrimPrefix(name, "_at_") + ": "
+			switch msg := call.Args[0].(type) {
+			case *ast.BasicLit:
+				msg.Value = `"` + prefix + strings.TrimPrefix(msg.Value, `"`)
+			case *ast.Interpolation:
+				if first, ok := msg.Elts[0].(*ast.BasicLit); ok {
+					first.Value = `"` + prefix + strings.TrimPrefix(first.Value, `"`)
+				}
+			}
+			(*decls)[i] = &ast.EmbedDecl{Expr: call}
+		}
+		return true
+	}, nil)
 }
 
 // SchemaJSONSchema returns the field rules of the schema (#Fields) as JSON Schema (draft

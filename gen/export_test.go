@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -128,12 +129,35 @@ func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
 	}
 	ctx := cuecontext.New()
 	def := ctx.CompileBytes(src, cue.Filename("schema.cue")).LookupPath(cue.ParsePath("#DaemonTaskDefinition"))
-	for _, tc := range ruleCases {
+	cueCmd, _ := exec.LookPath("cue")
+	dir := t.TempDir()
+	schemaFile := filepath.Join(dir, "schema.cue")
+	if err := os.WriteFile(schemaFile, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range ruleCases {
 		if tc.warning != "" || tc.rule == "family fits a file name" { // a daemongen output rule, not the API's
 			continue
 		}
 		t.Run(tc.rule, func(t *testing.T) {
-			err := ctx.CompileString(strings.ReplaceAll(tc.bad, marker, "")).Unify(def).Validate(cue.Concrete(true))
+			data := ctx.CompileString(strings.ReplaceAll(tc.bad, marker, ""))
+			if cueCmd != "" {
+				// The cue command itself: it fails, and names no field of the schema's own.
+				b, err := data.MarshalJSON()
+				if err != nil {
+					t.Fatal(err)
+				}
+				bad := filepath.Join(dir, fmt.Sprintf("bad%d.json", i))
+				os.WriteFile(bad, b, 0o644)
+				out, err := exec.Command(cueCmd, "vet", "-c", "-d", "#DaemonTaskDefinition", schemaFile, bad).CombinedOutput()
+				if err == nil {
+					t.Errorf("cue vet accepts it")
+				}
+				if m := regexp.MustCompile(`(?m)^\S*(\._|\.#|^_)\S*:`).Find(out); m != nil {
+					t.Errorf("cue vet names an internal field: %s", out)
+				}
+			}
+			err := data.Unify(def).Validate(cue.Concrete(true))
 			errs := errors.Errors(err)
 			if len(errs) == 0 {
 				t.Fatalf("no error; daemongen reports %s", tc.want)
@@ -141,8 +165,16 @@ func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
 			for _, e := range errs {
 				f, a := e.Msg()
 				msg := fmt.Sprintf(f, a...)
-				if path := errors.Path(e); len(path) > 0 && path[0] == "_rules" {
+				if path := errors.Path(e); len(path) == 0 {
 					_, msg, _ = strings.Cut(msg, ": ") // a rule's message starts with its own path
+				}
+				for _, p := range errors.Path(e) {
+					if strings.HasPrefix(p, "_") || strings.HasPrefix(p, "#") {
+						t.Errorf("cue vet reports an internal field: %s", strings.Join(errors.Path(e), "."))
+					}
+				}
+				if _, rest, ok := strings.Cut(msg, ": "); ok && !strings.Contains(tc.want, msg) {
+					msg = rest // an error of a struct names its field first
 				}
 				if w, ok := cueWording[msg]; ok {
 					msg = w

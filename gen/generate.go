@@ -196,6 +196,16 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 			diags = append(diags, local...)
 			l.broken = structural.HasErrors()
 			l.envs = names(structFields(root.Get("environments")))
+			for _, use := range src.envNames {
+				if !slices.Contains(l.envs, use.name) {
+					msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
+					if s := suggest(use.name, l.envs); s != "" {
+						msg += fmt.Sprintf("; did you mean %q?", s)
+					}
+					diags = append(diags, newDiag(hcl.DiagError, use.pos, envTag, msg))
+					l.broken = true
+				}
+			}
 			if src.perEnv && len(l.envs) == 0 && !l.broken {
 				diags = append(diags, newDiag(hcl.DiagError, root.Pos, "environments",
 					"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))

@@ -44,6 +44,14 @@ type source struct {
 	hcl bool
 	// params are the top-level fields that take @tag values, beside the spec's own.
 	params []string
+	// envNames are the names the spec compares env with, each with its position.
+	envNames []envName
+}
+
+// envName is a name that a spec compares env with: env == "prod".
+type envName struct {
+	name string
+	pos  token.Pos
 }
 
 // discover turns the command line's paths into sources: each directory's .cue files form one
@@ -196,7 +204,7 @@ func cueSource(abs []string, tags []string) *source {
 	if diags.HasErrors() {
 		return &source{eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
 	}
-	s := &source{perEnv: usesTag(base, envTag), params: taggedFields(base)}
+	s := &source{perEnv: usesTag(base, envTag), params: taggedFields(base), envNames: envComparisons(base)}
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
 		inst := base
 		if env != "" && s.perEnv {
@@ -307,6 +315,31 @@ func usesTag(inst *build.Instance, name string) bool {
 	return found
 }
 
+// envComparisons returns the names that the files of inst compare env with (env ==
+// "prod", env != "dev"), which must each name a declared environment.
+func envComparisons(inst *build.Instance) []envName {
+	var out []envName
+	for _, f := range inst.Files {
+		ast.Walk(f, func(n ast.Node) bool {
+			b, ok := n.(*ast.BinaryExpr)
+			if !ok || (b.Op != token.EQL && b.Op != token.NEQ) {
+				return true
+			}
+			for _, pair := range [][2]ast.Expr{{b.X, b.Y}, {b.Y, b.X}} {
+				id, isIdent := pair[0].(*ast.Ident)
+				lit, isLit := pair[1].(*ast.BasicLit)
+				if isIdent && isLit && id.Name == envTag && lit.Kind == token.STRING {
+					if name, err := strconv.Unquote(lit.Value); err == nil {
+						out = append(out, envName{name, lit.Pos()})
+					}
+				}
+			}
+			return true
+		}, nil)
+	}
+	return out
+}
+
 // taggedFields returns the top-level fields of inst that take an @tag value: parameters
 // of the spec (version: string @tag(version)), not misspelt sections.
 func taggedFields(inst *build.Instance) []string {
@@ -355,6 +388,9 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 	}
 	envs := spec.Environments()
 	s := &source{hcl: true, perEnv: len(envs) > 0}
+	for _, c := range spec.EnvComparisons() {
+		s.envNames = append(s.envNames, envName{c.Name, spec.Pos(c.Range)})
+	}
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
 		if env == "" && s.perEnv {
 			root := NewStruct(token.NoPos)

@@ -136,6 +136,53 @@ func (s *Spec) addTopBlock(b *hclsyntax.Block) hcl.Diagnostics {
 // Environments returns the names of the declared environments, in source order.
 func (s *Spec) Environments() []string { return slices.Clone(s.envs) }
 
+// EnvName is a name that an expression compares env with (env == "prod").
+type EnvName struct {
+	Name  string
+	Range hcl.Range
+}
+
+// EnvComparisons returns the names that expressions compare env with, in source order:
+// each must be a declared environment, or the comparison is silently never true.
+func (s *Spec) EnvComparisons() []EnvName {
+	var out []EnvName
+	for _, f := range s.files {
+		hclsyntax.VisitAll(f.body, func(n hclsyntax.Node) hcl.Diagnostics {
+			op, ok := n.(*hclsyntax.BinaryOpExpr)
+			if !ok || (op.Op != hclsyntax.OpEqual && op.Op != hclsyntax.OpNotEqual) {
+				return nil
+			}
+			for _, pair := range [][2]hclsyntax.Expression{{op.LHS, op.RHS}, {op.RHS, op.LHS}} {
+				if isEnvRef(pair[0]) {
+					if name, ok := literalString(pair[1]); ok {
+						out = append(out, EnvName{name, pair[1].Range()})
+					}
+				}
+			}
+			return nil
+		})
+	}
+	return out
+}
+
+func isEnvRef(e hclsyntax.Expression) bool {
+	t, ok := e.(*hclsyntax.ScopeTraversalExpr)
+	return ok && len(t.Traversal) == 1 && t.Traversal.RootName() == "env"
+}
+
+// literalString returns the value of a string literal ("prod"), if e is one.
+func literalString(e hclsyntax.Expression) (string, bool) {
+	tpl, ok := e.(*hclsyntax.TemplateExpr)
+	if !ok || !tpl.IsStringLiteral() {
+		return "", false
+	}
+	v, diags := tpl.Value(nil)
+	if diags.HasErrors() || !v.Type().Equals(cty.String) {
+		return "", false
+	}
+	return v.AsString(), true
+}
+
 // fileOf returns the parsed file a range lies in.
 func (s *Spec) fileOf(r hcl.Range) *file {
 	for _, f := range s.files {
@@ -145,6 +192,9 @@ func (s *Spec) fileOf(r hcl.Range) *file {
 	}
 	return nil
 }
+
+// Pos turns the start of an HCL range into a CUE position in the same file.
+func (s *Spec) Pos(r hcl.Range) token.Pos { return s.pos(r) }
 
 // pos turns an HCL position into a CUE position in the same file.
 func (s *Spec) pos(r hcl.Range) token.Pos {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fleetSpec writes a spec of n daemons with shared defaults and two environments, the
@@ -70,6 +72,105 @@ func TestFleetSpec(t *testing.T) {
 		if err := os.WriteFile(*fleetOut, []byte(fleetSpec(*fleetN)), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// fleetHCL is fleetSpec(n) in HCL: the same daemons, defaults and environments, which
+// generate the same files.
+func fleetHCL(n int) string {
+	var b strings.Builder
+	b.WriteString(`environment "dev" {}
+environment "prod" {
+  defaults {
+    container {
+      memory_reservation = 16
+    }
+  }
+}
+defaults {
+  execution_role_arn = "arn:aws:iam::123456789012:role/exec"
+  tags               = { team = "platform" }
+  container {
+    log_configuration {
+      log_driver = "awslogs"
+      options = {
+        "awslogs-group"         = "/ecs/${env}"
+        "awslogs-region"        = "eu-west-1"
+        "awslogs-stream-prefix" = "d"
+      }
+    }
+  }
+}
+`)
+	for i := range n {
+		fmt.Fprintf(&b, `daemon "agent-%d" {
+  volumes = { logs = "/var/log" }
+  container "agent" {
+    image       = "example/agent:%d"
+    memory      = 256
+    environment = { LEVEL = "info", PORT = %d }
+    mount_point "logs" {
+      container_path = "/logs"
+      read_only      = true
+    }
+    health_check {
+      command  = ["CMD", "agent", "health"]
+      interval = 30
+      timeout  = 5
+    }
+    ulimits = { nofile = 65536 }
+  }
+  container "sidecar" {
+    image      = "busybox:1.36"
+    memory     = 32
+    essential  = false
+    depends_on = { agent = "HEALTHY" }
+  }
+}
+`, i, i, 8000+i)
+	}
+	return b.String()
+}
+
+// TestFleetHCLMatchesCUE checks that the HCL fleet generates exactly the CUE fleet's files,
+// so that benchmarks compare the two front ends on the same work.
+func TestFleetHCLMatchesCUE(t *testing.T) {
+	fromCUE, diags := generateText(t, "fleet.cue", fleetSpec(3))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	fromHCL, diags := generateText(t, "fleet.hcl", fleetHCL(3))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if len(fromCUE) != 6 || !cmp.Equal(fromCUE, fromHCL) {
+		t.Errorf("the fleets differ (-cue +hcl):\n%s", cmp.Diff(fromCUE, fromHCL))
+	}
+}
+
+// BenchmarkFrontEnds measures generating the same fleet from CUE and from HCL.
+//
+//	go test ./gen -run '^$' -bench FrontEnds -benchtime 1x -count 3
+func BenchmarkFrontEnds(b *testing.B) {
+	for _, lang := range []string{"cue", "hcl"} {
+		b.Run(lang, func(b *testing.B) {
+			text := fleetSpec(200)
+			if lang == "hcl" {
+				text = fleetHCL(200)
+			}
+			dir := b.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "fleet."+lang), []byte(text), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			cfg := Config{Dir: dir, Paths: []string{"fleet." + lang}}
+			b.ReportAllocs()
+			for b.Loop() {
+				files, diags, err := Generate(cfg)
+				if err != nil || diags.HasErrors() || len(files) != 400 {
+					b.Fatalf("generate: %v %v, %d files", err, diags, len(files))
+				}
+			}
+		})
 	}
 }
 

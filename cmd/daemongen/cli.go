@@ -425,7 +425,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	rep.report(diags)
 	unlock, err := lockOutput(out, func() {
 		fmt.Fprintf(stderr, "daemongen: waiting for another daemongen run writing into %s\n", out)
-	})
+	}, sf.timeout)
 	if err != nil {
 		fmt.Fprintf(stderr, "daemongen: locking %s: %v\n", out, err)
 		return exitInvalid

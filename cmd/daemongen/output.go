@@ -104,9 +104,9 @@ var (
 	syncFile   = func(f *os.File) error { return f.Sync() }
 )
 
-// lockOutput locks dir for a run that writes into it, waiting for another run to finish.
-// It says so on stderr when the wait is noticeable.
-func lockOutput(dir string, waiting func()) (unlock func(), err error) {
+// lockOutput locks dir for a run that writes into it, waiting for another run to finish,
+// for at most timeout. It calls waiting once the wait is noticeable.
+func lockOutput(dir string, waiting func(), timeout time.Duration) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err
 	}
@@ -125,8 +125,13 @@ func lockOutput(dir string, waiting func()) (unlock func(), err error) {
 	case <-time.After(time.Second):
 		waiting()
 	}
-	r := <-done
-	return r.unlock, r.err
+	select {
+	case r := <-done:
+		return r.unlock, r.err
+	case <-time.After(timeout):
+		// The locking goroutine is left waiting; the process ends before it gets the lock.
+		return nil, fmt.Errorf("another daemongen run has been writing into %s for over %v; try again when it ends", dir, timeout)
+	}
 }
 
 // recoverOutput finishes a write that a crash interrupted after it was committed, then

@@ -56,7 +56,7 @@ func tree(t *testing.T, dir string) map[string][]byte {
 
 // write commits files into dir as generate does: lock, recover, then the write.
 func write(dir string, files map[string][]byte, remove ...string) error {
-	unlock, err := lockOutput(dir, func() {})
+	unlock, err := lockOutput(dir, func() {}, time.Minute)
 	if err != nil {
 		return err
 	}
@@ -337,5 +337,21 @@ func TestTimeoutBoundsAHangingRegistry(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed > 20*time.Second {
 		t.Errorf("the run took %v", elapsed)
+	}
+}
+
+// TestLockWaitIsBounded holds the output folder's lock and requires a second writer to
+// say it waits, then give up after its timeout.
+func TestLockWaitIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	unlock, err := lockOutput(dir, func() {}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	waited := false
+	_, err = lockOutput(dir, func() { waited = true }, 100*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "another daemongen run has been writing") || !waited {
+		t.Errorf("second lock: waited %v, err %v", waited, err)
 	}
 }

@@ -21,6 +21,17 @@ import (
 // merged under one package clause, comments kept. `cue vet -c -d '#DaemonTaskDefinition'
 // schema.cue x.json` validates a register file with it.
 func SchemaCUE() ([]byte, error) {
+	merged, err := mergedSchema()
+	if err != nil {
+		return nil, err
+	}
+	embedFieldChecks(merged)
+	return format.Node(merged)
+}
+
+// mergedSchema returns the embedded schema's files as one file: one package clause, the
+// imports of all, then every declaration.
+func mergedSchema() (*ast.File, error) {
 	names, err := fs.Glob(schemafs.FS, "*.cue")
 	if err != nil {
 		return nil, err
@@ -68,8 +79,7 @@ func SchemaCUE() ([]byte, error) {
 	}
 	merged.Decls = append(merged.Decls, imp)
 	merged.Decls = append(merged.Decls, decls...)
-	embedFieldChecks(merged)
-	return format.Node(merged)
+	return merged, nil
 }
 
 // embedFieldChecks rewrites each check of the form _at_NAME: error("msg"), which daemongen

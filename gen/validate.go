@@ -27,8 +27,12 @@ const evaluatorLifetime = 250
 type evaluator struct {
 	ctx    *cue.Context
 	fields cue.Value
-	rules  cue.Value
-	uses   int
+	// lean is #Fields without its error messages (see [leanSchema]): the fast check of
+	// data that is most likely valid. It is compiled for an evaluator's second daemon, so
+	// that a run of one daemon does not pay for it.
+	lean  cue.Value
+	rules cue.Value
+	uses  int
 }
 
 func newEvaluator() *evaluator {
@@ -52,8 +56,15 @@ func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 	if err := data.Err(); err != nil {
 		return append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
 	}
-	err := data.Unify(e.fields).Validate(cue.Concrete(true), cue.All())
-	diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+	// The lean #Fields accepts exactly what #Fields accepts; only data it rejects needs
+	// #Fields' own messages.
+	if e.uses > 1 && !e.lean.Exists() {
+		e.lean = compileLeanFields(e.ctx)
+	}
+	if !e.lean.Exists() || data.Unify(e.lean).Validate(cue.Concrete(true)) != nil {
+		err := data.Unify(e.fields).Validate(cue.Concrete(true), cue.All())
+		diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+	}
 
 	// #Rules reads the data as written; it cannot fail on data that #Fields rejected,
 	// since every read has a fallback, but guard against it all the same.

@@ -1,0 +1,45 @@
+package gen
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+)
+
+// TestLeanFieldsAcceptWhatFieldsAccept checks, on every rule case (both its passing and its
+// failing input) and every example output, that #Fields without its error messages accepts
+// exactly the data #Fields accepts, so that the fast path never changes a verdict.
+func TestLeanFieldsAcceptWhatFieldsAccept(t *testing.T) {
+	ctx := cuecontext.New()
+	_, fields, _ := compileSchema(ctx)
+	lean := compileLeanFields(ctx)
+	if src, _ := leanSchema(); strings.Contains(string(src), "| error(") {
+		t.Error("the lean schema still has error alternatives")
+	}
+	inputs := map[string]string{}
+	for _, tc := range ruleCases {
+		inputs[tc.rule+"/ok"] = tc.ok
+		inputs[tc.rule+"/bad"] = strings.ReplaceAll(tc.bad, marker, "")
+	}
+	for _, file := range outputFiles(t) {
+		b, _ := os.ReadFile(file)
+		inputs[file] = string(b)
+	}
+	rejected := 0
+	for name, text := range inputs {
+		data := ctx.CompileString(text)
+		full := data.Unify(fields).Validate(cue.Concrete(true)) == nil
+		if full != (data.Unify(lean).Validate(cue.Concrete(true)) == nil) {
+			t.Errorf("%s: #Fields accepts it: %v; the lean #Fields disagrees", name, full)
+		}
+		if !full {
+			rejected++
+		}
+	}
+	if rejected < 30 {
+		t.Errorf("only %d inputs are rejected; the comparison needs failing inputs too", rejected)
+	}
+}

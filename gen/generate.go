@@ -86,32 +86,43 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 			return nil, nil, err
 		}
 	}
-	units, diags, err := plan(cfg)
+	p, diags, err := plan(cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	outputs, unitDiags := run(units, cfg.Progress, cfg.Cache)
+	// One environment at a time: its evaluation is released before the next one's.
+	files = map[string][]byte{}
+	where := map[string]producer{}
+	done := 0
+	for _, env := range p.envs {
+		units, ds := p.units(env)
+		diags = append(diags, ds...)
+		progress := cfg.Progress
+		if progress != nil {
+			before := done
+			progress = func(n, total int) { cfg.Progress(before+n, before+total) }
+		}
+		outputs, unitDiags := run(units, progress, cfg.Cache)
+		done += len(units)
+		diags = append(diags, unitDiags...)
+		for i, u := range units {
+			if outputs[i] == nil {
+				continue
+			}
+			if prev, dup := where[u.out]; dup && !(cfg.CheckOnly && (u.raw || prev.raw)) {
+				diags = append(diags, newDiag(hcl.DiagError, u.pos(), "family",
+					fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, prev.description, describeUnit(u))))
+				continue
+			}
+			where[u.out] = producer{describeUnit(u), u.raw}
+			files[u.out] = outputs[i].json
+			if cfg.Sensitive != nil && len(outputs[i].sensitive) > 0 {
+				cfg.Sensitive[u.out] = outputs[i].sensitive
+			}
+		}
+	}
 	if cfg.Cache != nil {
 		cfg.Cache.trim()
-	}
-	diags = append(diags, unitDiags...)
-
-	files = map[string][]byte{}
-	where := map[string]*unit{}
-	for i, u := range units {
-		if outputs[i] == nil {
-			continue
-		}
-		if prev, dup := where[u.out]; dup && !(cfg.CheckOnly && (u.raw || prev.raw)) {
-			diags = append(diags, newDiag(hcl.DiagError, u.pos(), "family",
-				fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, describeUnit(prev), describeUnit(u))))
-			continue
-		}
-		where[u.out] = u
-		files[u.out] = outputs[i].json
-		if cfg.Sensitive != nil && len(outputs[i].sensitive) > 0 {
-			cfg.Sensitive[u.out] = outputs[i].sensitive
-		}
 	}
 	if cfg.Strict {
 		for _, d := range diags {
@@ -125,6 +136,12 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 		files = nil
 	}
 	return files, diags, nil
+}
+
+// producer is what made an output: for the message when two units make the same one.
+type producer struct {
+	description string
+	raw         bool
 }
 
 // pos is where the unit's daemon is declared.
@@ -156,9 +173,27 @@ func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 	return diags
 }
 
-// plan loads the sources and lists the units: each daemon of each spec in each environment
-// it is generated for, and each API-form file.
-func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
+// loaded is one source, loaded and checked.
+type loaded struct {
+	src  *source
+	root *Node
+	envs []string
+	// broken is set when the source has errors that no daemon check should repeat: a spec
+	// whose structure is wrong (every check of a daemon built from it would only repeat
+	// them), or a JSON file that is not a daemon task definition.
+	broken bool
+}
+
+// planned is what a run generates: the sources, loaded and checked, and the environments.
+type planned struct {
+	all  []loaded
+	envs []string
+}
+
+// plan loads and checks the sources and decides the environments of a run. The daemons of
+// each environment are made by [planned.units], one environment at a time, so that a run
+// holds one environment's evaluation at once.
+func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	for _, t := range cfg.Tags {
 		if key, _, _ := strings.Cut(t, "="); key == envTag {
 			return nil, nil, &UsageError{Msg: "the tag env is set by daemongen to each environment's name; use --env to choose environments"}
@@ -172,14 +207,6 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 		if !slices.ContainsFunc(sources, func(s *source) bool { return s.hcl }) {
 			return nil, nil, &UsageError{Msg: "--var and --var-file set the variables of HCL specs, and no HCL spec is given; CUE specs take -t key=value for @tag values"}
 		}
-	}
-	type loaded struct {
-		src  *source
-		root *Node
-		envs []string
-		// broken is set when the spec's structure has errors: its daemons are not checked,
-		// since every check of a daemon built from a broken structure would only repeat them.
-		broken bool
 	}
 	var all []loaded
 	runEnvs := map[string]bool{}
@@ -214,6 +241,17 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 			for _, e := range l.envs {
 				runEnvs[e] = true
 			}
+		} else {
+			switch d := root.Get("daemonTaskDefinition"); {
+			case root.Kind != Struct:
+				diags = append(diags, newDiag(hcl.DiagError, root.Pos, "",
+					fmt.Sprintf("invalid value %s: a daemon task definition is a JSON object", root.Literal())))
+				l.broken = true
+			case d != nil:
+				diags = append(diags, newDiag(hcl.DiagError, d.Pos, "daemonTaskDefinition",
+					"this is the output of describe-daemon-task-definition, not register input; turn it into a spec with daemongen import"))
+				l.broken = true
+			}
 		}
 		all = append(all, l)
 	}
@@ -237,59 +275,56 @@ func plan(cfg Config) ([]*unit, hcl.Diagnostics, error) {
 		envs = []string{""}
 	}
 
-	var units []*unit
-	for _, l := range all {
-		// A source without environments of its own is generated for every environment.
-		targets := envs
-		if len(l.envs) > 0 {
-			targets = slices.DeleteFunc(slices.Clone(envs), func(e string) bool { return !slices.Contains(l.envs, e) })
+	return &planned{all: all, envs: envs}, diags, nil
+}
+
+// units evaluates the sources for environment env ("" for a run without environments)
+// and lists its units: each daemon of each spec generated there, and each API-form file.
+// A source without environments of its own is generated for every environment.
+func (p *planned) units(env string) (units []*unit, diags hcl.Diagnostics) {
+	for _, l := range p.all {
+		if l.broken || len(l.envs) > 0 && !slices.Contains(l.envs, env) {
+			continue
 		}
 		if !isSpec(l.root) {
-			if l.root.Kind != Struct {
-				diags = append(diags, newDiag(hcl.DiagError, l.root.Pos, "",
-					fmt.Sprintf("invalid value %s: a daemon task definition is a JSON object", l.root.Literal())))
-				continue
-			}
-			if d := l.root.Get("daemonTaskDefinition"); d != nil {
-				diags = append(diags, newDiag(hcl.DiagError, d.Pos, "daemonTaskDefinition",
-					"this is the output of describe-daemon-task-definition, not register input; turn it into a spec with daemongen import"))
-				continue
-			}
-			for _, env := range targets {
-				units = append(units, &unit{root: l.root, env: env, raw: true})
-			}
+			units = append(units, &unit{root: l.root, env: env, raw: true})
 			continue
 		}
-		if l.broken {
-			continue
-		}
-		for _, env := range targets {
-			root := l.root
-			if l.src.perEnv {
-				var ds hcl.Diagnostics
-				if root, ds = l.src.eval(env); root == nil {
-					diags = append(diags, withContext(ds, env)...)
-					continue
-				}
-				// Each environment's evaluation is checked on its own: an overlay exists
-				// only in its environment's evaluation, with @tag(env) and in HCL alike.
-				structural, local := checkSpec(root, l.src.params)
-				// A structure error's path names its environment; Normalize merges the
-				// same error found in several evaluations.
+		root := l.root
+		if l.src.perEnv {
+			var ds hcl.Diagnostics
+			if root, ds = l.src.eval(env); root == nil {
 				diags = append(diags, withContext(ds, env)...)
-				diags = append(diags, slices.Concat(structural, local)...)
-				if structural.HasErrors() {
-					continue
-				}
+				continue
 			}
-			for _, key := range names(structFields(root.Get("daemons"))) {
-				if Enabled(Layers(root, key, env)) {
-					units = append(units, &unit{root: root, key: key, env: env})
-				}
+			// Each environment's evaluation is checked on its own: an overlay exists
+			// only in its environment's evaluation, with @tag(env) and in HCL alike.
+			structural, local := checkSpec(root, l.src.params)
+			// A structure error's path names its environment; Normalize merges the
+			// same error found in several evaluations.
+			diags = append(diags, withContext(ds, env)...)
+			diags = append(diags, slices.Concat(structural, local)...)
+			if structural.HasErrors() {
+				continue
+			}
+		}
+		for _, key := range names(structFields(root.Get("daemons"))) {
+			if Enabled(Layers(root, key, env)) {
+				units = append(units, &unit{root: root, key: key, env: env})
 			}
 		}
 	}
-	return units, diags, nil
+	return units, diags
+}
+
+// allUnits lists the units of every environment.
+func (p *planned) allUnits() (units []*unit, diags hcl.Diagnostics) {
+	for _, env := range p.envs {
+		us, ds := p.units(env)
+		units = append(units, us...)
+		diags = append(diags, ds...)
+	}
+	return units, diags
 }
 
 type output struct {

@@ -33,11 +33,12 @@ type TraceResult struct {
 // language, or a container the daemon does not have, is a [*UsageError] with a suggestion.
 // A layer's every-container defaults count for each container.
 func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
-	units, diags, err := plan(cfg)
+	p, diags, err := plan(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if diags.HasErrors() {
+	units, unitDiags := p.allUnits()
+	if diags = append(diags, unitDiags...); diags.HasErrors() {
 		return nil, fmt.Errorf("the specs have errors; run daemongen vet")
 	}
 	var found []*unit

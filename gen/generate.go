@@ -61,6 +61,8 @@ type unit struct {
 	key  string
 	env  string
 	raw  bool
+	// at is where the daemon is declared (the file, for an API-form file).
+	at token.Pos
 	// out is the output file, relative to the output folder; set once the family is known.
 	out string
 }
@@ -110,11 +112,11 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 				continue
 			}
 			if prev, dup := where[u.out]; dup && !(cfg.CheckOnly && (u.raw || prev.raw)) {
-				diags = append(diags, newDiag(hcl.DiagError, u.pos(), "family",
-					fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, prev.description, describeUnit(u))))
+				diags = append(diags, newDiag(hcl.DiagError, u.at, "family",
+					fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, prev, u.producer())))
 				continue
 			}
-			where[u.out] = producer{describeUnit(u), u.raw}
+			where[u.out] = u.producer()
 			files[u.out] = outputs[i].json
 			if cfg.Sensitive != nil && len(outputs[i].sensitive) > 0 {
 				cfg.Sensitive[u.out] = outputs[i].sensitive
@@ -138,27 +140,24 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 	return files, diags, nil
 }
 
-// producer is what made an output: for the message when two units make the same one.
+// producer names what made an output, for the message when two units make the same one.
+// It keeps no root, so that an environment's evaluation is released with its units.
+func (u *unit) producer() producer { return producer{u.key, u.raw, u.at} }
+
+// producer is what made an output: a daemon of a spec, or an API-form file.
 type producer struct {
-	description string
-	raw         bool
+	key string
+	raw bool
+	at  token.Pos
 }
 
-// pos is where the unit's daemon is declared.
-func (u *unit) pos() token.Pos {
-	if d := u.root.Get("daemons").Get(u.key); !u.raw && d != nil {
-		return d.Pos
-	}
-	return u.root.Pos
-}
-
-func describeUnit(u *unit) string {
-	p := u.pos().Position()
-	name := u.key
-	if u.raw {
+func (p producer) String() string {
+	pos := p.at.Position()
+	name := p.key
+	if p.raw {
 		name = "the file"
 	}
-	return fmt.Sprintf("%s at %s:%d:%d", name, p.Filename, p.Line, p.Column)
+	return fmt.Sprintf("%s at %s:%d:%d", name, pos.Filename, pos.Line, pos.Column)
 }
 
 // relativize writes the file names inside messages relative to dir, as the positions are.
@@ -287,7 +286,7 @@ func (p *planned) units(env string) (units []*unit, diags hcl.Diagnostics) {
 			continue
 		}
 		if !isSpec(l.root) {
-			units = append(units, &unit{root: l.root, env: env, raw: true})
+			units = append(units, &unit{root: l.root, env: env, raw: true, at: l.root.Pos})
 			continue
 		}
 		root := l.root
@@ -308,9 +307,9 @@ func (p *planned) units(env string) (units []*unit, diags hcl.Diagnostics) {
 				continue
 			}
 		}
-		for _, key := range names(structFields(root.Get("daemons"))) {
-			if Enabled(Layers(root, key, env)) {
-				units = append(units, &unit{root: root, key: key, env: env})
+		for _, d := range structFields(root.Get("daemons")) {
+			if Enabled(Layers(root, d.Name, env)) {
+				units = append(units, &unit{root: root, key: d.Name, env: env, at: d.Value.Pos})
 			}
 		}
 	}

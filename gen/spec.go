@@ -64,8 +64,6 @@ type specLayer struct {
 // the daemons' own checks report alike, so that each is reported once.
 // params are the top-level fields the spec declares with @tag, which it may hold too.
 func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	defer func() { structural = diags }()
 	// misspelt are the sections that an unknown top-level field was likely meant to be:
 	// names that would refer into them are not checked, since they can only fail.
 	misspelt := map[string]bool{}
@@ -76,12 +74,12 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 				msg = fmt.Sprintf("unknown top-level field; did you mean %q?", s)
 				misspelt[s] = root.Get(s) == nil
 			}
-			diags = append(diags, specDiag(f.Value.Pos, f.Name, msg))
+			structural = append(structural, specDiag(f.Value.Pos, f.Name, msg))
 		}
 	}
 	for _, name := range []string{"daemons", "defaults", "groups", "environments"} {
 		if n := root.Get(name); n != nil && n.Kind != Struct {
-			diags = append(diags, specDiag(n.Pos, name, "must be a struct"))
+			structural = append(structural, specDiag(n.Pos, name, "must be a struct"))
 		}
 	}
 	var layers []specLayer
@@ -95,35 +93,34 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 	for _, g := range groups {
 		path := "groups." + g.Name
 		if !nameRE.MatchString(g.Name) {
-			diags = append(diags, specDiag(g.Value.Pos, path, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
+			structural = append(structural, specDiag(g.Value.Pos, path, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
 		}
-		ds := onlyFields(g.Value, path, "defaults")
-		diags = append(diags, ds...)
+		structural = append(structural, onlyFields(g.Value, path, "defaults")...)
 		if d := g.Value.Get("defaults"); d != nil {
-			if layer, ok := layerAt(d, path+".defaults", true, false, &diags); ok {
+			if layer, ok := layerAt(d, path+".defaults", true, false, &structural); ok {
 				layers = append(layers, layer)
 			}
 		}
 	}
 	for _, d := range daemons {
-		if layer, ok := layerAt(d.Value, "daemons."+d.Name, false, false, &diags); ok {
+		if layer, ok := layerAt(d.Value, "daemons."+d.Name, false, false, &structural); ok {
 			layers = append(layers, layer)
 		}
 	}
 	for _, e := range structFields(root.Get("environments")) {
 		path := "environments." + e.Name
 		if !nameRE.MatchString(e.Name) {
-			diags = append(diags, specDiag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
+			structural = append(structural, specDiag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
 		}
-		diags = append(diags, onlyFields(e.Value, path, "defaults", "daemons")...)
+		structural = append(structural, onlyFields(e.Value, path, "defaults", "daemons")...)
 		if d := e.Value.Get("defaults"); d != nil {
-			if layer, ok := layerAt(d, path+".defaults", true, false, &diags); ok {
+			if layer, ok := layerAt(d, path+".defaults", true, false, &structural); ok {
 				layers = append(layers, layer)
 			}
 		}
 		overlays := e.Value.Get("daemons")
 		if overlays != nil && overlays.Kind != Struct {
-			diags = append(diags, specDiag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
+			structural = append(structural, specDiag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
 		}
 		for _, d := range structFields(overlays) {
 			dpath := path + ".daemons." + d.Name
@@ -135,20 +132,20 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 				if s := suggest(d.Name, daemonNames); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
-				diags = append(diags, specDiag(d.Value.Pos, dpath, msg))
+				structural = append(structural, specDiag(d.Value.Pos, dpath, msg))
 				continue
 			}
-			if layer, ok := layerAt(d.Value, dpath, false, true, &diags); ok {
+			if layer, ok := layerAt(d.Value, dpath, false, true, &structural); ok {
 				layers = append(layers, layer)
 			}
 		}
 	}
 	for _, l := range layers {
 		s, ls := checkLayer(l, groupNames, !misspelt["groups"])
-		diags = append(diags, s...)
+		structural = append(structural, s...)
 		local = append(local, ls...)
 	}
-	return diags, local
+	return structural, local
 }
 
 // layerAt returns n as a layer, or reports why it cannot be one. An environment's overlay
@@ -198,16 +195,9 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be a struct: the defaults of every container", f.Value.Literal())))
 				continue
 			}
-			// A struct in the every-container defaults that is no container field is a
-			// container declared in the wrong place: the daemon's containers are not
-			// what the spec meant, so it is a structural mistake.
-			for _, d := range checkContainerFields(f.Value, path) {
-				if v, _ := f.Value.Lookup([]any{lastPathElement(d.Summary)}); v != nil && v.Kind == Struct {
-					structural = append(structural, d)
-				} else {
-					diags = append(diags, d)
-				}
-			}
+			s, ls := checkContainerFields(f.Value, path, true)
+			structural = append(structural, s...)
+			diags = append(diags, ls...)
 		case fieldContainers:
 			for _, c := range structFields(f.Value) {
 				cpath := path + "." + c.Name
@@ -220,7 +210,8 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 					continue
 				}
 				if c.Value.Kind == Struct {
-					diags = append(diags, checkContainerFields(c.Value, cpath)...)
+					_, ls := checkContainerFields(c.Value, cpath, false)
+					diags = append(diags, ls...)
 				}
 			}
 		default:
@@ -233,24 +224,29 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 	return structural, diags
 }
 
-// checkContainerFields reports the fields of a container (or of the defaults of every
-// container) that are not container fields.
-func checkContainerFields(c *Node, path string) (diags hcl.Diagnostics) {
+// checkContainerFields reports the fields of a container, or of the defaults of every
+// container (everyOne), that are not container fields. In the defaults of every container,
+// a struct that is no container field is a container declared in the wrong place: the
+// daemon's containers are not what the spec meant, so that mistake is structural.
+func checkContainerFields(c *Node, path string, everyOne bool) (structural, local hcl.Diagnostics) {
 	container := schemaIndex()[containerLevel]
 	for _, f := range c.Fields {
-		if _, known := container.fields[f.Name]; !known {
-			msg, _ := unknownFieldMessage(containerLevel, f, true)
-			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, msg))
+		if _, known := container.fields[f.Name]; known {
+			continue
+		}
+		msg, _ := unknownFieldMessage(containerLevel, f, true)
+		d := specDiag(f.Value.Pos, path+"."+f.Name, msg)
+		if everyOne && f.Value.Kind == Struct {
+			structural = append(structural, d)
+		} else {
+			local = append(local, d)
 		}
 	}
-	return diags
+	return structural, local
 }
 
 // conciseDaemonFields are the fields a daemon of a spec has beyond the API's.
 var conciseDaemonFields = []string{fieldContainers, everyContainer, fieldGroup, fieldEnabled, fieldIgnoreWarnings}
-
-// lastPathElement returns the last element of a spec path.
-func lastPathElement(path string) string { return path[strings.LastIndexByte(path, '.')+1:] }
 
 // daemonLayerFields are the names a layer of a daemon may use: the API's top-level fields
 // and the spec's own.

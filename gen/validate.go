@@ -195,7 +195,7 @@ func unknownFieldMessage(apath string, f *Field, concise bool) (msg, suggested s
 	case suggested != "":
 		return fmt.Sprintf("unknown field; did you mean %q?", w.name(suggested)), suggested
 	case concise && apath == containerLevel && f.Value.Kind == Struct:
-		return fmt.Sprintf("unknown container field; to declare a container named %s write %s", f.Name, w.container(f.Name)), ""
+		return fmt.Sprintf("unknown container field; to declare a container named %s write %s", w.name(f.Name), w.container(w.name(f.Name))), ""
 	}
 	return "unknown field", ""
 }

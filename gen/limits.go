@@ -26,33 +26,33 @@ const (
 	MaxDepth = hclspec.MaxDepth
 	// MaxListLength is the longest list in a spec.
 	MaxListLength = 10000
-	// MaxOutputSize is the largest output file, in bytes.
-	MaxOutputSize = 1 << 20
 )
 
-// checkFileSize reports a file larger than MaxFileSize, which is not read further, and a
-// spec file that is not UTF-8 text or (CUE) is nested deeper than MaxDepth, which is not
-// parsed.
-func checkFileSize(name string) *hcl.Diagnostic {
-	info, err := os.Stat(name)
-	if err != nil || info.Size() <= MaxFileSize {
-		if err != nil || !(strings.HasSuffix(name, ".cue") || strings.HasSuffix(name, ".hcl")) {
-			return nil
-		}
-		src, err := os.ReadFile(name)
-		if err != nil {
-			return nil
-		}
-		if d := checkUTF8(name, src); d != nil {
-			return d
-		}
-		if strings.HasSuffix(name, ".cue") {
-			return checkNesting(name, src)
-		}
-		return nil
+// readInput reads a spec or JSON file within the limits: at most MaxFileSize bytes (a
+// larger file is not read), UTF-8 text, and, for a CUE file, nested at most MaxDepth levels,
+// found from its tokens before any parser recurses into it. A problem is reported at its
+// position.
+func readInput(name string) ([]byte, *hcl.Diagnostic) {
+	if info, err := os.Stat(name); err == nil && info.Size() > MaxFileSize {
+		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: name},
+			Detail: fmt.Sprintf("the file is %d bytes; specs and JSON files may be at most %d (%d MiB)", info.Size(), MaxFileSize, MaxFileSize>>20)}
 	}
-	return &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: name},
-		Detail: fmt.Sprintf("the file is %d bytes; specs and JSON files may be at most %d (%d MiB)", info.Size(), MaxFileSize, MaxFileSize>>20)}
+	src, err := os.ReadFile(name)
+	if err != nil {
+		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()}
+	}
+	if d := checkUTF8(name, src); d != nil {
+		if strings.HasSuffix(name, ".json") {
+			d.Detail = "invalid JSON: " + d.Detail
+		}
+		return nil, d
+	}
+	if strings.HasSuffix(name, ".cue") {
+		if d := checkNesting(name, src); d != nil {
+			return nil, d
+		}
+	}
+	return src, nil
 }
 
 // checkUTF8 reports the first byte of src that is not UTF-8, at its line and column.
@@ -103,37 +103,18 @@ func checkNesting(name string, src []byte) *hcl.Diagnostic {
 }
 
 // checkSyntaxLimits walks the parsed files of a CUE instance, before it is evaluated, and
-// reports nesting deeper than MaxDepth and list literals longer than MaxListLength.
+// reports list literals longer than MaxListLength (their nesting was checked from the
+// tokens, by readInput).
 func checkSyntaxLimits(inst *build.Instance) (diags hcl.Diagnostics) {
 	for _, f := range inst.Files {
-		depth := 0
 		ast.Walk(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.Field, *ast.ListLit:
-				depth++
-				if depth > MaxDepth {
-					diags = append(diags, newDiag(hcl.DiagError, n.Pos(), "",
-						fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth)))
-					depth-- // the walk does not call after for a node it does not enter
-					return false
-				}
-				if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > MaxListLength {
-					diags = append(diags, newDiag(hcl.DiagError, n.Pos(), "",
-						fmt.Sprintf("a list of %d elements; lists may have at most %d", len(l.Elts), MaxListLength)))
-					depth--
-					return false
-				}
+			if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > MaxListLength {
+				diags = append(diags, newDiag(hcl.DiagError, n.Pos(), "",
+					fmt.Sprintf("a list of %d elements; lists may have at most %d", len(l.Elts), MaxListLength)))
+				return false
 			}
 			return true
-		}, func(n ast.Node) {
-			switch n.(type) {
-			case *ast.Field, *ast.ListLit:
-				depth--
-			}
-		})
-		if len(diags) > 0 {
-			return diags
-		}
+		}, nil)
 	}
-	return nil
+	return diags
 }

@@ -192,7 +192,7 @@ func cueSource(abs []string, tags []string) *source {
 			files, _ = filepath.Glob(filepath.Join(a, "*.cue"))
 		}
 		for _, f := range files {
-			if d := checkFileSize(f); d != nil {
+			if _, d := readInput(f); d != nil {
 				diags = append(diags, d)
 			}
 		}
@@ -371,13 +371,10 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 	sources := map[string][]byte{}
 	var diags hcl.Diagnostics
 	for _, f := range abs {
-		if d := checkFileSize(f); d != nil {
+		b, d := readInput(f)
+		if d != nil {
 			diags = append(diags, d)
 			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()})
 		}
 		sources[f] = b
 	}
@@ -444,18 +441,11 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 // byte order mark is dropped), nested at most MaxDepth levels, and well-formed. A problem
 // is reported at its line and column.
 func readJSONFile(name string) ([]byte, *hcl.Diagnostic) {
-	if d := checkFileSize(name); d != nil {
+	data, d := readInput(name)
+	if d != nil {
 		return nil, d
-	}
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()}
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
-	if d := checkUTF8(name, data); d != nil {
-		d.Detail = "invalid JSON: " + d.Detail
-		return nil, d
-	}
 	depth := 0
 	inString, escaped := false, false
 	for i, c := range data {

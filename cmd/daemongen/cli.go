@@ -272,7 +272,7 @@ func (r reporter) report(diags hcl.Diagnostics) {
 
 // evaluate runs gen.Generate with progress and returns its files and diagnostics; code is
 // set when the run must stop.
-func evaluate(cfg gen.Config, sf specFlags, stderr io.Writer) (files map[string][]byte, diags hcl.Diagnostics, code int, ok bool) {
+func evaluate(command string, cfg gen.Config, sf specFlags, stderr io.Writer) (files map[string][]byte, diags hcl.Diagnostics, code int, ok bool) {
 	if p := newProgress(stderr, sf.quiet); p != nil {
 		cfg.Progress = p.update
 		defer p.finish()
@@ -301,7 +301,7 @@ func evaluate(cfg gen.Config, sf specFlags, stderr io.Writer) (files map[string]
 	}
 	var usageErr *gen.UsageError
 	if errors.As(r.err, &usageErr) {
-		fmt.Fprintf(stderr, "daemongen: %s\n", usageErr.Msg)
+		usageError(stderr, command, usageErr.Msg)
 		return nil, nil, exitUsage, false
 	}
 	if r.err != nil {
@@ -352,7 +352,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	cfg.CheckOnly = true
-	_, diags, code, ok := evaluate(cfg, sf, stderr)
+	_, diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr)
 	if !ok {
 		return code
 	}
@@ -381,18 +381,18 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if prune && (check || diff) {
-		fmt.Fprintln(stderr, "daemongen generate: --prune writes; it does not go with --check or --diff")
+		usageError(stderr, fs.Name(), "--prune writes; it does not go with --check or --diff")
 		return exitUsage
 	}
 	if prune {
 		if msg := pruneRefusal(fs.Changed(flagOut), out, cfg); msg != "" {
-			fmt.Fprintf(stderr, "daemongen generate: %s\n", msg)
+			usageError(stderr, fs.Name(), msg)
 			return exitUsage
 		}
 	}
 	check = check || diff
 	cfg.Sensitive = map[string][][]any{}
-	files, diags, code, ok := evaluate(cfg, sf, stderr)
+	files, diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr)
 	if !ok {
 		return code
 	}

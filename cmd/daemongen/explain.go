@@ -23,7 +23,7 @@ func runSchema(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "daemongen schema: takes no arguments\n")
+		usageError(stderr, fs.Name(), "takes no arguments")
 		return exitUsage
 	}
 	var (
@@ -36,7 +36,7 @@ func runSchema(args []string, stdout, stderr io.Writer) int {
 	case schemaJSONSchema:
 		out, err = gen.SchemaJSONSchema()
 	default:
-		fmt.Fprintf(stderr, "daemongen schema: --format %q: want cue or jsonschema\n", format)
+		usageError(stderr, fs.Name(), fmt.Sprintf("--format %q: want cue or jsonschema", format))
 		return exitUsage
 	}
 	if err != nil {
@@ -62,7 +62,7 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 	path := rest[0]
 	if family == "" {
 		if len(rest) > 1 {
-			fmt.Fprintln(stderr, "daemongen explain: PATHs go with --family")
+			usageError(stderr, fs.Name(), "PATHs go with --family")
 			return exitUsage
 		}
 		info, err := gen.DescribeField(path)
@@ -74,12 +74,12 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if len(rest) < 2 {
-		fmt.Fprintln(stderr, "daemongen explain: --family needs the spec's PATHs after FIELD.PATH")
+		usageError(stderr, fs.Name(), "--family needs the spec's PATHs after FIELD.PATH")
 		return exitUsage
 	}
 	cfg, err := sf.config(rest[1:])
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		usageError(stderr, fs.Name(), err.Error())
 		return exitUsage
 	}
 	results, err := gen.Trace(cfg, family, sf.env, path)
@@ -148,7 +148,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if cfg.To != "cue" && cfg.To != "hcl" {
-		fmt.Fprintf(stderr, "daemongen import: --to %q: want cue or hcl\n", cfg.To)
+		usageError(stderr, fs.Name(), fmt.Sprintf("--to %q: want cue or hcl", cfg.To))
 		return exitUsage
 	}
 	cfg.Files = files

@@ -58,7 +58,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 			// and Terraform converts a number for a string attribute the same way.
 			v := f.Value
 			if v.Kind == Number {
-				v = &Node{Kind: String, Text: v.Text, Pos: v.Pos, Sensitive: v.Sensitive}
+				v = v.asString()
 			}
 			api.Set(f.Name, v)
 		case "containers":
@@ -165,11 +165,17 @@ func stringifyValues(list *Node) {
 	}
 	for _, e := range list.Elems {
 		if v := e.Get("value"); v != nil && (v.Kind == Number || v.Kind == Bool) {
-			text := v.Text
-			if v.Kind == Bool {
-				text = strconv.FormatBool(v.Bool)
-			}
-			e.Set("value", &Node{Kind: String, Text: text, Pos: v.Pos, Sensitive: v.Sensitive})
+			e.Set("value", v.asString())
 		}
 	}
+}
+
+// asString returns a number or boolean as the string the API takes ("8125", "true"), at
+// the same place and as sensitive as it was.
+func (n *Node) asString() *Node {
+	text := n.Text
+	if n.Kind == Bool {
+		text = strconv.FormatBool(n.Bool)
+	}
+	return &Node{Kind: String, Text: text, Pos: n.Pos, Sensitive: n.Sensitive}
 }

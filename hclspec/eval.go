@@ -165,7 +165,7 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 		}
 		attrs, ds := f.Body.JustAttributes()
 		diags = append(diags, ds...)
-		for _, a := range sortedAttrs(attrs) {
+		for _, a := range inSourceOrder(attrs, func(a *hcl.Attribute) hcl.Range { return a.Range }) {
 			val, ds := a.Expr.Value(nil)
 			diags = append(diags, ds...)
 			if !ds.HasErrors() {
@@ -206,16 +206,6 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 	}
 	diags = append(diags, s.resolveLocals(ctx)...)
 	return ctx, diags
-}
-
-// sortedAttrs returns attributes in source order.
-func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
-	out := make([]*hcl.Attribute, 0, len(attrs))
-	for _, a := range attrs {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, func(a, b *hcl.Attribute) int { return a.Range.Start.Byte - b.Range.Start.Byte })
-	return out
 }
 
 func (s *Spec) varNames() []string {

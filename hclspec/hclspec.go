@@ -301,12 +301,17 @@ func (c *converter) field(name string, val cty.Value, value ast.Expr, pos token.
 // sortedAttributes returns a body's attributes in source order: hclsyntax keeps them in a
 // map, and diagnostics and output must not depend on map order.
 func sortedAttributes(body *hclsyntax.Body) []*hclsyntax.Attribute {
-	attrs := make([]*hclsyntax.Attribute, 0, len(body.Attributes))
-	for _, a := range body.Attributes {
-		attrs = append(attrs, a)
+	return inSourceOrder(body.Attributes, func(a *hclsyntax.Attribute) hcl.Range { return a.SrcRange })
+}
+
+// inSourceOrder returns the values of m, a map of HCL items by name, in source order.
+func inSourceOrder[T any](m map[string]T, rangeOf func(T) hcl.Range) []T {
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
 	}
-	slices.SortFunc(attrs, func(a, b *hclsyntax.Attribute) int { return a.SrcRange.Start.Byte - b.SrcRange.Start.Byte })
-	return attrs
+	slices.SortFunc(out, func(a, b T) int { return rangeOf(a).Start.Byte - rangeOf(b).Start.Byte })
+	return out
 }
 
 // converter turns evaluated HCL bodies into CUE structs.

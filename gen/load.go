@@ -400,7 +400,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 		}
 		// An attribute whose expression fails is left out and reported; the rest is
 		// still checked, so that every mistake shows at once.
-		expr, diags := spec.CUE(env, in)
+		expr, sensitive, diags := spec.CUE(env, in)
 		if expr == nil {
 			return nil, diags
 		}
@@ -409,7 +409,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 			return nil, append(diags, errorDiagnostics(err)...)
 		}
 		root, ds := toNode(v, nil)
-		root.markSensitive(spec.SensitivePositions())
+		root.markSensitive(sensitive)
 		return root, append(diags, ds...)
 	}
 	return s

@@ -35,13 +35,7 @@ type Spec struct {
 	top []*hclsyntax.Block
 	// dir is where file() reads relative paths from.
 	dir string
-	// sensitive are the positions of sensitive values in the last result of CUE.
-	sensitive map[token.Pos]bool
 }
-
-// SensitivePositions returns the positions, in the last expression CUE returned, of the
-// values derived from variables declared sensitive: what messages must not show.
-func (s *Spec) SensitivePositions() map[token.Pos]bool { return s.sensitive }
 
 type file struct {
 	name  string
@@ -207,14 +201,14 @@ func (s *Spec) pos(r hcl.Range) token.Pos {
 
 // CUE evaluates the spec for environment env ("" when there are none) with the given
 // variables, and returns it as a CUE struct with positions. Only environment env's block
-// is kept, and `env` is env in every expression.
-func (s *Spec) CUE(env string, in Inputs) (ast.Expr, hcl.Diagnostics) {
+// is kept, and `env` is env in every expression. sensitive holds the positions, in expr,
+// of the values derived from variables declared sensitive: what messages must not show.
+func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, diags hcl.Diagnostics) {
 	ctx, diags := s.evalContext(env, in)
 	if diags.HasErrors() {
-		return nil, diags
+		return nil, nil, diags
 	}
 	c := &converter{spec: s, ctx: ctx, sensitive: map[token.Pos]bool{}}
-	s.sensitive = c.sensitive
 	root := &ast.StructLit{}
 	// Blocks of the same kind from several files merge into one struct.
 	sections := map[string]*ast.StructLit{}
@@ -276,7 +270,7 @@ func (s *Spec) CUE(env string, in Inputs) (ast.Expr, hcl.Diagnostics) {
 			section("environments", pos).Elts = append(section("environments", pos).Elts, field(b.Labels[0], e, s.pos(b.LabelRanges[0])))
 		}
 	}
-	return root, append(diags, c.diags...)
+	return root, c.sensitive, append(diags, c.diags...)
 }
 
 // field returns a CUE field whose label is at pos.

@@ -37,7 +37,7 @@ func lower(t *testing.T, src, env string, in Inputs) (cue.Value, hcl.Diagnostics
 	if diags.HasErrors() {
 		return cue.Value{}, diags
 	}
-	expr, diags := spec.CUE(env, in)
+	expr, _, diags := spec.CUE(env, in)
 	if expr == nil {
 		return cue.Value{}, diags
 	}
@@ -157,7 +157,7 @@ func FuzzHCLToCUE(f *testing.F) {
 			return
 		}
 		for _, env := range append([]string{""}, spec.Environments()...) {
-			expr, diags := spec.CUE(env, Inputs{})
+			expr, _, diags := spec.CUE(env, Inputs{})
 			checkRanges(t, diags, name, src)
 			if expr == nil {
 				continue

@@ -206,12 +206,12 @@ func applyJournal(dir string, j journal) error {
 // It returns the outputs written (new or changed) and removed.
 func (w *outputWrite) commit() (written, removed []string, err error) {
 	var (
-		j      journal
-		temps  []string
-		staged [][2]string
+		temps     []string
+		staged    [][2]string
+		committed bool // the journal is in place: its temporaries are the write's
 	)
 	defer func() {
-		if err != nil && len(j.Renames) == 0 {
+		if err != nil && !committed {
 			for _, t := range temps {
 				_ = os.Remove(t)
 			}
@@ -255,20 +255,19 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 	if len(staged) == 0 && len(removed) == 0 {
 		return nil, nil, nil
 	}
-	j = journal{Renames: staged, Removes: removed}
+	j := journal{Renames: staged, Removes: removed}
 	jb, _ := json.Marshal(j) // strings always encode
 	tmp, err := writeTemp(w.dir, jb)
 	if tmp != "" {
 		temps = append(temps, tmp)
 	}
 	if err != nil {
-		j = journal{}
 		return nil, nil, err
 	}
 	if err := renameFile(tmp, filepath.Join(w.dir, journalName)); err != nil {
-		j = journal{}
 		return nil, nil, err
 	}
+	committed = true
 	syncDir(w.dir)
 	if err := applyJournal(w.dir, j); err != nil {
 		return nil, nil, fmt.Errorf("%w; the write is committed: the next daemongen run into %s finishes it", err, w.dir)

@@ -205,8 +205,7 @@ type FieldInfo struct {
 
 // DescribeField describes the field at path, such as containerDefinitions.healthCheck.timeout.
 func DescribeField(path string) (FieldInfo, error) {
-	ctx := cuecontext.New()
-	_, v, _ := compileSchema(ctx)
+	v := processSchema().LookupPath(cue.ParsePath("#Fields"))
 	info := FieldInfo{Path: path}
 	parts := strings.Split(path, ".")
 	for i, name := range parts {

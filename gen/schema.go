@@ -69,10 +69,18 @@ type schemaField struct {
 	elemEnum []string
 }
 
+// processSchema is the schema compiled once per process, for what only reads it: the
+// index, the warning ids and the field descriptions. Checking daemons uses evaluators of
+// their own (see [newEvaluator]), whose contexts are replaced as they grow.
+var processSchema = sync.OnceValue(func() cue.Value {
+	root, _, _ := compileSchema(cuecontext.New())
+	return root
+})
+
 // schemaIndex maps abstract paths ("containerDefinitions.*.healthCheck") to the schema's
 // structs. It is built once per process from #Fields.
 var schemaIndex = sync.OnceValue(func() map[string]*schemaNode {
-	_, fields, _ := compileSchema(cuecontext.New())
+	fields := processSchema().LookupPath(cue.ParsePath("#Fields"))
 	idx := map[string]*schemaNode{}
 	indexStruct(idx, "", fields)
 	return idx

@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
-	"cuelang.org/go/cue/cuecontext"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -15,9 +14,8 @@ import (
 // Every warning is printed with its id; a spec acknowledges the ones it has weighed with
 // ignoreWarnings, and an acknowledged warning prints nothing.
 var WarningIDs = sync.OnceValue(func() []string {
-	root, _, _ := compileSchema(cuecontext.New())
 	var ids []string
-	if err := root.LookupPath(cue.ParsePath("#WarningIDs")).Decode(&ids); err != nil || len(ids) == 0 {
+	if err := processSchema().LookupPath(cue.ParsePath("#WarningIDs")).Decode(&ids); err != nil || len(ids) == 0 {
 		panic(fmt.Sprintf("gen: the schema's #WarningIDs: %v", err))
 	}
 	return ids

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -121,8 +120,7 @@ func checkKey(api *Node, concise bool, ignored []string) string {
 	if concise {
 		io.WriteString(h, "concise\x00")
 	}
-	ids := slices.Clone(ignored)
-	sort.Strings(ids)
+	ids := slices.Sorted(slices.Values(ignored))
 	io.WriteString(h, strings.Join(slices.Compact(ids), ",")+"\x00")
 	api.canonical(h)
 	return hex.EncodeToString(h.Sum(nil))

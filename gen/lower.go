@@ -42,6 +42,19 @@ var containerKeyed = map[string]keyedForm{
 	}},
 }
 
+// logKeyed are the keyed fields of a container's logConfiguration.
+var logKeyed = map[string]keyedForm{
+	"secretOptions": {keyField: "name", short: scalarAs("valueFrom")},
+}
+
+// keyedForms are the keyed fields of each struct that has some, by the struct's abstract
+// API path. (containers, whose concise name differs from the API's, is Lower's own.)
+var keyedForms = map[string]map[string]keyedForm{
+	daemonLevel:                          daemonKeyed,
+	containerLevel:                       containerKeyed,
+	containerLevel + ".logConfiguration": logKeyed,
+}
+
 // Lower turns a daemon in the concise form into the API form: containers become
 // containerDefinitions, and every keyed struct becomes a list ordered by key. The family
 // defaults to the daemon's key. The plain API form passes through unchanged, so a spec
@@ -111,9 +124,9 @@ func lowerContainer(c *Node, path string) (diags hcl.Diagnostics) {
 	}
 	if lc := c.Get("logConfiguration"); lc != nil {
 		for _, f := range lc.Fields {
-			if f.Name == "secretOptions" {
+			if form, ok := logKeyed[f.Name]; ok {
 				var ds hcl.Diagnostics
-				f.Value, ds = lowerKeyed(f.Value, "secretOptions", keyedForm{keyField: "name", short: scalarAs("valueFrom")})
+				f.Value, ds = lowerKeyed(f.Value, f.Name, form)
 				diags = append(diags, ds...)
 			}
 		}

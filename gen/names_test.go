@@ -194,14 +194,11 @@ func TestHCLVocabularyFollowsTheSchema(t *testing.T) {
 			}
 		}
 	}
-	for name := range daemonKeyed {
-		if !hclspec.IsMapAttribute(name) {
-			t.Errorf("the keyed form %s is not an HCL map attribute", name)
-		}
-	}
-	for name := range containerKeyed {
-		if !hclspec.IsMapAttribute(name) {
-			t.Errorf("the keyed form %s is not an HCL map attribute", name)
+	for _, forms := range keyedForms {
+		for name := range forms {
+			if !hclspec.IsMapAttribute(name) {
+				t.Errorf("the keyed form %s is not an HCL map attribute", name)
+			}
 		}
 	}
 }

@@ -132,9 +132,7 @@ func conciseSelector(path string) ([]any, error) {
 		switch {
 		case at == daemonLevel && name == fieldContainers:
 			at, keyed = containerLevel, true
-		case at == daemonLevel && daemonKeyed[name].keyField != "",
-			at == containerLevel && containerKeyed[name].keyField != "",
-			at == containerLevel+".logConfiguration" && name == "secretOptions":
+		case keyedForms[at][name].keyField != "":
 			at, keyed = joinAbstract(at, name)+".*", true
 		default:
 			at = joinAbstract(at, name)

@@ -66,47 +66,66 @@ func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 		diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
 	}
 
-	// #Rules reads the data as written; it cannot fail on data that #Fields rejected,
-	// since every read has a fallback, but guard against it all the same.
+	errs, warns, sure := crossFieldRules(api)
+	if !sure {
+		// Only data #Fields rejects gets here: let the schema itself say what its rules
+		// make of it.
+		var failed error
+		errs, warns, failed = e.schemaRules(data)
+		if failed != nil && len(diags) == 0 {
+			diags = append(diags, cueDiagnostics(api, failed, hcl.DiagError)...)
+		}
+	}
+	for _, f := range errs {
+		diags = append(diags, diagAt(api, f.Path, hcl.DiagError, f.Msg))
+	}
+	for _, f := range warns {
+		d := diagAt(api, f.Path, hcl.DiagWarning, f.Msg)
+		extra(d).WarningID = f.ID
+		diags = append(diags, d)
+	}
+	return diags
+}
+
+// schemaRules evaluates #Rules of the schema on data. #Rules reads the data as written
+// and cannot fail on data that #Fields accepts, since every read has a fallback; on data
+// #Fields rejects a rule may fail to evaluate, and failed says why. A list that fails
+// is left empty.
+func (e *evaluator) schemaRules(data cue.Value) (errs, warns []ruleFinding, failed error) {
 	rules := e.rules.FillPath(cue.MakePath(cue.Str("in")), data)
-	for _, list := range []struct {
-		name string
-		sev  hcl.DiagnosticSeverity
-	}{{"errors", hcl.DiagError}, {"warnings", hcl.DiagWarning}} {
+	decode := func(name string) []ruleFinding {
 		var found []struct {
 			ID   string
 			Path []any
 			Msg  string
 		}
-		if err := rules.LookupPath(cue.ParsePath(list.name)).Decode(&found); err != nil {
-			if len(diags) == 0 {
-				diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+		if err := rules.LookupPath(cue.ParsePath(name)).Decode(&found); err != nil {
+			if failed == nil {
+				failed = err
 			}
-			continue
+			return nil
 		}
-		for _, f := range found {
+		out := make([]ruleFinding, len(found))
+		for i, f := range found {
 			if f.Msg == "" {
-				panic(fmt.Sprintf("gen: #Rules.%s has an entry without a message: %v", list.name, f))
+				panic(fmt.Sprintf("gen: #Rules.%s has an entry without a message: %v", name, f))
 			}
 			path := make([]any, len(f.Path))
-			for i, p := range f.Path {
+			for k, p := range f.Path {
 				switch n := p.(type) {
 				case int64:
-					path[i] = int(n)
+					path[k] = int(n)
 				case float64:
-					path[i] = int(n)
+					path[k] = int(n)
 				default:
-					path[i] = p
+					path[k] = p
 				}
 			}
-			d := diagAt(api, path, list.sev, f.Msg)
-			if f.ID != "" {
-				extra(d).WarningID = f.ID
-			}
-			diags = append(diags, d)
+			out[i] = ruleFinding{ID: f.ID, Path: path, Msg: f.Msg}
 		}
+		return out
 	}
-	return diags
+	return decode("errors"), decode("warnings"), failed
 }
 
 // checkShape walks the data along the schema: it reports fields the schema does not know

@@ -14,7 +14,10 @@ import (
 
 // fleetSpec writes a spec of n daemons with shared defaults and two environments, the
 // shape of a real fleet: each daemon has two containers, a volume and a health check.
-func fleetSpec(n int) string {
+func fleetSpec(n int) string { return fleetSpecFrom(0, n) }
+
+// fleetSpecFrom is fleetSpec with the daemons numbered from first up to last, excluded.
+func fleetSpecFrom(first, last int) string {
 	var b strings.Builder
 	b.WriteString(`package fleet
 
@@ -29,7 +32,7 @@ defaults: {
 	}
 }
 `)
-	for i := range n {
+	for i := first; i < last; i++ {
 		fmt.Fprintf(&b, `daemons: "agent-%d": {
 	volumes: logs: "/var/log"
 	containers: {
@@ -50,8 +53,9 @@ defaults: {
 }
 
 var (
-	fleetOut = flag.String("fleet-out", "", "also write fleetSpec(-fleet-n) to this file, for measuring the command")
-	fleetN   = flag.Int("fleet-n", 1000, "the number of daemons -fleet-out writes")
+	fleetOut     = flag.String("fleet-out", "", "also write fleetSpec(-fleet-n) to this file, for measuring the command")
+	fleetN       = flag.Int("fleet-n", 1000, "the number of daemons -fleet-out writes")
+	fleetPerSpec = flag.Int("fleet-per-spec", 0, "with -fleet-out: split the fleet into specs of this many daemons, each in a folder of its own beside the file")
 )
 
 // TestFleetSpec checks that the benchmarks' fleet generates one file per daemon and
@@ -60,16 +64,31 @@ var (
 //
 //	go test ./gen -run TestFleetSpec -fleet-out /tmp/fleet/fleet.cue -fleet-n 1000
 //	/usr/bin/time -f '%U+%S s CPU, %M KB' daemongen generate -q -o /tmp/out /tmp/fleet
+//
+// With -fleet-per-spec 100 it writes the fleet as specs of 100 daemons, one folder each
+// (team-000/fleet.cue, ...), to pass as /tmp/fleet/team-*.
 func TestFleetSpec(t *testing.T) {
 	files, diags := generateText(t, "fleet.cue", fleetSpec(5))
 	if diags.HasErrors() || len(files) != 10 {
 		t.Fatalf("fleetSpec(5): %d files, %v", len(files), diags)
 	}
-	if *fleetOut != "" {
-		if err := os.MkdirAll(filepath.Dir(*fleetOut), 0o755); err != nil {
+	if *fleetOut == "" {
+		return
+	}
+	specs := map[string]string{*fleetOut: fleetSpec(*fleetN)}
+	if *fleetPerSpec > 0 {
+		// A monorepo's layout: one spec per team, teams of the same size.
+		specs = map[string]string{}
+		for i := 0; i*(*fleetPerSpec) < *fleetN; i++ {
+			name := filepath.Join(filepath.Dir(*fleetOut), fmt.Sprintf("team-%03d", i), filepath.Base(*fleetOut))
+			specs[name] = fleetSpecFrom(i*(*fleetPerSpec), min(*fleetN, (i+1)*(*fleetPerSpec)))
+		}
+	}
+	for name, text := range specs {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(*fleetOut, []byte(fleetSpec(*fleetN)), 0o644); err != nil {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

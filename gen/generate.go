@@ -43,9 +43,6 @@ type Config struct {
 	Strict bool
 	// Cache, when not nil, remembers the daemons that passed their check (see [Cache]).
 	Cache *Cache
-	// Sensitive, when not nil, receives for each output file the paths of the values that
-	// derive from sensitive HCL variables, for [RedactDiff].
-	Sensitive map[string][][]any
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -78,50 +75,100 @@ func (u *unit) context() string {
 	}
 }
 
+// Output is one generated file.
+type Output struct {
+	// Name is the file's path relative to the output folder, with slashes:
+	// FAMILY.json, or ENV/FAMILY.json when the specs declare environments.
+	Name string
+	// Data is the register-ready JSON.
+	Data []byte
+	// Sensitive are the paths of the values that derive from sensitive HCL variables, for
+	// [RedactDiff].
+	Sensitive [][]any
+}
+
 // Generate evaluates the specs and returns the output files, keyed by their path relative
-// to the output folder: <family>.json, or <env>/<family>.json when the specs declare
-// environments. When any daemon has an error, files is nil; diags then lists every error
-// and warning, sorted. err is a [*UsageError] for mistakes on the command line.
+// to the output folder (see [Output.Name]). When any daemon has an error, files is nil;
+// diags then lists every error and warning, sorted. err is a [*UsageError] for mistakes on
+// the command line. Generate holds every output at once; [Stream] hands them over one by
+// one.
 func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err error) {
+	files = map[string][]byte{}
+	diags, err = Stream(cfg, func(o Output) error {
+		files[o.Name] = o.Data
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if diags.HasErrors() {
+		files = nil
+	}
+	return files, diags, nil
+}
+
+// streamChunk is how many units are checked before their outputs are handed over: enough
+// to keep every worker busy, few enough that a run holds little more than one source's
+// evaluation.
+const streamChunk = 64
+
+// Stream evaluates the specs as [Generate] does and calls emit with each output as soon as
+// it is checked, in an order that depends only on the input. It returns every error and
+// warning, sorted; an error of emit stops the run and is returned as err.
+//
+// Outputs are emitted before the whole run is checked: when diags has errors, the caller
+// must discard what it received. What a run holds at once is one source in one environment
+// (its evaluation, and the outputs of one chunk of its daemons), whatever the number of
+// sources: sources are evaluated one after the other, each for every environment of the
+// run, and released.
+func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err error) {
 	if cfg.Dir == "" {
 		if cfg.Dir, err = os.Getwd(); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	p, diags, err := plan(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	// One environment at a time: its evaluation is released before the next one's.
-	files = map[string][]byte{}
 	where := map[string]producer{}
-	done := 0
-	for _, env := range p.envs {
-		units, ds := p.units(env)
-		diags = append(diags, ds...)
-		progress := cfg.Progress
-		if progress != nil {
-			before := done
-			progress = func(n, total int) { cfg.Progress(before+n, before+total) }
+	pool := &evaluatorPool{}
+	done, known := 0, 0
+	var progress func(n, total int)
+	for i := range p.all {
+		l := &p.all[i]
+		var shared *Node // the source's evaluation, when it is one for every environment
+		for _, env := range p.envs {
+			units, ds := l.units(env, &shared)
+			diags = append(diags, ds...)
+			known += len(units)
+			for len(units) > 0 {
+				chunk := units[:min(len(units), streamChunk)]
+				units = units[len(chunk):]
+				if cfg.Progress != nil {
+					before, total := done, known
+					progress = func(n, _ int) { cfg.Progress(before+n, total) }
+				}
+				outputs, unitDiags := run(chunk, pool, progress, cfg.Cache)
+				done += len(chunk)
+				diags = append(diags, unitDiags...)
+				for k, u := range chunk {
+					if outputs[k] == nil {
+						continue
+					}
+					if prev, dup := where[u.out]; dup && !(cfg.CheckOnly && (u.raw || prev.raw)) {
+						diags = append(diags, newDiag(hcl.DiagError, u.at, "family",
+							fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, prev, u.producer())))
+						continue
+					}
+					where[u.out] = u.producer()
+					if err := emit(Output{Name: u.out, Data: outputs[k].json, Sensitive: outputs[k].sensitive}); err != nil {
+						return nil, err
+					}
+				}
+			}
 		}
-		outputs, unitDiags := run(units, progress, cfg.Cache)
-		done += len(units)
-		diags = append(diags, unitDiags...)
-		for i, u := range units {
-			if outputs[i] == nil {
-				continue
-			}
-			if prev, dup := where[u.out]; dup && !(cfg.CheckOnly && (u.raw || prev.raw)) {
-				diags = append(diags, newDiag(hcl.DiagError, u.at, "family",
-					fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, prev, u.producer())))
-				continue
-			}
-			where[u.out] = u.producer()
-			files[u.out] = outputs[i].json
-			if cfg.Sensitive != nil && len(outputs[i].sensitive) > 0 {
-				cfg.Sensitive[u.out] = outputs[i].sensitive
-			}
-		}
+		p.all[i] = loaded{} // released: the next source's evaluation takes its place
 	}
 	if cfg.Cache != nil {
 		cfg.Cache.trim()
@@ -133,31 +180,28 @@ func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err e
 			}
 		}
 	}
-	diags = relativize(Normalize(diags), cfg.Dir)
-	if diags.HasErrors() {
-		files = nil
-	}
-	return files, diags, nil
+	return relativize(Normalize(diags), cfg.Dir), nil
 }
 
 // producer names what made an output, for the message when two units make the same one.
-// It keeps no root, so that an environment's evaluation is released with its units.
-func (u *unit) producer() producer { return producer{u.key, u.raw, u.at} }
+// It keeps no root and no token.Pos, so that a source's evaluation is released when the
+// run moves on: a token.Pos keeps its file's parse alive (10 MB for every 1,000 outputs of
+// the fleet benchmark, measured before this was a token.Position).
+func (u *unit) producer() producer { return producer{u.key, u.raw, u.at.Position()} }
 
 // producer is what made an output: a daemon of a spec, or an API-form file.
 type producer struct {
 	key string
 	raw bool
-	at  token.Pos
+	at  token.Position
 }
 
 func (p producer) String() string {
-	pos := p.at.Position()
 	name := p.key
 	if p.raw {
 		name = "the file"
 	}
-	return fmt.Sprintf("%s at %s:%d:%d", name, pos.Filename, pos.Line, pos.Column)
+	return fmt.Sprintf("%s at %s:%d:%d", name, p.at.Filename, p.at.Line, p.at.Column)
 }
 
 // relativize writes the file names inside messages relative to dir, as the positions are.
@@ -172,26 +216,30 @@ func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 	return diags
 }
 
-// loaded is one source, loaded and checked.
+// loaded is one source, checked: what a run needs of it before it evaluates it for each
+// environment. It keeps no evaluation, so that a run holds one source's at a time.
 type loaded struct {
 	src  *source
-	root *Node
 	envs []string
+	// raw is set for a daemon task definition in API form: a JSON file, or a CUE file
+	// that holds one instead of a spec.
+	raw bool
 	// broken is set when the source has errors that no daemon check should repeat: a spec
 	// whose structure is wrong (every check of a daemon built from it would only repeat
 	// them), or a JSON file that is not a daemon task definition.
 	broken bool
 }
 
-// planned is what a run generates: the sources, loaded and checked, and the environments.
+// planned is what a run generates: the sources, checked, and the environments.
 type planned struct {
 	all  []loaded
 	envs []string
 }
 
-// plan loads and checks the sources and decides the environments of a run. The daemons of
-// each environment are made by [planned.units], one environment at a time, so that a run
-// holds one environment's evaluation at once.
+// plan checks the sources and decides the environments of a run. Each source's daemons
+// are made by [loaded.units], one environment at a time, so that a run holds one source's
+// evaluation in one environment at once. A JSON file is read only then: it has no
+// environments of its own.
 func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	for _, t := range cfg.Tags {
 		if key, _, _ := strings.Cut(t, "="); key == envTag {
@@ -210,48 +258,57 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	var all []loaded
 	runEnvs := map[string]bool{}
 	for _, src := range sources {
+		l := loaded{src: src}
+		if src.open != nil {
+			if ds := src.open(); ds.HasErrors() {
+				diags = append(diags, ds...)
+				continue
+			}
+		}
+		if src.json && apiFormJSON(src.path) {
+			// Read when its turn comes, so that a run of many files holds one at once.
+			l.raw = true
+			all = append(all, l)
+			continue
+		}
 		root, ds := src.eval("")
 		diags = append(diags, ds...)
 		if root == nil {
+			src.release()
 			continue
 		}
-		l := loaded{src: src, root: root}
-		if isSpec(root) {
-			structural, local := checkSpec(root, src.params)
-			diags = append(diags, structural...)
-			diags = append(diags, local...)
-			l.broken = structural.HasErrors()
-			l.envs = names(structFields(root.Get("environments")))
-			for _, use := range src.envNames {
-				if !slices.Contains(l.envs, use.name) {
-					msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
-					if s := suggest(use.name, l.envs); s != "" {
-						msg += fmt.Sprintf("; did you mean %q?", s)
-					}
-					diags = append(diags, newDiag(hcl.DiagError, use.pos, envTag, msg))
-					l.broken = true
+		if !isSpec(root) {
+			ds := checkAPIFile(root)
+			diags = append(diags, ds...)
+			l.raw, l.broken = true, ds.HasErrors()
+			src.release()
+			all = append(all, l)
+			continue
+		}
+		structural, local := checkSpec(root, src.params)
+		diags = append(diags, structural...)
+		diags = append(diags, local...)
+		l.broken = structural.HasErrors()
+		l.envs = names(structFields(root.Get("environments")))
+		for _, use := range src.envNames {
+			if !slices.Contains(l.envs, use.name) {
+				msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
+				if s := suggest(use.name, l.envs); s != "" {
+					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
-			}
-			if src.perEnv && len(l.envs) == 0 && !l.broken {
-				diags = append(diags, newDiag(hcl.DiagError, root.Pos, "environments",
-					"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
-				l.broken = true
-			}
-			for _, e := range l.envs {
-				runEnvs[e] = true
-			}
-		} else {
-			switch d := root.Get("daemonTaskDefinition"); {
-			case root.Kind != Struct:
-				diags = append(diags, newDiag(hcl.DiagError, root.Pos, "",
-					fmt.Sprintf("invalid value %s: a daemon task definition is a JSON object", root.Literal())))
-				l.broken = true
-			case d != nil:
-				diags = append(diags, newDiag(hcl.DiagError, d.Pos, "daemonTaskDefinition",
-					"this is the output of describe-daemon-task-definition, not register input; turn it into a spec with daemongen import"))
+				diags = append(diags, newDiag(hcl.DiagError, use.pos, envTag, msg))
 				l.broken = true
 			}
 		}
+		if src.perEnv && len(l.envs) == 0 && !l.broken {
+			diags = append(diags, newDiag(hcl.DiagError, root.Pos, "environments",
+				"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
+			l.broken = true
+		}
+		for _, e := range l.envs {
+			runEnvs[e] = true
+		}
+		src.release()
 		all = append(all, l)
 	}
 	envs := sortedKeys(runEnvs)
@@ -277,51 +334,82 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	return &planned{all: all, envs: envs}, diags, nil
 }
 
-// units evaluates the sources for environment env ("" for a run without environments)
-// and lists its units: each daemon of each spec generated there, and each API-form file.
-// A source without environments of its own is generated for every environment.
-func (p *planned) units(env string) (units []*unit, diags hcl.Diagnostics) {
-	for _, l := range p.all {
-		if l.broken || len(l.envs) > 0 && !slices.Contains(l.envs, env) {
-			continue
+// units evaluates the source for environment env ("" for a run without environments)
+// and lists its units: each daemon of a spec generated there, or the API-form file. A
+// source without environments of its own is generated for every environment; one whose
+// evaluation does not depend on the environment is evaluated once, into *shared.
+func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diagnostics) {
+	if l.broken || len(l.envs) > 0 && !slices.Contains(l.envs, env) {
+		return nil, nil
+	}
+	root := *shared
+	switch {
+	case l.src.perEnv:
+		var ds hcl.Diagnostics
+		if root, ds = l.src.eval(env); root == nil {
+			return nil, withContext(ds, env)
 		}
-		if !isSpec(l.root) {
-			units = append(units, &unit{root: l.root, env: env, raw: true, at: l.root.Pos})
-			continue
+		// Each environment's evaluation is checked on its own: an overlay exists only in
+		// its environment's evaluation, with @tag(env) and in HCL alike.
+		structural, local := checkSpec(root, l.src.params)
+		// A structure error's path names its environment; Normalize merges the same
+		// error found in several evaluations.
+		diags = append(diags, withContext(ds, env)...)
+		diags = append(diags, slices.Concat(structural, local)...)
+		if structural.HasErrors() {
+			return nil, diags
 		}
-		root := l.root
-		if l.src.perEnv {
-			var ds hcl.Diagnostics
-			if root, ds = l.src.eval(env); root == nil {
-				diags = append(diags, withContext(ds, env)...)
-				continue
-			}
-			// Each environment's evaluation is checked on its own: an overlay exists
-			// only in its environment's evaluation, with @tag(env) and in HCL alike.
-			structural, local := checkSpec(root, l.src.params)
-			// A structure error's path names its environment; Normalize merges the
-			// same error found in several evaluations.
-			diags = append(diags, withContext(ds, env)...)
-			diags = append(diags, slices.Concat(structural, local)...)
-			if structural.HasErrors() {
-				continue
-			}
+	case root == nil:
+		var ds hcl.Diagnostics
+		root, ds = l.src.eval("")
+		if l.raw {
+			// A spec's evaluation was reported when it was planned; an API-form file may
+			// be read here for the first time. Normalize merges what was reported twice.
+			diags = append(diags, ds...)
+			diags = append(diags, checkAPIFile(root)...)
 		}
-		for _, d := range structFields(root.Get("daemons")) {
-			if Enabled(Layers(root, d.Name, env)) {
-				units = append(units, &unit{root: root, key: d.Name, env: env, at: d.Value.Pos})
-			}
+		if root == nil || diags.HasErrors() {
+			l.broken = true
+			return nil, diags
+		}
+		*shared = root
+	}
+	if l.raw {
+		return []*unit{{root: root, env: env, raw: true, at: root.Pos}}, diags
+	}
+	for _, d := range structFields(root.Get("daemons")) {
+		if Enabled(Layers(root, d.Name, env)) {
+			units = append(units, &unit{root: root, key: d.Name, env: env, at: d.Value.Pos})
 		}
 	}
 	return units, diags
 }
 
-// allUnits lists the units of every environment.
+// checkAPIFile reports a JSON file that is no daemon task definition in API form.
+func checkAPIFile(root *Node) hcl.Diagnostics {
+	switch d := root.Get("daemonTaskDefinition"); {
+	case root == nil:
+		return nil
+	case root.Kind != Struct:
+		return hcl.Diagnostics{newDiag(hcl.DiagError, root.Pos, "",
+			fmt.Sprintf("invalid value %s: a daemon task definition is a JSON object", root.Literal()))}
+	case d != nil:
+		return hcl.Diagnostics{newDiag(hcl.DiagError, d.Pos, "daemonTaskDefinition",
+			"this is the output of describe-daemon-task-definition, not register input; turn it into a spec with daemongen import")}
+	}
+	return nil
+}
+
+// allUnits lists the units of every source in every environment. It holds every
+// evaluation at once: it serves what looks at a few daemons, never a whole run.
 func (p *planned) allUnits() (units []*unit, diags hcl.Diagnostics) {
-	for _, env := range p.envs {
-		us, ds := p.units(env)
-		units = append(units, us...)
-		diags = append(diags, ds...)
+	for i := range p.all {
+		var shared *Node
+		for _, env := range p.envs {
+			us, ds := p.all[i].units(env, &shared)
+			units = append(units, us...)
+			diags = append(diags, ds...)
+		}
 	}
 	return units, diags
 }
@@ -334,9 +422,33 @@ type output struct {
 // maxFileName is the longest file name, in bytes, that common file systems allow.
 const maxFileName = 255
 
-// run checks and renders the units on a pool of workers, one evaluator each. Results come
-// back in the units' order, whatever order the workers finish in.
-func run(units []*unit, progress func(done, total int), cache *Cache) ([]*output, hcl.Diagnostics) {
+// evaluatorPool keeps the evaluators of a run between its batches of units, so that each
+// worker does not compile the schema again.
+type evaluatorPool struct {
+	mu   sync.Mutex
+	free []*evaluator
+}
+
+func (p *evaluatorPool) get() *evaluator {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		e := p.free[n-1]
+		p.free = p.free[:n-1]
+		return e
+	}
+	return newEvaluator()
+}
+
+func (p *evaluatorPool) put(e *evaluator) {
+	p.mu.Lock()
+	p.free = append(p.free, e)
+	p.mu.Unlock()
+}
+
+// run checks and renders the units on a pool of workers, one evaluator each, taken from
+// pool. Results come back in the units' order, whatever order the workers finish in.
+func run(units []*unit, pool *evaluatorPool, progress func(done, total int), cache *Cache) ([]*output, hcl.Diagnostics) {
 	outputs := make([]*output, len(units))
 	unitDiags := make([]hcl.Diagnostics, len(units))
 	work := make(chan int)
@@ -364,10 +476,15 @@ func run(units []*unit, progress func(done, total int), cache *Cache) ([]*output
 			var ev *evaluator
 			evaluator := func() *evaluator {
 				if ev == nil {
-					ev = newEvaluator()
+					ev = pool.get()
 				}
 				return ev
 			}
+			defer func() {
+				if ev != nil {
+					pool.put(ev)
+				}
+			}()
 			for i := range work {
 				outputs[i], unitDiags[i] = produce(evaluator, units[i], cache)
 				if progress != nil {

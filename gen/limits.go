@@ -1,8 +1,11 @@
 package gen
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -117,4 +120,35 @@ func checkSyntaxLimits(inst *build.Instance) (diags hcl.Diagnostics) {
 		}, nil)
 	}
 	return diags
+}
+
+// apiFormJSON reports whether the JSON file name is plainly one daemon task definition in
+// API form: an object whose top-level keys include none of a spec's. It reads only the
+// top level and says false for anything else (a spec, a file that is not an object, or
+// one that is not well-formed), which the file's evaluation then reports.
+func apiFormJSON(name string) bool {
+	data, err := os.ReadFile(name)
+	if err != nil || len(data) > MaxFileSize {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, utf8BOM)))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	fields := 0
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if k, _ := key.(string); slices.Contains(specFields, k) {
+			return false
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return false
+		}
+		fields++
+	}
+	return fields > 0
 }

@@ -46,6 +46,24 @@ type source struct {
 	params []string
 	// envNames are the names the spec compares env with, each with its position.
 	envNames []envName
+	// json is set for a JSON file, path.
+	json bool
+	path string
+	// open reads the source's files and sets what the source says of itself (perEnv,
+	// params, envNames); it returns why they cannot be read, which eval returns too. Nil
+	// for a source that has nothing to read before it is evaluated.
+	open func() hcl.Diagnostics
+	// releaseFunc lets go of what the source keeps between evaluations (its parsed
+	// files); the next evaluation reads them again. Nil when it keeps nothing.
+	releaseFunc func()
+}
+
+// release lets go of what the source keeps between evaluations: a run calls it when it
+// is done with the source, so that it holds one source's files at a time.
+func (s *source) release() {
+	if s.releaseFunc != nil {
+		s.releaseFunc()
+	}
 }
 
 // envName is a name that a spec compares env with: env == "prod".
@@ -185,31 +203,45 @@ func cueSource(abs []string, tags []string) *source {
 		}
 		return insts[0], nil
 	}
-	var diags hcl.Diagnostics
-	for _, a := range abs {
-		files := []string{a}
-		if info, err := os.Stat(a); err == nil && info.IsDir() {
-			files, _ = filepath.Glob(filepath.Join(a, "*.cue"))
-		}
-		for _, f := range files {
-			if _, d := readInput(f); d != nil {
-				diags = append(diags, d)
+	var (
+		base   *build.Instance // the package without an environment, until released
+		failed hcl.Diagnostics // why it does not load
+	)
+	s := &source{}
+	s.open = func() hcl.Diagnostics {
+		for _, a := range abs {
+			files := []string{a}
+			if info, err := os.Stat(a); err == nil && info.IsDir() {
+				files, _ = filepath.Glob(filepath.Join(a, "*.cue"))
+			}
+			for _, f := range files {
+				if _, d := readInput(f); d != nil {
+					failed = append(failed, d)
+				}
 			}
 		}
+		if !failed.HasErrors() {
+			base, failed = loadWith(tags)
+		}
+		if failed.HasErrors() {
+			return failed
+		}
+		s.perEnv, s.params, s.envNames = usesTag(base, envTag), taggedFields(base), envComparisons(base)
+		return nil
 	}
-	var base *build.Instance
-	if !diags.HasErrors() {
-		base, diags = loadWith(tags)
-	}
-	if diags.HasErrors() {
-		return &source{eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
-	}
-	s := &source{perEnv: usesTag(base, envTag), params: taggedFields(base), envNames: envComparisons(base)}
+	s.releaseFunc = func() { base = nil }
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+		if failed.HasErrors() {
+			return nil, failed
+		}
 		inst := base
-		if env != "" && s.perEnv {
+		if env != "" && s.perEnv || inst == nil {
+			loadTags := tags
+			if env != "" && s.perEnv {
+				loadTags = append(slices.Clone(tags), envTag+"="+env)
+			}
 			var diags hcl.Diagnostics
-			if inst, diags = loadWith(append(slices.Clone(tags), envTag+"="+env)); diags.HasErrors() {
+			if inst, diags = loadWith(loadTags); diags.HasErrors() {
 				return nil, diags
 			}
 		}
@@ -368,27 +400,42 @@ const varFileSuffix = ".vars.hcl"
 // hclSource reads HCL files that together make one spec. specDir is where file() reads
 // relative paths from.
 func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
-	sources := map[string][]byte{}
-	var diags hcl.Diagnostics
-	for _, f := range abs {
-		b, d := readInput(f)
-		if d != nil {
-			diags = append(diags, d)
-			continue
+	parse := func() (*hclspec.Spec, hcl.Diagnostics) {
+		sources := map[string][]byte{}
+		var diags hcl.Diagnostics
+		for _, f := range abs {
+			b, d := readInput(f)
+			if d != nil {
+				diags = append(diags, d)
+				continue
+			}
+			sources[f] = b
 		}
-		sources[f] = b
+		spec, ds := hclspec.Parse(abs, sources, specDir)
+		return spec, append(diags, ds...)
 	}
-	spec, ds := hclspec.Parse(abs, sources, specDir)
-	diags = append(diags, ds...)
-	if diags.HasErrors() {
-		return &source{hcl: true, eval: func(string) (*Node, hcl.Diagnostics) { return nil, diags }}
+	var (
+		spec   *hclspec.Spec // until released
+		envs   []string
+		failed hcl.Diagnostics
+	)
+	s := &source{hcl: true}
+	s.open = func() hcl.Diagnostics {
+		if spec, failed = parse(); failed.HasErrors() {
+			return failed
+		}
+		envs = spec.Environments()
+		s.perEnv = len(envs) > 0
+		for _, c := range spec.EnvComparisons() {
+			s.envNames = append(s.envNames, envName{c.Name, spec.Pos(c.Range)})
+		}
+		return nil
 	}
-	envs := spec.Environments()
-	s := &source{hcl: true, perEnv: len(envs) > 0}
-	for _, c := range spec.EnvComparisons() {
-		s.envNames = append(s.envNames, envName{c.Name, spec.Pos(c.Range)})
-	}
+	s.releaseFunc = func() { spec = nil }
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+		if failed.HasErrors() {
+			return nil, failed
+		}
 		if env == "" && s.perEnv {
 			root := NewStruct(token.NoPos)
 			list := NewStruct(token.NoPos)
@@ -397,6 +444,13 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 			}
 			root.Set("environments", list)
 			return root, nil
+		}
+		if spec == nil {
+			// Read again after a release; the files were read once without error.
+			var ds hcl.Diagnostics
+			if spec, ds = parse(); ds.HasErrors() {
+				return nil, ds
+			}
 		}
 		// An attribute whose expression fails is left out and reported; the rest is
 		// still checked, so that every mistake shows at once.
@@ -417,7 +471,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 
 // jsonSource reads a JSON file: one daemon task definition in API form.
 func jsonSource(abs string) *source {
-	return &source{eval: func(string) (*Node, hcl.Diagnostics) {
+	return &source{json: true, path: abs, eval: func(string) (*Node, hcl.Diagnostics) {
 		data, d := readJSONFile(abs)
 		if d != nil {
 			return nil, hcl.Diagnostics{d}

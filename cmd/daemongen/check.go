@@ -13,48 +13,76 @@ import (
 	"github.com/daemongen/daemongen/gen"
 )
 
-// outputState compares what the specs generate with what an output folder holds.
+// outputState compares what the specs generate with what an output folder holds, one
+// output at a time as they are generated.
 type outputState struct {
 	dir      string
-	files    map[string][]byte
-	stale    []string // on disk with other content
-	missing  []string // not on disk
-	orphaned []string // in the manifest and on disk, no daemon produces it
-	// sensitive are the paths of each output's sensitive values.
+	scope    string          // the environment compared ("" for all)
+	produced map[string]bool // every output generated in scope
+	stale    []string        // on disk with other content
+	missing  []string        // not on disk
+	orphaned []string        // in the manifest and on disk, no daemon produces it
+	// changed holds the new content of stale and missing outputs, and sensitive the paths
+	// of their sensitive values, for the diff; nil when no diff is wanted.
+	changed   map[string][]byte
 	sensitive map[string][][]any
 	// interrupted is set when a committed write was killed before it finished.
 	interrupted bool
 }
 
-// compareOutputs compares files with what dir holds. orphaned are the outputs that dir's
-// manifest lists and no daemon generates any more: only files daemongen wrote are ever
-// called orphaned, whatever else the folder holds.
-func compareOutputs(dir string, files map[string][]byte, orphaned []string) (*outputState, error) {
-	st := &outputState{dir: dir, files: files, orphaned: orphaned}
+// newOutputState starts comparing with dir the outputs of environment scope ("" for
+// all); withDiff keeps what a unified diff needs.
+func newOutputState(dir, scope string, withDiff bool) *outputState {
+	st := &outputState{dir: dir, scope: scope, produced: map[string]bool{}}
+	if withDiff {
+		st.changed, st.sensitive = map[string][]byte{}, map[string][][]any{}
+	}
 	if _, err := os.Stat(filepath.Join(dir, journalName)); err == nil {
 		st.interrupted = true
 	}
-	for _, name := range sortedNames(files) {
-		old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-		switch {
-		case os.IsNotExist(err):
-			st.missing = append(st.missing, name)
-		case err != nil:
-			return nil, err
-		case !bytes.Equal(old, files[name]):
-			st.stale = append(st.stale, name)
-		}
+	return st
+}
+
+// add compares one generated output with what dir holds.
+func (st *outputState) add(o gen.Output) error {
+	if !inScope(o.Name, st.scope) {
+		return nil
 	}
-	return st, nil
+	st.produced[o.Name] = true
+	old, err := os.ReadFile(filepath.Join(st.dir, filepath.FromSlash(o.Name)))
+	switch {
+	case os.IsNotExist(err):
+		st.missing = append(st.missing, o.Name)
+	case err != nil:
+		return err
+	case !bytes.Equal(old, o.Data):
+		st.stale = append(st.stale, o.Name)
+	default:
+		return nil
+	}
+	if st.changed != nil {
+		st.changed[o.Name] = o.Data
+		st.sensitive[o.Name] = o.Sensitive
+	}
+	return nil
+}
+
+// finish names the orphans: the outputs that dir's manifest lists (owned) and no daemon
+// generates any more. Only files daemongen wrote are ever called orphaned, whatever else
+// the folder holds.
+func (st *outputState) finish(owned []string) {
+	st.orphaned = orphans(st.dir, owned, st.produced, st.scope)
+	slices.Sort(st.stale)
+	slices.Sort(st.missing)
 }
 
 // orphans returns the outputs that dir's manifest lists (owned), that lie in scope (an
 // environment's folder, or everything when scope is "") and that are still on disk, but
-// that no daemon generates any more.
-func orphans(dir string, owned []string, files map[string][]byte, scope string) []string {
+// that are not produced.
+func orphans(dir string, owned []string, produced map[string]bool, scope string) []string {
 	var out []string
 	for _, name := range owned {
-		if _, produced := files[name]; produced || !inScope(name, scope) {
+		if produced[name] || !inScope(name, scope) {
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name))); err == nil {
@@ -103,7 +131,7 @@ func (st *outputState) unifiedDiff() []byte {
 		old, _ := os.ReadFile(filepath.Join(st.dir, filepath.FromSlash(name)))
 		// Values from sensitive variables, and whatever the old file holds at their
 		// places, are not shown.
-		oldText, newText := gen.RedactDiff(old, st.files[name], st.sensitive[name])
+		oldText, newText := gen.RedactDiff(old, st.changed[name], st.sensitive[name])
 		out.Write(diff.Diff(path, oldText, path, newText))
 	}
 	return out.Bytes()

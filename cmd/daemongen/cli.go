@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -270,46 +271,66 @@ func (r reporter) report(diags hcl.Diagnostics) {
 	}
 }
 
-// evaluate runs gen.Generate with progress and returns its files and diagnostics; code is
-// set when the run must stop.
-func evaluate(command string, cfg gen.Config, sf specFlags, stderr io.Writer) (files map[string][]byte, diags hcl.Diagnostics, code int, ok bool) {
+// evaluate runs gen.Stream with progress, passing each output to emit, and returns the
+// diagnostics; code is set when the run must stop. After a stop, emit is no longer
+// called.
+func evaluate(command string, cfg gen.Config, sf specFlags, stderr io.Writer, emit func(gen.Output) error) (diags hcl.Diagnostics, code int, ok bool) {
 	if p := newProgress(stderr, sf.quiet); p != nil {
 		cfg.Progress = p.update
 		defer p.finish()
 	}
 	type result struct {
-		files map[string][]byte
 		diags hcl.Diagnostics
 		err   error
+	}
+	var (
+		mu      sync.Mutex
+		stopped bool
+	)
+	defer func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+	}()
+	guarded := func(o gen.Output) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return errStopped
+		}
+		return emit(o)
 	}
 	done := make(chan result, 1)
 	crashed := make(chan crash, 1)
 	go func() {
 		defer recoverCrash(crashed)
-		files, diags, err := gen.Generate(cfg)
-		done <- result{files, diags, err}
+		diags, err := gen.Stream(cfg, guarded)
+		done <- result{diags, err}
 	}()
 	var r result
 	select {
 	case r = <-done:
 	case c := <-crashed:
 		c.report(stderr)
-		return nil, nil, exitCrash, false
+		return nil, exitCrash, false
 	case <-time.After(sf.timeout):
 		fmt.Fprintf(stderr, "daemongen: stopped after --%s %v: the specs took longer to evaluate (a module registry that does not answer?)\n", flagTimeout, sf.timeout)
-		return nil, nil, exitInvalid, false
+		return nil, exitInvalid, false
 	}
 	var usageErr *gen.UsageError
 	if errors.As(r.err, &usageErr) {
 		usageError(stderr, command, usageErr.Msg)
-		return nil, nil, exitUsage, false
+		return nil, exitUsage, false
 	}
 	if r.err != nil {
 		fmt.Fprintf(stderr, "daemongen: %v\n", r.err)
-		return nil, nil, exitInvalid, false
+		return nil, exitInvalid, false
 	}
-	return r.files, r.diags, exitOK, true
+	return r.diags, exitOK, true
 }
+
+// errStopped is what emit returns once a run has stopped.
+var errStopped = errors.New("the run has stopped")
 
 // crash is a panic, which is a bug in daemongen, never a verdict on the specs.
 type crash struct {
@@ -352,7 +373,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	cfg.CheckOnly = true
-	_, diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr)
+	diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr, func(gen.Output) error { return nil })
 	if !ok {
 		return code
 	}
@@ -391,59 +412,40 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	check = check || diff
-	cfg.Sensitive = map[string][][]any{}
-	files, diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr)
+	rep := reporter{sf.format, cfg.Dir, stdout, stderr}
+	if check {
+		return checkOutputs(fs.Name(), cfg, sf, out, diff, rep, stdout, stderr)
+	}
+	// Outputs go to temporary files in the output folder as they are generated, under the
+	// folder's lock, and are renamed into place only when the whole run is clean.
+	w := &outputWrite{dir: out, timeout: sf.timeout, waiting: func() {
+		fmt.Fprintf(stderr, "daemongen: waiting for another daemongen run writing into %s\n", out)
+	}}
+	defer w.close()
+	diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr, func(o gen.Output) error { return w.stage(o.Name, o.Data) })
 	if !ok {
+		w.abort()
 		return code
 	}
-	rep := reporter{sf.format, cfg.Dir, stdout, stderr}
-	if diags.HasErrors() {
-		rep.report(diags)
-		return exitInvalid
-	}
-	if check {
-		owned, err := readManifest(out)
-		if err != nil {
-			fmt.Fprintf(stderr, "daemongen: %v\n", err)
-			return exitInvalid
-		}
-		st, err := compareOutputs(out, scoped(files, cfg.Env), orphans(out, owned, files, cfg.Env))
-		if err != nil {
-			fmt.Fprintf(stderr, "daemongen: %v\n", err)
-			return exitInvalid
-		}
-		st.sensitive = cfg.Sensitive
-		rep.report(gen.Normalize(append(diags, st.diagnostics()...)))
-		if diff {
-			stdout.Write(st.unifiedDiff())
-		}
-		if !st.current() {
-			return exitInvalid
-		}
-		return exitOK
-	}
 	rep.report(diags)
-	unlock, err := lockOutput(out, func() {
-		fmt.Fprintf(stderr, "daemongen: waiting for another daemongen run writing into %s\n", out)
-	}, sf.timeout)
-	if err != nil {
-		fmt.Fprintf(stderr, "daemongen: locking %s: %v\n", out, err)
+	if diags.HasErrors() {
+		w.abort()
 		return exitInvalid
 	}
-	defer unlock()
-	if err := recoverOutput(out); err != nil {
+	if err := w.begin(); err != nil { // a run without outputs has not begun yet
+		w.abort()
 		fmt.Fprintf(stderr, "daemongen: %v\n", err)
 		return exitInvalid
 	}
-	owned, err := readManifest(out)
-	if err != nil {
-		fmt.Fprintf(stderr, "daemongen: %v\n", err)
-		return exitInvalid
+	owned := w.previous
+	produced := map[string]bool{}
+	for _, name := range w.produced {
+		produced[name] = true
 	}
-	orphaned := orphans(out, owned, files, cfg.Env)
-	w := &outputWrite{dir: out, files: files}
+	orphaned := orphans(out, owned, produced, cfg.Env)
 	if prune {
-		if len(files) == 0 && len(orphaned) > 0 && !allowEmpty {
+		if len(produced) == 0 && len(orphaned) > 0 && !allowEmpty {
+			w.abort()
 			fmt.Fprintf(stderr, "daemongen: the specs define no daemon, so --prune would remove every output in %s (%d files); check the specs, or pass --%s\n", out, len(orphaned), flagAllowEmpty)
 			return exitInvalid
 		}
@@ -452,11 +454,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	// The manifest keeps what this run leaves in place: the other environments' outputs,
 	// and orphans that were not pruned.
 	for _, name := range owned {
-		if _, produced := files[name]; !produced && !(prune && slices.Contains(orphaned, name)) {
+		if !produced[name] && !(prune && slices.Contains(orphaned, name)) {
 			w.owned = append(w.owned, name)
 		}
 	}
-	w.owned = slices.Compact(slices.Sorted(slices.Values(append(w.owned, sortedNames(files)...))))
+	w.owned = slices.Compact(slices.Sorted(slices.Values(append(w.owned, w.produced...))))
 	written, removed, err := w.commit()
 	if err != nil {
 		fmt.Fprintf(stderr, "daemongen: %v\n", err)
@@ -466,7 +468,35 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daemongen: removed %s\n", filepath.ToSlash(filepath.Join(out, filepath.FromSlash(name))))
 	}
 	if isTerminal(stderr) && !sf.quiet && !underGoGenerate() {
-		fmt.Fprintln(stderr, summaryLine(len(written), len(files)-len(written), len(removed)))
+		fmt.Fprintln(stderr, summaryLine(len(written), len(produced)-len(written), len(removed)))
+	}
+	return exitOK
+}
+
+// checkOutputs is generate --check: it compares each output with the folder as it is
+// generated, holding only what a diff needs.
+func checkOutputs(command string, cfg gen.Config, sf specFlags, out string, diff bool, rep reporter, stdout, stderr io.Writer) int {
+	st := newOutputState(out, cfg.Env, diff)
+	diags, code, ok := evaluate(command, cfg, sf, stderr, st.add)
+	if !ok {
+		return code
+	}
+	if diags.HasErrors() {
+		rep.report(diags)
+		return exitInvalid
+	}
+	owned, err := readManifest(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen: %v\n", err)
+		return exitInvalid
+	}
+	st.finish(owned)
+	rep.report(gen.Normalize(append(diags, st.diagnostics()...)))
+	if diff {
+		stdout.Write(st.unifiedDiff())
+	}
+	if !st.current() {
+		return exitInvalid
 	}
 	return exitOK
 }
@@ -495,17 +525,6 @@ func pruneRefusal(outGiven bool, out string, cfg gen.Config) string {
 		}
 	}
 	return ""
-}
-
-// scoped returns the files of environment env ("" for all).
-func scoped(files map[string][]byte, env string) map[string][]byte {
-	out := map[string][]byte{}
-	for name, b := range files {
-		if inScope(name, env) {
-			out[name] = b
-		}
-	}
-	return out
 }
 
 // summaryLine is what generate says at the end of a run on a terminal.

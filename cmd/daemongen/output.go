@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -87,14 +89,137 @@ type journal struct {
 	Removes []string `json:"removes"`
 }
 
-// outputWrite is one write of an output folder: the files to write (all of them: those
-// whose content is already right are left untouched) and the outputs to remove.
+// outputWrite is one write of an output folder, all or nothing. Outputs are staged one by
+// one as they are generated, each new or changed one to a synced temporary file beside its
+// target, so that a run holds none of them; commit then writes the manifest and the
+// journal, which commits the write, and renames. abort removes what was staged. It runs
+// under the folder's lock.
 type outputWrite struct {
-	dir    string
-	files  map[string][]byte
+	dir string
+	// waiting is called when another run holds the folder's lock for a while, and
+	// timeout bounds the wait.
+	waiting func()
+	timeout time.Duration
+	// previous are the outputs the folder's manifest listed when the write began.
+	previous []string
+	// remove are the outputs to remove; owned is the new manifest: every output daemongen
+	// owns in dir once the write is done. The caller sets both before commit.
 	remove []string
-	// owned is the new manifest: every output daemongen now owns in dir.
-	owned []string
+	owned  []string
+
+	began  bool
+	unlock func()
+
+	// A fleet's write holds a name and an index for each output, and no content: the
+	// temporary file of produced[i] is named after the write's run and i (tempFor).
+	run      string   // random, for this write's temporary files
+	produced []string // every output staged, new, changed or unchanged
+	changed  []int    // the indexes in produced of the outputs written to temporary files
+	extra    [][2]string
+	made     []string // the folders staging created, to remove when it does not commit
+}
+
+// tempFor names the temporary file of the output name staged as number i: beside its
+// target, so that the rename stays in one folder, with a name no output can have.
+func (w *outputWrite) tempFor(name string, i int) string {
+	return path.Join(path.Dir(name), tempPrefix+w.run+"-"+strconv.Itoa(i)+tempSuffix)
+}
+
+// staged returns each temporary file and the output it becomes, relative to the folder.
+func (w *outputWrite) staged() [][2]string {
+	out := make([][2]string, 0, len(w.changed)+len(w.extra))
+	for _, i := range w.changed {
+		out = append(out, [2]string{w.tempFor(w.produced[i], i), w.produced[i]})
+	}
+	return append(out, w.extra...)
+}
+
+// begin starts the write: it makes the folder (remembering what it made, for abort),
+// locks it, finishes a write that a crash interrupted, and reads the manifest. The first
+// stage calls it, so that a run that fails before its first output touches nothing; it
+// does nothing when called again.
+func (w *outputWrite) begin() error {
+	if w.began {
+		return nil
+	}
+	w.began = true
+	w.run = newRunID()
+	var missing []string
+	for d := filepath.Clean(w.dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) || d == filepath.Dir(d) {
+			break
+		}
+		missing = append(missing, d)
+	}
+	unlock, err := lockOutput(w.dir, w.waiting, w.timeout)
+	if err != nil {
+		return fmt.Errorf("locking %s: %w", w.dir, err)
+	}
+	w.unlock = unlock
+	slices.Reverse(missing) // the outermost folder was made first
+	w.made = append(w.made, missing...)
+	if err := recoverOutput(w.dir); err != nil {
+		return err
+	}
+	w.previous, err = readManifest(w.dir)
+	return err
+}
+
+// close releases the folder's lock.
+func (w *outputWrite) close() {
+	if w.unlock != nil {
+		w.unlock()
+		w.unlock = nil
+	}
+}
+
+// stage adds the output name to the write: a file whose content is already right is left
+// untouched, any other goes to a temporary file.
+func (w *outputWrite) stage(name string, data []byte) error {
+	if !ownedName(name) {
+		return fmt.Errorf("refusing to write %q: not an output name", name)
+	}
+	if err := w.begin(); err != nil {
+		return err
+	}
+	i := len(w.produced)
+	w.produced = append(w.produced, name)
+	written, err := w.stageFile(name, w.tempFor(name, i), data)
+	if written {
+		w.changed = append(w.changed, i)
+	}
+	return err
+}
+
+// stageFile writes data to the temporary file tmp, unless the output name already holds
+// it. written is set when tmp exists, even after a failure, so that abort removes it.
+func (w *outputWrite) stageFile(name, tmp string, data []byte) (written bool, err error) {
+	target := filepath.Join(w.dir, filepath.FromSlash(name))
+	if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, data) {
+		return false, nil
+	}
+	if sub := filepath.Dir(target); sub != w.dir {
+		if _, err := os.Stat(sub); errors.Is(err, fs.ErrNotExist) {
+			w.made = append(w.made, sub)
+		}
+	}
+	created, err := writeTempAs(filepath.Join(w.dir, filepath.FromSlash(tmp)), data)
+	return created, err
+}
+
+// abort removes every temporary file of the write, and the folders it created for them:
+// the folder is left as it was.
+func (w *outputWrite) abort() {
+	for _, r := range w.staged() {
+		_ = os.Remove(filepath.Join(w.dir, filepath.FromSlash(r[0])))
+	}
+	if len(w.made) > 0 {
+		_ = os.Remove(filepath.Join(w.dir, lockName)) // where folders cannot be locked
+	}
+	for _, d := range slices.Backward(w.made) {
+		_ = os.Remove(d) // only when empty
+	}
+	w.made, w.changed, w.extra = nil, nil, nil
 }
 
 // hooks let tests fail a write at any step.
@@ -199,52 +324,28 @@ func applyJournal(dir string, j journal) error {
 	return removeFile(filepath.Join(dir, journalName))
 }
 
-// commit writes w all or nothing: every new or changed file, and the manifest, go to
-// synced temporary files first; then the journal is written, which commits the write; then
-// the renames and removals happen. A failure before the journal leaves every old file as
-// it was and removes the temporaries; a crash after it is finished by the next run.
-// It returns the outputs written (new or changed) and removed.
+// commit finishes w: the manifest goes to a synced temporary file too; then the journal
+// is written, which commits the write; then the renames and removals happen. A failure
+// before the journal leaves every old file as it was and removes the temporaries; a crash
+// after it is finished by the next run. It returns the outputs written (new or changed)
+// and removed.
 func (w *outputWrite) commit() (written, removed []string, err error) {
-	var (
-		temps     []string
-		staged    [][2]string
-		committed bool // the journal is in place: its temporaries are the write's
-	)
+	committed := false // the journal is in place: its temporaries are the write's
 	defer func() {
 		if err != nil && !committed {
-			for _, t := range temps {
-				_ = os.Remove(t)
-			}
+			w.abort()
 		}
 	}()
-	stage := func(name string, data []byte) error {
-		target := filepath.Join(w.dir, filepath.FromSlash(name))
-		if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, data) {
-			return nil
-		}
-		tmp, err := writeTemp(filepath.Dir(target), data)
-		if tmp != "" {
-			temps = append(temps, tmp)
-		}
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(w.dir, tmp)
-		staged = append(staged, [2]string{filepath.ToSlash(rel), name})
-		return nil
+	for _, i := range w.changed {
+		written = append(written, w.produced[i])
 	}
-	for _, name := range sortedNames(w.files) {
-		if !ownedName(name) {
-			return nil, nil, fmt.Errorf("refusing to write %q: not an output name", name)
-		}
-		if err := stage(name, w.files[name]); err != nil {
-			return nil, nil, err
-		}
+	slices.Sort(written)
+	manifestTemp := tempPrefix + w.run + "-manifest" + tempSuffix
+	created, err := w.stageFile(manifestName, manifestTemp, encodeManifest(w.owned))
+	if created {
+		w.extra = append(w.extra, [2]string{manifestTemp, manifestName})
 	}
-	for _, r := range staged {
-		written = append(written, r[1])
-	}
-	if err := stage(manifestName, encodeManifest(w.owned)); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
 	for _, name := range w.remove {
@@ -252,19 +353,21 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 			removed = append(removed, name)
 		}
 	}
+	staged := w.staged()
 	if len(staged) == 0 && len(removed) == 0 {
 		return nil, nil, nil
 	}
 	j := journal{Renames: staged, Removes: removed}
 	jb, _ := json.Marshal(j) // strings always encode
-	tmp, err := writeTemp(w.dir, jb)
-	if tmp != "" {
-		temps = append(temps, tmp)
+	journalTemp := tempPrefix + w.run + "-journal" + tempSuffix
+	created, err = writeTempAs(filepath.Join(w.dir, journalTemp), jb)
+	if created {
+		w.extra = append(w.extra, [2]string{journalTemp, journalName})
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := renameFile(tmp, filepath.Join(w.dir, journalName)); err != nil {
+	if err := renameFile(filepath.Join(w.dir, journalTemp), filepath.Join(w.dir, journalName)); err != nil {
 		return nil, nil, err
 	}
 	committed = true
@@ -275,29 +378,43 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 	return written, removed, nil
 }
 
-// writeTemp writes data to a new temporary file in dir and syncs it. The file is created
-// with mode 0666, less the umask, as any new file; it returns its name even on failure, so
-// that the caller removes it.
-func writeTemp(dir string, data []byte) (string, error) {
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return "", err
-	}
+// newRunID returns a random name for a write's temporary files.
+func newRunID() string {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
-	name := filepath.Join(dir, tempPrefix+hex.EncodeToString(rnd[:])+tempSuffix)
+	return hex.EncodeToString(rnd[:])
+}
+
+// writeTemp writes data to a new temporary file in dir and syncs it; see [writeTempAs].
+func writeTemp(dir string, data []byte) (string, error) {
+	name := filepath.Join(dir, tempPrefix+newRunID()+tempSuffix)
+	created, err := writeTempAs(name, data)
+	if !created {
+		name = ""
+	}
+	return name, err
+}
+
+// writeTempAs writes data to the new temporary file name and syncs it. The file is created
+// with mode 0666, less the umask, as any new file; created is set once it exists, even on
+// failure, so that the caller removes it.
+func writeTempAs(name string, data []byte) (created bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
+		return false, err
+	}
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 	if err != nil {
-		return "", err
+		return false, err
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return name, err
+		return true, err
 	}
 	if err := syncFile(f); err != nil {
 		f.Close()
-		return name, err
+		return true, err
 	}
-	return name, f.Close()
+	return true, f.Close()
 }
 
 // syncDir makes the renames in dir durable. File systems that cannot sync a directory

@@ -54,18 +54,22 @@ func tree(t *testing.T, dir string) map[string][]byte {
 	return files
 }
 
-// write commits files into dir as generate does: lock, recover, then the write.
+// write commits files into dir as generate does: lock and recover when the first file is
+// staged, stage each, then commit.
 func write(dir string, files map[string][]byte, remove ...string) error {
-	unlock, err := lockOutput(dir, func() {}, time.Minute)
-	if err != nil {
+	w := &outputWrite{dir: dir, waiting: func() {}, timeout: time.Minute}
+	defer w.close()
+	for _, name := range sortedNames(files) {
+		if err := w.stage(name, files[name]); err != nil {
+			w.abort()
+			return err
+		}
+	}
+	if err := w.begin(); err != nil {
 		return err
 	}
-	defer unlock()
-	if err := recoverOutput(dir); err != nil {
-		return err
-	}
-	w := &outputWrite{dir: dir, files: files, owned: sortedNames(files), remove: remove}
-	_, _, err = w.commit()
+	w.owned, w.remove = sortedNames(files), remove
+	_, _, err := w.commit()
 	return err
 }
 
@@ -282,10 +286,8 @@ func TestCheckReportsAnInterruptedWrite(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, journalName), []byte(`{"renames": [], "removes": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := compareOutputs(dir, map[string][]byte{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newOutputState(dir, "", false)
+	st.finish(nil)
 	diags := st.diagnostics()
 	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "interrupted after it was committed") {
 		t.Errorf("diagnostics = %v", diags)

@@ -6,54 +6,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daemongen/daemongen/gen/fleet"
 )
 
-// fleetSpec writes a spec of n daemons with shared defaults and two environments, the
-// shape of a real fleet: each daemon has two containers, a volume and a health check.
-func fleetSpec(n int) string { return fleetSpecFrom(0, n) }
-
-// fleetSpecFrom is fleetSpec with the daemons numbered from first up to last, excluded.
-func fleetSpecFrom(first, last int) string {
-	var b strings.Builder
-	b.WriteString(`package fleet
-
-env: string @tag(env)
-environments: {dev: {}, prod: defaults: container: memoryReservation: 16}
-defaults: {
-	executionRoleArn: "arn:aws:iam::123456789012:role/exec"
-	tags: team: "platform"
-	container: logConfiguration: {
-		logDriver: "awslogs"
-		options: {"awslogs-group": "/ecs/\(env)", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": "d"}
-	}
-}
-`)
-	for i := first; i < last; i++ {
-		fmt.Fprintf(&b, `daemons: "agent-%d": {
-	volumes: logs: "/var/log"
-	containers: {
-		agent: {
-			image: "example/agent:%d"
-			memory: 256
-			environment: {LEVEL: "info", PORT: %d}
-			mountPoints: logs: {containerPath: "/logs", readOnly: true}
-			healthCheck: {command: ["CMD", "agent", "health"], interval: 30, timeout: 5}
-			ulimits: nofile: 65536
-		}
-		sidecar: {image: "busybox:1.36", memory: 32, essential: false, dependsOn: agent: "HEALTHY"}
-	}
-}
-`, i, i, 8000+i)
-	}
-	return b.String()
-}
+// fleetSpec is fleet.Spec: n daemons with shared defaults and two environments.
+func fleetSpec(n int) string { return fleet.Spec(n) }
 
 var (
-	fleetOut     = flag.String("fleet-out", "", "also write fleetSpec(-fleet-n) to this file, for measuring the command")
+	fleetOut     = flag.String("fleet-out", "", "also write fleetSpec(-fleet-n) to this file (fleet.cue in its folder), for measuring the command")
 	fleetN       = flag.Int("fleet-n", 1000, "the number of daemons -fleet-out writes")
 	fleetPerSpec = flag.Int("fleet-per-spec", 0, "with -fleet-out: split the fleet into specs of this many daemons, each in a folder of its own beside the file")
 )
@@ -72,84 +36,15 @@ func TestFleetSpec(t *testing.T) {
 	if diags.HasErrors() || len(files) != 10 {
 		t.Fatalf("fleetSpec(5): %d files, %v", len(files), diags)
 	}
-	if *fleetOut == "" {
-		return
-	}
-	specs := map[string]string{*fleetOut: fleetSpec(*fleetN)}
-	if *fleetPerSpec > 0 {
-		// A monorepo's layout: one spec per team, teams of the same size.
-		specs = map[string]string{}
-		for i := 0; i*(*fleetPerSpec) < *fleetN; i++ {
-			name := filepath.Join(filepath.Dir(*fleetOut), fmt.Sprintf("team-%03d", i), filepath.Base(*fleetOut))
-			specs[name] = fleetSpecFrom(i*(*fleetPerSpec), min(*fleetN, (i+1)*(*fleetPerSpec)))
-		}
-	}
-	for name, text := range specs {
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+	if *fleetOut != "" {
+		if _, err := fleet.Write(filepath.Dir(*fleetOut), *fleetN, *fleetPerSpec); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-// fleetHCL is fleetSpec(n) in HCL: the same daemons, defaults and environments, which
-// generate the same files.
-func fleetHCL(n int) string {
-	var b strings.Builder
-	b.WriteString(`environment "dev" {}
-environment "prod" {
-  defaults {
-    container {
-      memory_reservation = 16
-    }
-  }
-}
-defaults {
-  execution_role_arn = "arn:aws:iam::123456789012:role/exec"
-  tags               = { team = "platform" }
-  container {
-    log_configuration {
-      log_driver = "awslogs"
-      options = {
-        "awslogs-group"         = "/ecs/${env}"
-        "awslogs-region"        = "eu-west-1"
-        "awslogs-stream-prefix" = "d"
-      }
-    }
-  }
-}
-`)
-	for i := range n {
-		fmt.Fprintf(&b, `daemon "agent-%d" {
-  volumes = { logs = "/var/log" }
-  container "agent" {
-    image       = "example/agent:%d"
-    memory      = 256
-    environment = { LEVEL = "info", PORT = %d }
-    mount_point "logs" {
-      container_path = "/logs"
-      read_only      = true
-    }
-    health_check {
-      command  = ["CMD", "agent", "health"]
-      interval = 30
-      timeout  = 5
-    }
-    ulimits = { nofile = 65536 }
-  }
-  container "sidecar" {
-    image      = "busybox:1.36"
-    memory     = 32
-    essential  = false
-    depends_on = { agent = "HEALTHY" }
-  }
-}
-`, i, i, 8000+i)
-	}
-	return b.String()
-}
+// fleetHCL is fleet.HCL: fleetSpec(n) in HCL.
+func fleetHCL(n int) string { return fleet.HCL(n) }
 
 // TestFleetHCLMatchesCUE checks that the HCL fleet generates exactly the CUE fleet's files,
 // so that benchmarks compare the two front ends on the same work.

@@ -20,7 +20,7 @@ import (
 func rulesAgree(t testing.TB, e *evaluator, name string, api *Node) (sure bool, findings int) {
 	t.Helper()
 	errs, warns, sure := crossFieldRules(api)
-	data := e.ctx.BuildExpr(api.toAST())
+	data := e.build(api)
 	if data.Err() != nil {
 		return false, 0
 	}

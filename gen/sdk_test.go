@@ -2,10 +2,7 @@ package gen
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,50 +11,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daemongen/daemongen/gen/fleet"
 )
 
-// captureClient records the request body the SDK sends and answers with an empty success.
-type captureClient struct{ body []byte }
-
-func (c *captureClient) Do(r *http.Request) (*http.Response, error) {
-	var err error
-	if c.body, err = io.ReadAll(r.Body); err != nil {
-		return nil, err
-	}
-	return &http.Response{
-		StatusCode: 200,
-		Header:     http.Header{"Content-Type": []string{"application/x-amz-json-1.1"}},
-		Body:       io.NopCloser(strings.NewReader("{}")),
-		Request:    r,
-	}, nil
-}
-
-// sdkWireBody decodes data strictly into the SDK's input type, lets the SDK validate and
-// serialize it, and returns the body the SDK would send to ECS.
+// sdkWireBody is fleet.SDKWireBody, failing the test when the SDK rejects data.
 func sdkWireBody(t testing.TB, data []byte) []byte {
 	t.Helper()
-	var in ecs.RegisterDaemonTaskDefinitionInput
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		t.Fatalf("decoding into ecs.RegisterDaemonTaskDefinitionInput: %v", err)
+	body, err := fleet.SDKWireBody(data)
+	if err != nil {
+		t.Fatal(err)
 	}
-	capture := &captureClient{}
-	client := ecs.New(ecs.Options{
-		Region:     "us-east-1",
-		HTTPClient: capture,
-		Retryer:    aws.NopRetryer{},
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKID", SecretAccessKey: "SECRET"}, nil
-		}),
-	})
-	if _, err := client.RegisterDaemonTaskDefinition(context.Background(), &in); err != nil {
-		t.Fatalf("the SDK rejected the input: %v", err)
-	}
-	return capture.body
+	return body
 }
 
 // outputFiles lists every committed example output.

@@ -22,23 +22,31 @@ import (
 // checking one daemon.
 const evaluatorLifetime = 250
 
-// evaluator checks API-form daemons against the schema. It owns one cue.Context and the
-// schema compiled in it; it is not safe for concurrent use.
+// evaluator checks API-form daemons against the schema. Its Go fast paths ([fastFields],
+// [crossFieldRules]) decide most daemons; for the rest it owns one cue.Context, made on
+// first use, and the schema compiled in it. It is not safe for concurrent use.
 type evaluator struct {
 	ctx    *cue.Context
 	fields cue.Value
-	// lean is #Fields without its error messages (see [leanSchema]): the fast check of
-	// data that is most likely valid. It is compiled for an evaluator's second daemon, so
-	// that a run of one daemon does not pay for it.
+	// lean is #Fields without its error messages (see [leanSchema]): the CUE check of
+	// data the fast path is not sure of, most likely valid. It is compiled for the
+	// context's second daemon, so that a run of one daemon does not pay for it.
 	lean  cue.Value
 	rules cue.Value
-	uses  int
+	uses  int // the daemons the context has checked
 }
 
-func newEvaluator() *evaluator {
-	ctx := cuecontext.New()
-	_, fields, rules := compileSchema(ctx)
-	return &evaluator{ctx: ctx, fields: fields, rules: rules}
+func newEvaluator() *evaluator { return &evaluator{} }
+
+// build returns api as a CUE value in the evaluator's context, which it makes (again) when
+// needed.
+func (e *evaluator) build(api *Node) cue.Value {
+	if e.uses++; e.ctx == nil || e.uses > evaluatorLifetime {
+		ctx := cuecontext.New()
+		_, fields, rules := compileSchema(ctx)
+		*e = evaluator{ctx: ctx, fields: fields, rules: rules, uses: 1}
+	}
+	return e.ctx.BuildExpr(api.toAST())
 }
 
 // check validates one daemon task definition in API form. It reports every problem at once,
@@ -46,30 +54,34 @@ func newEvaluator() *evaluator {
 // removed from api, so that the output never carries them.
 // concise is set for a daemon of a spec, whose messages may suggest the spec's forms.
 func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
-	if e.uses++; e.uses > evaluatorLifetime {
-		*e = *newEvaluator()
-		e.uses = 1
-	}
 	diags = checkShape(api, api, nil, concise)
 
-	data := e.ctx.BuildExpr(api.toAST())
-	if err := data.Err(); err != nil {
-		return append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
-	}
-	// The lean #Fields accepts exactly what #Fields accepts; only data it rejects needs
-	// #Fields' own messages.
-	if e.uses > 1 && !e.lean.Exists() {
-		e.lean = compileLeanFields(e.ctx)
-	}
-	if !e.lean.Exists() || data.Unify(e.lean).Validate(cue.Concrete(true)) != nil {
-		err := data.Unify(e.fields).Validate(cue.Concrete(true), cue.All())
-		diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+	var data cue.Value // built when CUE is needed
+	if !fastFields().accepts(api) {
+		data = e.build(api)
+		if err := data.Err(); err != nil {
+			return append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+		}
+		// The lean #Fields accepts exactly what #Fields accepts; only data it rejects
+		// needs #Fields' own messages.
+		if e.uses > 1 && !e.lean.Exists() {
+			e.lean = compileLeanFields(e.ctx)
+		}
+		if !e.lean.Exists() || data.Unify(e.lean).Validate(cue.Concrete(true)) != nil {
+			err := data.Unify(e.fields).Validate(cue.Concrete(true), cue.All())
+			diags = append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
+		}
 	}
 
 	errs, warns, sure := crossFieldRules(api)
 	if !sure {
 		// Only data #Fields rejects gets here: let the schema itself say what its rules
 		// make of it.
+		if !data.Exists() {
+			if data = e.build(api); data.Err() != nil {
+				return append(diags, cueDiagnostics(api, data.Err(), hcl.DiagError)...)
+			}
+		}
 		var failed error
 		errs, warns, failed = e.schemaRules(data)
 		if failed != nil && len(diags) == 0 {

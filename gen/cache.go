@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -15,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"cuelang.org/go/cue/token"
 
 	schemafs "github.com/daemongen/daemongen/cue"
 )
@@ -35,7 +40,10 @@ type Cache struct {
 	limit int64
 	// misses counts the checks the cache could not answer, for tests.
 	misses atomic.Int64
-	wrote  atomic.Bool
+	// sourceHits counts the sources replayed from the cache, for tests.
+	// (A record found for a run that needs an environment it lacks is not replayed.)
+	sourceHits atomic.Int64
+	wrote      atomic.Bool
 }
 
 // MaxCacheSize bounds a cache folder, in bytes.
@@ -248,5 +256,102 @@ func (c *Cache) trim() {
 		if os.Remove(e.path) == nil {
 			total -= e.size
 		}
+	}
+}
+
+// sourceRecord is what the cache remembers of a source that was checked and generated
+// with nothing to report: its environments and its outputs in each environment of that
+// run, in the order they were made. A rerun over the same bytes replays it without
+// evaluating anything.
+type sourceRecord struct {
+	Envs  []string                    `json:"envs"`
+	Units map[string][]recordedOutput `json:"units"` // by environment, "" for none
+}
+
+// recordedOutput is one output of a source, with what made it, for the message should
+// another source make it too.
+type recordedOutput struct {
+	Name   string `json:"name"`
+	Data   string `json:"data"`
+	Key    string `json:"key"`
+	Raw    bool   `json:"raw,omitempty"`
+	File   string `json:"file"`
+	Offset int    `json:"offset"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+}
+
+func (o recordedOutput) producer() producer {
+	return producer{o.Key, o.Raw, token.Position{Filename: o.File, Offset: o.Offset, Line: o.Line, Column: o.Column}}
+}
+
+// add records one output of environment env; a nil record records nothing.
+func (r *sourceRecord) add(env, name string, data []byte, by producer) {
+	if r == nil {
+		return
+	}
+	if r.Units == nil {
+		r.Units = map[string][]recordedOutput{}
+	}
+	r.Units[env] = append(r.Units[env], recordedOutput{
+		Name: name, Data: string(data), Key: by.key, Raw: by.raw,
+		File: by.at.Filename, Offset: by.at.Offset, Line: by.at.Line, Column: by.at.Column,
+	})
+}
+
+// outputs returns the recorded outputs of a run over runEnvs, for a source whose own
+// environments are envs, in the order a run makes them; ok is false when the record
+// lacks one of the run's environments.
+func (r *sourceRecord) outputs(runEnvs, envs []string) (out []recordedOutput, ok bool) {
+	for _, env := range runEnvs {
+		if len(envs) > 0 && !slices.Contains(envs, env) {
+			continue
+		}
+		units, ok := r.Units[env]
+		if !ok {
+			return nil, false
+		}
+		out = append(out, units...)
+	}
+	return out, true
+}
+
+// sourceKey returns the key of a source read from files alone: the build, the schema, the
+// tags, and every file's name and bytes.
+func sourceKey(kind string, tags []string, files map[string][]byte) string {
+	h := sha256.New()
+	io.WriteString(h, cacheFormat+"\x00source\x00"+kind+"\x00"+buildIdentity()+"\x00"+schemaIdentity()+"\x00")
+	field := func(s string) { fmt.Fprintf(h, "%d:%s", len(s), s) }
+	for _, t := range slices.Sorted(slices.Values(tags)) {
+		field(t)
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		field(name)
+		field(string(files[name]))
+	}
+	return "s" + hex.EncodeToString(h.Sum(nil))
+}
+
+// getRecord returns the verified record of key, or nil. A nil cache, or an empty key,
+// has none.
+func (c *Cache) getRecord(key string) *sourceRecord {
+	if c == nil || key == "" {
+		return nil
+	}
+	data, ok := c.get(key)
+	if !ok {
+		return nil
+	}
+	var r sourceRecord
+	if json.Unmarshal(data, &r) != nil {
+		return nil
+	}
+	return &r
+}
+
+// putRecord remembers r for key.
+func (c *Cache) putRecord(key string, r *sourceRecord) {
+	if data, err := json.Marshal(r); err == nil {
+		c.put(key, data)
 	}
 }

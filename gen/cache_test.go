@@ -29,11 +29,25 @@ func cachedRun(t *testing.T, dir, spec string, cache *Cache) (map[string][]byte,
 	return files, msgs, cache.misses.Load() - before
 }
 
-// TestCacheNeverServesAStaleResult runs a fleet through the cache and changes each part of
-// the key in turn: each change must be checked afresh, the rest answered from the cache,
-// and the outputs must be those of a run without a cache.
-func TestCacheNeverServesAStaleResult(t *testing.T) {
-	dir, cache := t.TempDir(), OpenCache(t.TempDir())
+// inModule makes dir a CUE module, whose specs the cache remembers daemon by daemon.
+func inModule(t *testing.T, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "cue.mod"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	module := "module: \"example.com/fleet@v0\"\nlanguage: version: \"v0.12.0\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "cue.mod", "module.cue"), []byte(module), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestDaemonCacheNeverServesAStaleResult runs a fleet of a CUE module (which the cache
+// remembers daemon by daemon) through the cache and changes each part of a daemon's key in
+// turn: each change must be checked afresh, the rest answered from the cache, and the
+// outputs must be those of a run without a cache.
+func TestDaemonCacheNeverServesAStaleResult(t *testing.T) {
+	dir, cache := inModule(t, t.TempDir()), OpenCache(t.TempDir())
 	spec := fleetSpec(3)
 	uncached, _, _ := Generate(Config{Dir: dir, Paths: []string{writeFleet(t, dir, spec)}})
 	run := func(spec string) (map[string][]byte, []string, int64) { return cachedRun(t, dir, spec, cache) }
@@ -80,11 +94,15 @@ func writeFleet(t *testing.T, dir, spec string) string {
 // TestCacheKeepsNoDiagnostic checks that a daemon with a warning is checked, and warned
 // about, on every run.
 func TestCacheKeepsNoDiagnostic(t *testing.T) {
-	dir, cache := t.TempDir(), OpenCache(t.TempDir())
 	spec := "package fleet\n\ndaemons: agent: containers: agent: {image: \"a:1\", memory: 64, stopTimeout: 300}\n"
-	for run := range 2 {
-		if _, msgs, misses := cachedRun(t, dir, spec, cache); len(msgs) != 1 || misses != 1 {
-			t.Errorf("run %d: %d misses, %q", run, misses, msgs)
+	// A source remembered whole, and daemons remembered one by one.
+	for _, dir := range []string{t.TempDir(), inModule(t, t.TempDir())} {
+		cache := OpenCache(t.TempDir())
+		for run := range 2 {
+			_, msgs, misses := cachedRun(t, dir, spec, cache)
+			if len(msgs) != 1 || cache.sourceHits.Load() != 0 || misses > 1 {
+				t.Errorf("run %d: %d misses, %d sources replayed, %q", run, misses, cache.sourceHits.Load(), msgs)
+			}
 		}
 	}
 }
@@ -92,7 +110,7 @@ func TestCacheKeepsNoDiagnostic(t *testing.T) {
 // TestCacheIgnoresDamagedEntries damages every entry and requires a fresh check that
 // replaces them.
 func TestCacheIgnoresDamagedEntries(t *testing.T) {
-	dir, cacheDir := t.TempDir(), t.TempDir()
+	dir, cacheDir := inModule(t, t.TempDir()), t.TempDir()
 	cache := OpenCache(cacheDir)
 	spec := fleetSpec(2)
 	want, _, _ := cachedRun(t, dir, spec, cache)
@@ -148,4 +166,73 @@ func TestCacheIsBounded(t *testing.T) {
 	if total > cache.limit {
 		t.Errorf("the cache holds %d bytes, over its limit of %d", total, cache.limit)
 	}
+}
+
+// TestSourceCacheNeverServesAStaleResult runs a fleet that the cache remembers whole
+// through it, and changes each part of the source's key in turn: the file's bytes, the
+// folder's files, the tags, the path, the environments a file without its own is made
+// for, the build and the schema. Each change must be evaluated afresh; a rerun without
+// change, or of fewer environments, must be replayed; and every run's outputs must be
+// those of a run without a cache.
+func TestSourceCacheNeverServesAStaleResult(t *testing.T) {
+	cache := OpenCache(t.TempDir())
+	dir := t.TempDir()
+	spec := fleetSpec(3)
+	writeFleet(t, dir, spec)
+	run := func(name string, cfg Config, wantReplayed int64) {
+		t.Helper()
+		want, wantDiags, err := Generate(Config{Dir: cfg.Dir, Paths: cfg.Paths, Tags: cfg.Tags, Env: cfg.Env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := cache.sourceHits.Load()
+		cfg.Cache = cache
+		files, diags, err := Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if replayed := cache.sourceHits.Load() - before; replayed != wantReplayed {
+			t.Errorf("%s: %d sources replayed, want %d", name, replayed, wantReplayed)
+		}
+		if !cmp.Equal(files, want) || len(diags) != len(wantDiags) {
+			t.Errorf("%s: the outputs differ from a run without the cache (-want +got):\n%s", name, cmp.Diff(want, files))
+		}
+	}
+	base := Config{Dir: dir, Paths: []string{"."}}
+	run("first run", base, 0)
+	run("rerun", base, 1)
+	run("one environment", Config{Dir: dir, Paths: []string{"."}, Env: "prod"}, 1)
+
+	writeFleet(t, dir, strings.Replace(spec, `image: "example/agent:1"`, `image: "example/agent:1b"`, 1))
+	run("a daemon's value", base, 0)
+	run("rerun after the change", base, 1)
+
+	if err := os.WriteFile(filepath.Join(dir, "more.cue"), []byte("package fleet\n\ndefaults: taskRoleArn: \"app\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("a file added to the folder", base, 0)
+	run("a tag", Config{Dir: dir, Paths: []string{"."}, Tags: []string{"owner=me"}}, 0)
+
+	moved := filepath.Join(t.TempDir(), "moved")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	run("the folder moved", Config{Dir: moved, Paths: []string{"."}}, 0)
+
+	for name, identity := range map[string]*func() string{"build": &buildIdentity, "schema": &schemaIdentity} {
+		orig := *identity
+		*identity = func() string { return "another " + name }
+		run("another "+name, Config{Dir: moved, Paths: []string{"."}}, 0)
+		*identity = orig
+	}
+
+	// An API-form file has no environments of its own: it is made for the run's.
+	api := t.TempDir()
+	data := []byte(`{"family": "solo", "containerDefinitions": [{"name": "a", "image": "busybox:1", "memory": 64}]}`)
+	if err := os.WriteFile(filepath.Join(api, "solo.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("an API-form file", Config{Dir: api, Paths: []string{"solo.json"}}, 0)
+	run("an API-form file again", Config{Dir: api, Paths: []string{"solo.json"}}, 1)
+	run("an API-form file beside a spec with environments", Config{Dir: api, Paths: []string{"solo.json", moved}}, 1)
 }

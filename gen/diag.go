@@ -57,7 +57,11 @@ func rangeAt(pos token.Pos) *hcl.Range {
 	if !pos.IsValid() {
 		return &hcl.Range{}
 	}
-	p := pos.Position()
+	return positionRange(pos.Position())
+}
+
+// positionRange is rangeAt for a resolved position.
+func positionRange(p token.Position) *hcl.Range {
 	start := hcl.Pos{Line: p.Line, Column: p.Column, Byte: p.Offset}
 	end := hcl.Pos{Line: p.Line, Column: p.Column + 1, Byte: p.Offset + 1}
 	return &hcl.Range{Filename: p.Filename, Start: start, End: end}

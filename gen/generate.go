@@ -135,8 +135,50 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	pool := &evaluatorPool{}
 	done, known := 0, 0
 	var progress func(n, total int)
+	// add hands one output over, unless another unit made it already.
+	add := func(name string, data []byte, sensitive [][]any, by producer) error {
+		if prev, dup := where[name]; dup && !(cfg.CheckOnly && (by.raw || prev.raw)) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
+				Detail: fmt.Sprintf("%s is generated twice: by %s and by %s", name, prev, by)})
+			return nil
+		}
+		where[name] = by
+		return emit(Output{Name: name, Data: data, Sensitive: sensitive})
+	}
 	for i := range p.all {
 		l := &p.all[i]
+		if l.record != nil {
+			if outputs, ok := l.record.outputs(p.envs, l.envs); ok {
+				for _, o := range outputs {
+					if err := add(o.Name, []byte(o.Data), nil, o.producer()); err != nil {
+						return nil, err
+					}
+				}
+				done += len(outputs)
+				known += len(outputs)
+				cfg.Cache.sourceHits.Add(1)
+				p.all[i] = loaded{}
+				continue
+			}
+			// The run needs an environment the cache has no outputs for.
+			key := l.key
+			fresh, ds, ok := checkSource(l.src)
+			diags = append(diags, ds...)
+			if !ok {
+				p.all[i] = loaded{}
+				continue
+			}
+			*l = fresh
+			l.key = key
+		}
+		// A source the cache may remember is remembered whole, when nothing about it
+		// was reported; its daemons are not remembered one by one.
+		cache := cfg.Cache
+		var record *sourceRecord
+		before := len(diags)
+		if cache != nil && l.key != "" {
+			record, cache = &sourceRecord{Envs: l.envs}, nil
+		}
 		var shared *Node // the source's evaluation, when it is one for every environment
 		for _, env := range p.envs {
 			units, ds := l.units(env, &shared)
@@ -149,24 +191,22 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 					before, total := done, known
 					progress = func(n, _ int) { cfg.Progress(before+n, total) }
 				}
-				outputs, unitDiags := run(chunk, pool, progress, cfg.Cache)
+				outputs, unitDiags := run(chunk, pool, progress, cache)
 				done += len(chunk)
 				diags = append(diags, unitDiags...)
 				for k, u := range chunk {
 					if outputs[k] == nil {
 						continue
 					}
-					if prev, dup := where[u.out]; dup && !(cfg.CheckOnly && (u.raw || prev.raw)) {
-						diags = append(diags, newDiag(hcl.DiagError, u.at, "family",
-							fmt.Sprintf("%s is generated twice: by %s and by %s", u.out, prev, u.producer())))
-						continue
-					}
-					where[u.out] = u.producer()
-					if err := emit(Output{Name: u.out, Data: outputs[k].json, Sensitive: outputs[k].sensitive}); err != nil {
+					if err := add(u.out, outputs[k].json, outputs[k].sensitive, u.producer()); err != nil {
 						return nil, err
 					}
+					record.add(env, u.out, outputs[k].json, u.producer())
 				}
 			}
+		}
+		if record != nil && l.clean && len(diags) == before {
+			cfg.Cache.putRecord(l.key, record)
 		}
 		p.all[i] = loaded{} // released: the next source's evaluation takes its place
 	}
@@ -228,6 +268,12 @@ type loaded struct {
 	// whose structure is wrong (every check of a daemon built from it would only repeat
 	// them), or a JSON file that is not a daemon task definition.
 	broken bool
+	// clean is set when checking the source found nothing to report.
+	clean bool
+	// key is the source's key in the cache ("" when it cannot be cached: see
+	// [source.inputKey]), and record what the cache remembers of it.
+	key    string
+	record *sourceRecord
 }
 
 // planned is what a run generates: the sources, checked, and the environments.
@@ -258,57 +304,30 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	var all []loaded
 	runEnvs := map[string]bool{}
 	for _, src := range sources {
-		l := loaded{src: src}
-		if src.open != nil {
-			if ds := src.open(); ds.HasErrors() {
+		var l loaded
+		key, cacheable := "", false
+		if cfg.Cache != nil {
+			key, cacheable = src.inputKey()
+		}
+		if rec := cfg.Cache.getRecord(key); cacheable && rec != nil {
+			// Checked and generated before from these very bytes, cleanly: replayed
+			// when its turn comes, unless the run needs an environment it lacks.
+			l = loaded{src: src, envs: rec.Envs, record: rec, clean: true}
+		} else {
+			var ds hcl.Diagnostics
+			var ok bool
+			if l, ds, ok = checkSource(src); !ok {
 				diags = append(diags, ds...)
 				continue
 			}
-		}
-		if src.json && apiFormJSON(src.path) {
-			// Read when its turn comes, so that a run of many files holds one at once.
-			l.raw = true
-			all = append(all, l)
-			continue
-		}
-		root, ds := src.eval("")
-		diags = append(diags, ds...)
-		if root == nil {
-			src.release()
-			continue
-		}
-		if !isSpec(root) {
-			ds := checkAPIFile(root)
 			diags = append(diags, ds...)
-			l.raw, l.broken = true, ds.HasErrors()
-			src.release()
-			all = append(all, l)
-			continue
 		}
-		structural, local := checkSpec(root, src.params)
-		diags = append(diags, structural...)
-		diags = append(diags, local...)
-		l.broken = structural.HasErrors()
-		l.envs = names(structFields(root.Get("environments")))
-		for _, use := range src.envNames {
-			if !slices.Contains(l.envs, use.name) {
-				msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
-				if s := suggest(use.name, l.envs); s != "" {
-					msg += fmt.Sprintf("; did you mean %q?", s)
-				}
-				diags = append(diags, newDiag(hcl.DiagError, use.pos, envTag, msg))
-				l.broken = true
-			}
-		}
-		if src.perEnv && len(l.envs) == 0 && !l.broken {
-			diags = append(diags, newDiag(hcl.DiagError, root.Pos, "environments",
-				"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
-			l.broken = true
+		if cacheable {
+			l.key = key
 		}
 		for _, e := range l.envs {
 			runEnvs[e] = true
 		}
-		src.release()
 		all = append(all, l)
 	}
 	envs := sortedKeys(runEnvs)
@@ -332,6 +351,54 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	}
 
 	return &planned{all: all, envs: envs}, diags, nil
+}
+
+// checkSource opens and checks a source for a run: its environments, and whether it is
+// broken. ok is false for a source that yields nothing at all (one that does not load).
+func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
+	l = loaded{src: src}
+	defer func() { l.clean = len(diags) == 0 }()
+	if src.open != nil {
+		if ds := src.open(); ds.HasErrors() {
+			return l, ds, false
+		}
+	}
+	if src.json && apiFormJSON(src.path) {
+		// Read when its turn comes, so that a run of many files holds one at once.
+		l.raw = true
+		return l, nil, true
+	}
+	defer src.release()
+	root, diags := src.eval("")
+	if root == nil {
+		return l, diags, false
+	}
+	if !isSpec(root) {
+		ds := checkAPIFile(root)
+		l.raw, l.broken = true, ds.HasErrors()
+		return l, append(diags, ds...), true
+	}
+	structural, local := checkSpec(root, src.params)
+	diags = append(diags, structural...)
+	diags = append(diags, local...)
+	l.broken = structural.HasErrors()
+	l.envs = names(structFields(root.Get("environments")))
+	for _, use := range src.envNames {
+		if !slices.Contains(l.envs, use.name) {
+			msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
+			if s := suggest(use.name, l.envs); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			diags = append(diags, newDiag(hcl.DiagError, use.pos, envTag, msg))
+			l.broken = true
+		}
+	}
+	if src.perEnv && len(l.envs) == 0 && !l.broken {
+		diags = append(diags, newDiag(hcl.DiagError, root.Pos, "environments",
+			"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
+		l.broken = true
+	}
+	return l, diags, true
 }
 
 // units evaluates the source for environment env ("" for a run without environments)

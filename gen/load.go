@@ -20,7 +20,9 @@ import (
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
 	"cuelang.org/go/mod/modconfig"
@@ -56,6 +58,19 @@ type source struct {
 	// releaseFunc lets go of what the source keeps between evaluations (its parsed
 	// files); the next evaluation reads them again. Nil when it keeps nothing.
 	releaseFunc func()
+	// keyFunc is inputKey; nil for a source that cannot be cached whole.
+	keyFunc func() (string, bool)
+}
+
+// inputKey returns the source's key in the cache, when its outputs depend on nothing but
+// the bytes of its own files (and the tags, the build and the schema): a JSON file, or a
+// CUE package outside any CUE module (cue.mod) that imports only the standard library and
+// embeds no file. ok is false for any other source: its daemons are cached one by one.
+func (s *source) inputKey() (key string, ok bool) {
+	if s.keyFunc == nil {
+		return "", false
+	}
+	return s.keyFunc()
 }
 
 // release lets go of what the source keeps between evaluations: a run calls it when it
@@ -208,6 +223,7 @@ func cueSource(abs []string, tags []string) *source {
 		failed hcl.Diagnostics // why it does not load
 	)
 	s := &source{}
+	s.keyFunc = func() (string, bool) { return cueInputKey(dir, abs, tags) }
 	s.open = func() hcl.Diagnostics {
 		for _, a := range abs {
 			files := []string{a}
@@ -257,6 +273,44 @@ func cueSource(abs []string, tags []string) *source {
 		return toNode(v, nil)
 	}
 	return s
+}
+
+// cueInputKey is the cache key of a CUE source (see [source.inputKey]): the .cue files of
+// the paths abs, loaded from dir with tags.
+func cueInputKey(dir string, abs, tags []string) (string, bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "cue.mod")); err == nil {
+			return "", false // a module: ancestor folders' files and imports join the package
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	files := map[string][]byte{}
+	for _, a := range abs {
+		names := []string{a}
+		if info, err := os.Stat(a); err == nil && info.IsDir() {
+			names, _ = filepath.Glob(filepath.Join(a, "*.cue"))
+		}
+		for _, name := range names {
+			data, err := os.ReadFile(name)
+			if err != nil || len(data) > MaxFileSize || bytes.Contains(data, []byte("@extern")) || bytes.Contains(data, []byte("@embed")) {
+				return "", false
+			}
+			f, err := parser.ParseFile(name, data, parser.ImportsOnly)
+			if err != nil {
+				return "", false
+			}
+			for spec := range f.ImportSpecs() {
+				path, err := literal.Unquote(spec.Path.Value)
+				if first, _, _ := strings.Cut(path, "/"); err != nil || strings.Contains(first, ".") {
+					return "", false // not the standard library
+				}
+			}
+			files[name] = data
+		}
+	}
+	return sourceKey("cue", tags, files), len(files) > 0
 }
 
 // registry fetches the CUE modules that specs import, as the cue command does
@@ -471,7 +525,14 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 
 // jsonSource reads a JSON file: one daemon task definition in API form.
 func jsonSource(abs string) *source {
-	return &source{json: true, path: abs, eval: func(string) (*Node, hcl.Diagnostics) {
+	key := func() (string, bool) {
+		data, err := os.ReadFile(abs)
+		if err != nil || len(data) > MaxFileSize {
+			return "", false
+		}
+		return sourceKey("json", nil, map[string][]byte{abs: data}), true
+	}
+	return &source{json: true, path: abs, keyFunc: key, eval: func(string) (*Node, hcl.Diagnostics) {
 		data, d := readJSONFile(abs)
 		if d != nil {
 			return nil, hcl.Diagnostics{d}

@@ -303,6 +303,7 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	}
 	var all []loaded
 	runEnvs := map[string]bool{}
+	var keptHCL int64 // the bytes of the HCL specs kept parsed
 	for _, src := range sources {
 		var l loaded
 		key, cacheable := "", false
@@ -316,11 +317,19 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 		} else {
 			var ds hcl.Diagnostics
 			var ok bool
-			if l, ds, ok = checkSource(src); !ok {
-				diags = append(diags, ds...)
+			l, ds, ok = checkSource(src)
+			diags = append(diags, ds...)
+			// What the check parsed is read again when the source's turn comes, but for
+			// HCL specs up to a budget: HCL's lexer makes a parse cost more than the
+			// rest of an HCL spec's evaluation.
+			if src.hcl && ok && keptHCL+src.size <= keepParsedHCL {
+				keptHCL += src.size
+			} else {
+				src.release()
+			}
+			if !ok {
 				continue
 			}
-			diags = append(diags, ds...)
 		}
 		if cacheable {
 			l.key = key
@@ -353,6 +362,10 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	return &planned{all: all, envs: envs}, diags, nil
 }
 
+// keepParsedHCL is how many bytes of HCL specs a run keeps parsed from their check to
+// their evaluation: one spec of the largest size allowed.
+const keepParsedHCL = MaxFileSize
+
 // checkSource opens and checks a source for a run: its environments, and whether it is
 // broken. ok is false for a source that yields nothing at all (one that does not load).
 func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
@@ -368,7 +381,6 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		l.raw = true
 		return l, nil, true
 	}
-	defer src.release()
 	root, diags := src.eval("")
 	if root == nil {
 		return l, diags, false

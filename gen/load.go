@@ -60,6 +60,8 @@ type source struct {
 	releaseFunc func()
 	// keyFunc is inputKey; nil for a source that cannot be cached whole.
 	keyFunc func() (string, bool)
+	// size is how many bytes open read.
+	size int64
 }
 
 // inputKey returns the source's key in the cache, when its outputs depend on nothing but
@@ -477,6 +479,11 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 	s.open = func() hcl.Diagnostics {
 		if spec, failed = parse(); failed.HasErrors() {
 			return failed
+		}
+		for _, f := range abs {
+			if info, err := os.Stat(f); err == nil {
+				s.size += info.Size()
+			}
 		}
 		envs = spec.Environments()
 		s.perEnv = len(envs) > 0

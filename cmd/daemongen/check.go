@@ -71,7 +71,7 @@ func (st *outputState) add(o gen.Output) error {
 // generates any more. Only files daemongen wrote are ever called orphaned, whatever else
 // the folder holds.
 func (st *outputState) finish(owned []string) {
-	st.orphaned = orphans(st.dir, owned, st.produced, st.scope)
+	st.orphaned = orphans(st.dir, owned, func(name string) bool { return st.produced[name] }, st.scope)
 	slices.Sort(st.stale)
 	slices.Sort(st.missing)
 }
@@ -79,10 +79,10 @@ func (st *outputState) finish(owned []string) {
 // orphans returns the outputs that dir's manifest lists (owned), that lie in scope (an
 // environment's folder, or everything when scope is "") and that are still on disk, but
 // that are not produced.
-func orphans(dir string, owned []string, produced map[string]bool, scope string) []string {
+func orphans(dir string, owned []string, produced func(name string) bool, scope string) []string {
 	var out []string
 	for _, name := range owned {
-		if produced[name] || !inScope(name, scope) {
+		if produced(name) || !inScope(name, scope) {
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name))); err == nil {

@@ -438,13 +438,15 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		return exitInvalid
 	}
 	owned := w.previous
-	produced := map[string]bool{}
-	for _, name := range w.produced {
-		produced[name] = true
+	// A sorted list, not a map: a fleet's write holds little per output.
+	sortedProduced := slices.Sorted(slices.Values(w.produced))
+	produced := func(name string) bool {
+		_, found := slices.BinarySearch(sortedProduced, name)
+		return found
 	}
 	orphaned := orphans(out, owned, produced, cfg.Env)
 	if prune {
-		if len(produced) == 0 && len(orphaned) > 0 && !allowEmpty {
+		if len(sortedProduced) == 0 && len(orphaned) > 0 && !allowEmpty {
 			w.abort()
 			fmt.Fprintf(stderr, "daemongen: the specs define no daemon, so --prune would remove every output in %s (%d files); check the specs, or pass --%s\n", out, len(orphaned), flagAllowEmpty)
 			return exitInvalid
@@ -454,11 +456,11 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	// The manifest keeps what this run leaves in place: the other environments' outputs,
 	// and orphans that were not pruned.
 	for _, name := range owned {
-		if !produced[name] && !(prune && slices.Contains(orphaned, name)) {
+		if !produced(name) && !(prune && slices.Contains(orphaned, name)) {
 			w.owned = append(w.owned, name)
 		}
 	}
-	w.owned = slices.Compact(slices.Sorted(slices.Values(append(w.owned, w.produced...))))
+	w.owned = slices.Compact(slices.Sorted(slices.Values(append(w.owned, sortedProduced...))))
 	written, removed, err := w.commit()
 	if err != nil {
 		fmt.Fprintf(stderr, "daemongen: %v\n", err)
@@ -468,7 +470,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daemongen: removed %s\n", filepath.ToSlash(filepath.Join(out, filepath.FromSlash(name))))
 	}
 	if isTerminal(stderr) && !sf.quiet && !underGoGenerate() {
-		fmt.Fprintln(stderr, summaryLine(len(written), len(produced)-len(written), len(removed)))
+		fmt.Fprintln(stderr, summaryLine(len(written), len(sortedProduced)-len(written), len(removed)))
 	}
 	return exitOK
 }

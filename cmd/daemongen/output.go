@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -76,9 +79,73 @@ func ownedName(name string) bool {
 	return true
 }
 
+// encodeManifest writes the manifest of files as json.MarshalIndent would, with two
+// spaces, in one buffer: a fleet's manifest lists tens of thousands of files.
 func encodeManifest(files []string) []byte {
-	b, _ := json.MarshalIndent(manifest{Files: files}, "", "  ") // a list of strings always encodes
-	return append(b, '\n')
+	var b bytes.Buffer
+	b.Grow(32 + len(files)*8)
+	for _, f := range files {
+		b.Grow(len(f) + 8)
+	}
+	b.WriteString("{\n  \"files\": ")
+	switch {
+	case files == nil:
+		b.WriteString("null")
+	case len(files) == 0:
+		b.WriteString("[]")
+	default:
+		b.WriteString("[\n")
+		for i, f := range files {
+			b.WriteString("    ")
+			writeJSONString(&b, f)
+			if i < len(files)-1 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteString("  ]")
+	}
+	b.WriteString("\n}\n")
+	return b.Bytes()
+}
+
+// writeJSONString writes s as a JSON string, as encoding/json does.
+func writeJSONString(w io.Writer, s string) {
+	q, _ := json.Marshal(s) // a string always encodes
+	w.Write(q)
+}
+
+// encodeJournal writes the journal j as json.Marshal would, to w, without holding it.
+func encodeJournal(w io.Writer, renames func(yield func(tmp, name string) bool), removes []string) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString(`{"renames":[`)
+	first := true
+	for tmp, name := range renames {
+		if !first {
+			bw.WriteByte(',')
+		}
+		first = false
+		bw.WriteByte('[')
+		writeJSONString(bw, tmp)
+		bw.WriteByte(',')
+		writeJSONString(bw, name)
+		bw.WriteByte(']')
+	}
+	bw.WriteString(`],"removes":`)
+	if removes == nil {
+		bw.WriteString("null")
+	} else {
+		bw.WriteByte('[')
+		for i, name := range removes {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			writeJSONString(bw, name)
+		}
+		bw.WriteByte(']')
+	}
+	bw.WriteByte('}')
+	return bw.Flush()
 }
 
 // journal is the content of journalName.
@@ -125,13 +192,18 @@ func (w *outputWrite) tempFor(name string, i int) string {
 	return path.Join(path.Dir(name), tempPrefix+w.run+"-"+strconv.Itoa(i)+tempSuffix)
 }
 
-// staged returns each temporary file and the output it becomes, relative to the folder.
-func (w *outputWrite) staged() [][2]string {
-	out := make([][2]string, 0, len(w.changed)+len(w.extra))
+// staged yields each temporary file and the output it becomes, relative to the folder.
+func (w *outputWrite) staged(yield func(tmp, name string) bool) {
 	for _, i := range w.changed {
-		out = append(out, [2]string{w.tempFor(w.produced[i], i), w.produced[i]})
+		if !yield(w.tempFor(w.produced[i], i), w.produced[i]) {
+			return
+		}
 	}
-	return append(out, w.extra...)
+	for _, r := range w.extra {
+		if !yield(r[0], r[1]) {
+			return
+		}
+	}
 }
 
 // begin starts the write: it makes the folder (remembering what it made, for abort),
@@ -210,8 +282,8 @@ func (w *outputWrite) stageFile(name, tmp string, data []byte) (written bool, er
 // abort removes every temporary file of the write, and the folders it created for them:
 // the folder is left as it was.
 func (w *outputWrite) abort() {
-	for _, r := range w.staged() {
-		_ = os.Remove(filepath.Join(w.dir, filepath.FromSlash(r[0])))
+	for tmp := range w.staged {
+		_ = os.Remove(filepath.Join(w.dir, filepath.FromSlash(tmp)))
 	}
 	if len(w.made) > 0 {
 		_ = os.Remove(filepath.Join(w.dir, lockName)) // where folders cannot be locked
@@ -272,7 +344,14 @@ func recoverOutput(dir string) error {
 		if err := json.Unmarshal(b, &j); err != nil {
 			return fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
 		}
-		if err := applyJournal(dir, j); err != nil {
+		renames := func(yield func(tmp, name string) bool) {
+			for _, r := range j.Renames {
+				if !yield(r[0], r[1]) {
+					return
+				}
+			}
+		}
+		if err := applyJournal(dir, renames, j.Removes); err != nil {
 			return err
 		}
 	}
@@ -293,24 +372,24 @@ func recoverOutput(dir string) error {
 
 // applyJournal carries out a committed write: each rename whose temporary file is still
 // there (a rename already done has none), each removal, then the journal's own removal.
-func applyJournal(dir string, j journal) error {
-	var touched []string
-	for _, r := range j.Renames {
-		tmp, target := filepath.Join(dir, filepath.FromSlash(r[0])), filepath.Join(dir, filepath.FromSlash(r[1]))
+func applyJournal(dir string, renames func(yield func(tmp, name string) bool), removes []string) error {
+	touched := map[string]bool{dir: true} // the folders to sync: one or a few
+	for tmpName, name := range renames {
+		tmp, target := filepath.Join(dir, filepath.FromSlash(tmpName)), filepath.Join(dir, filepath.FromSlash(name))
 		if _, err := os.Lstat(tmp); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err := renameFile(tmp, target); err != nil {
 			return err
 		}
-		touched = append(touched, filepath.Dir(target))
+		touched[filepath.Dir(target)] = true
 	}
-	for _, name := range j.Removes {
+	for _, name := range removes {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := removeFile(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		touched = append(touched, filepath.Dir(p))
+		touched[filepath.Dir(p)] = true
 		// A folder the removal emptied goes too (an environment no spec generates).
 		if sub := filepath.Dir(p); sub != dir {
 			if entries, err := os.ReadDir(sub); err == nil && len(entries) == 0 {
@@ -318,7 +397,7 @@ func applyJournal(dir string, j journal) error {
 			}
 		}
 	}
-	for _, d := range slices.Compact(slices.Sorted(slices.Values(append(touched, dir)))) {
+	for _, d := range slices.Sorted(maps.Keys(touched)) {
 		syncDir(d)
 	}
 	return removeFile(filepath.Join(dir, journalName))
@@ -353,14 +432,13 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 			removed = append(removed, name)
 		}
 	}
-	staged := w.staged()
-	if len(staged) == 0 && len(removed) == 0 {
+	if len(w.changed)+len(w.extra) == 0 && len(removed) == 0 {
 		return nil, nil, nil
 	}
-	j := journal{Renames: staged, Removes: removed}
-	jb, _ := json.Marshal(j) // strings always encode
 	journalTemp := tempPrefix + w.run + "-journal" + tempSuffix
-	created, err = writeTempAs(filepath.Join(w.dir, journalTemp), jb)
+	created, err = writeTempWith(filepath.Join(w.dir, journalTemp), func(f io.Writer) error {
+		return encodeJournal(f, w.staged, removed)
+	})
 	if created {
 		w.extra = append(w.extra, [2]string{journalTemp, journalName})
 	}
@@ -372,7 +450,7 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 	}
 	committed = true
 	syncDir(w.dir)
-	if err := applyJournal(w.dir, j); err != nil {
+	if err := applyJournal(w.dir, w.staged, removed); err != nil {
 		return nil, nil, fmt.Errorf("%w; the write is committed: the next daemongen run into %s finishes it", err, w.dir)
 	}
 	return written, removed, nil
@@ -399,6 +477,14 @@ func writeTemp(dir string, data []byte) (string, error) {
 // with mode 0666, less the umask, as any new file; created is set once it exists, even on
 // failure, so that the caller removes it.
 func writeTempAs(name string, data []byte) (created bool, err error) {
+	return writeTempWith(name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeTempWith is writeTempAs for content that write produces.
+func writeTempWith(name string, write func(io.Writer) error) (created bool, err error) {
 	if err := os.MkdirAll(filepath.Dir(name), 0o777); err != nil {
 		return false, err
 	}
@@ -406,7 +492,7 @@ func writeTempAs(name string, data []byte) (created bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return true, err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -355,5 +357,32 @@ func TestLockWaitIsBounded(t *testing.T) {
 	_, err = lockOutput(dir, func() { waited = true }, 100*time.Millisecond)
 	if err == nil || !strings.Contains(err.Error(), "another daemongen run has been writing") || !waited {
 		t.Errorf("second lock: waited %v, err %v", waited, err)
+	}
+}
+
+// TestStreamedEncodingsMatchEncodingJSON checks that the manifest and the journal, which a
+// write encodes without holding a document per output, are the bytes encoding/json makes.
+func TestStreamedEncodingsMatchEncodingJSON(t *testing.T) {
+	for _, files := range [][]string{nil, {}, {"a.json"}, {"dev/a.json", "prod/\"q\".json", "é<&>.json"}} {
+		want, _ := json.MarshalIndent(manifest{Files: files}, "", "  ")
+		if got := encodeManifest(files); string(got) != string(want)+"\n" {
+			t.Errorf("manifest of %q:\n%s\nwant\n%s", files, got, want)
+		}
+		renames := [][2]string{}
+		for i, f := range files {
+			renames = append(renames, [2]string{fmt.Sprintf(".daemongen-x-%d.tmp", i), f})
+		}
+		want, _ = json.Marshal(journal{Renames: renames, Removes: files})
+		var got bytes.Buffer
+		err := encodeJournal(&got, func(yield func(tmp, name string) bool) {
+			for _, r := range renames {
+				if !yield(r[0], r[1]) {
+					return
+				}
+			}
+		}, files)
+		if err != nil || got.String() != string(want) {
+			t.Errorf("journal of %q:\n%s\nwant\n%s", files, got.Bytes(), want)
+		}
 	}
 }

@@ -131,18 +131,18 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	if err != nil {
 		return nil, err
 	}
-	where := map[string]producer{}
+	where := newOutputRegistry()
 	pool := &evaluatorPool{}
 	done, known := 0, 0
 	var progress func(n, total int)
 	// add hands one output over, unless another unit made it already.
 	add := func(name string, data []byte, sensitive [][]any, by producer) error {
-		if prev, dup := where[name]; dup && !(cfg.CheckOnly && (by.raw || prev.raw)) {
+		if prev, dup := where.first(name); dup && !(cfg.CheckOnly && (by.raw || prev.raw)) {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
 				Detail: fmt.Sprintf("%s is generated twice: by %s and by %s", name, prev, by)})
 			return nil
 		}
-		where[name] = by
+		where.add(name, by)
 		return emit(Output{Name: name, Data: data, Sensitive: sensitive})
 	}
 	for i := range p.all {
@@ -242,6 +242,52 @@ func (p producer) String() string {
 		name = "the file"
 	}
 	return fmt.Sprintf("%s at %s:%d:%d", name, p.at.Filename, p.at.Line, p.at.Column)
+}
+
+// outputRegistry remembers what made each output of a run, for the message when another
+// unit makes it too. A run holds one entry per output, so an entry is small: an index in
+// the map, and a line, a column and a file number beside the producer's key.
+type outputRegistry struct {
+	index     map[string]int32 // output name -> entry
+	entries   []registered
+	files     []string // the file names entries refer to
+	fileIndex map[string]int32
+}
+
+type registered struct {
+	key          string
+	line, column int32
+	file         int32
+	raw          bool
+}
+
+func newOutputRegistry() *outputRegistry {
+	return &outputRegistry{index: map[string]int32{}, fileIndex: map[string]int32{}}
+}
+
+// add records that p made the output name, unless something made it already.
+func (r *outputRegistry) add(name string, p producer) {
+	if _, ok := r.index[name]; ok {
+		return
+	}
+	file, ok := r.fileIndex[p.at.Filename]
+	if !ok {
+		file = int32(len(r.files))
+		r.files = append(r.files, p.at.Filename)
+		r.fileIndex[p.at.Filename] = file
+	}
+	r.index[name] = int32(len(r.entries))
+	r.entries = append(r.entries, registered{p.key, int32(p.at.Line), int32(p.at.Column), file, p.raw})
+}
+
+// first returns what made the output name first.
+func (r *outputRegistry) first(name string) (producer, bool) {
+	i, ok := r.index[name]
+	if !ok {
+		return producer{}, false
+	}
+	e := r.entries[i]
+	return producer{e.key, e.raw, token.Position{Filename: r.files[e.file], Line: int(e.line), Column: int(e.column)}}, true
 }
 
 // relativize writes the file names inside messages relative to dir, as the positions are.

@@ -118,9 +118,10 @@ const streamChunk = 64
 //
 // Outputs are emitted before the whole run is checked: when diags has errors, the caller
 // must discard what it received. What a run holds at once is one source in one environment
-// (its evaluation, and the outputs of one chunk of its daemons), whatever the number of
-// sources: sources are evaluated one after the other, each for every environment of the
-// run, and released.
+// (its evaluation, and the outputs of one chunk of its daemons, or of the whole source when
+// the cache is to remember it), whatever the number of sources: sources are evaluated one
+// after the other, each for every environment of the run, and released. Beyond that, a
+// run holds a few dozen bytes per output, for the conflict check.
 func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err error) {
 	if cfg.Dir == "" {
 		if cfg.Dir, err = os.Getwd(); err != nil {
@@ -156,6 +157,9 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 				}
 				done += len(outputs)
 				known += len(outputs)
+				if cfg.Progress != nil {
+					cfg.Progress(done, known)
+				}
 				cfg.Cache.sourceHits.Add(1)
 				p.all[i] = loaded{}
 				continue
@@ -172,7 +176,8 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			l.key = key
 		}
 		// A source the cache may remember is remembered whole, when nothing about it
-		// was reported; its daemons are not remembered one by one.
+		// was reported; its daemons are not remembered one by one. The record holds the
+		// source's outputs until the source is done.
 		cache := cfg.Cache
 		var record *sourceRecord
 		before := len(diags)
@@ -188,8 +193,8 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 				chunk := units[:min(len(units), streamChunk)]
 				units = units[len(chunk):]
 				if cfg.Progress != nil {
-					before, total := done, known
-					progress = func(n, _ int) { cfg.Progress(before+n, total) }
+					from, total := done, known
+					progress = func(n, _ int) { cfg.Progress(from+n, total) }
 				}
 				outputs, unitDiags := run(chunk, pool, progress, cache)
 				done += len(chunk)

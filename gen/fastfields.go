@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -279,9 +280,11 @@ func (c *fieldCompiler) list(x *ast.ListLit) accepter {
 // data. As in CUE, the struct literals that one definition gives a field are closed
 // together: the field allows what any of them declares.
 type structAccepter struct {
-	fields   map[string]*fieldRule
-	required []string
-	regular  []string // fields without ! or ?: CUE adds them, so the data must have them
+	fields map[string]*fieldRule
+	// needed are the fields with ! and those without a marker (CUE adds them), which the
+	// data must have; hidden is set when the struct declares a hidden field.
+	needed   []string
+	hidden   bool
 	patterns []pattern
 	ifs      []conditional
 	opaque   bool // the struct holds what this compiler cannot read
@@ -357,12 +360,11 @@ func (c *fieldCompiler) addDecls(s *structAccepter, decls []ast.Decl) {
 			} else {
 				r.others = append(r.others, c.expr(d.Value))
 			}
-			switch d.Constraint {
-			case token.NOT:
-				s.required = append(s.required, name)
-			case token.ILLEGAL:
-				s.regular = append(s.regular, name)
+			if d.Constraint == token.NOT || d.Constraint == token.ILLEGAL {
+				s.needed = append(s.needed, name)
 			}
+			s.hidden = s.hidden || strings.HasPrefix(name, "_")
+
 		case *ast.Comprehension:
 			cond := conditional{}
 			for _, cl := range d.Clauses {
@@ -450,22 +452,27 @@ func (s *structAccepter) accepts(n *Node) bool {
 			}
 		}
 	}
-	parts := []*structAccepter{s}
-	for _, a := range active {
-		parts = append(parts, a.body)
+	if !s.present(n) {
+		return false
 	}
-	for _, part := range parts {
-		for _, name := range append(part.required[:len(part.required):len(part.required)], part.regular...) {
-			if n.Get(name) == nil {
-				return false
-			}
+	for _, a := range active {
+		if !a.body.present(n) {
+			return false
 		}
-		// A field whose name is not a data field (a hidden check, _at_NAME) must not be
-		// reached: only an error() is ever written there.
-		for name := range part.fields {
-			if name[0] == '_' {
-				return false
-			}
+	}
+	return true
+}
+
+// present reports whether n has every field the struct requires (with !, or without a
+// marker: CUE adds those), and that the struct reaches no hidden check (_at_NAME, where
+// only an error() is ever written).
+func (s *structAccepter) present(n *Node) bool {
+	if s.hidden {
+		return false
+	}
+	for _, name := range s.needed {
+		if n.Get(name) == nil {
+			return false
 		}
 	}
 	return true

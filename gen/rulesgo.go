@@ -28,6 +28,7 @@ type ruleFinding struct {
 // evaluates #Rules with CUE, so that even those cases read exactly as the schema says.
 func crossFieldRules(in *Node) (errs, warns []ruleFinding, sure bool) {
 	r := &ruleReader{in: in, sure: true}
+	r.read()
 	errs, warns = r.errors(), r.warnings()
 	return errs, warns, r.sure
 }
@@ -221,7 +222,6 @@ func namesOf(list []*Node, field string) []nullable {
 }
 
 func (r *ruleReader) errors() []ruleFinding {
-	r.read()
 	var out []ruleFinding
 	add := func(msg string, path ...any) { out = append(out, ruleFinding{Path: path, Msg: msg}) }
 	const cd = "containerDefinitions"

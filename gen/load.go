@@ -697,7 +697,7 @@ func (c *nodeConverter) convert(v cue.Value, depth int) *Node {
 		return n
 	}
 	if !v.IsConcrete() {
-		c.fail(pos, fmt.Sprintf("has no value: it is only constrained to %v; give it a concrete value", v))
+		c.fail(pos, noValueMessage(v))
 		return nil
 	}
 	switch v.Kind() {
@@ -719,6 +719,23 @@ func (c *nodeConverter) convert(v cue.Value, depth int) *Node {
 	}
 	c.fail(pos, fmt.Sprintf("%v is not a JSON value", v.Kind()))
 	return nil
+}
+
+// noValueMessage says why v, which is not concrete, has no value. A field whose value is a
+// reference to its own name, as in `tags: env: env`, refers to itself: a CUE reference names
+// the nearest field of that name, and a user who meant the outer field is told how to reach it.
+func noValueMessage(v cue.Value) string {
+	if _, ref := v.ReferencePath(); len(ref.Selectors()) > 0 && ref.String() == v.Path().String() {
+		name := ref.Selectors()[len(ref.Selectors())-1].String()
+		alias := "_" + name // a hidden field: it is not part of the spec and clashes with no API field
+		if strings.HasPrefix(name, "_") {
+			alias = "_outer" + name
+		}
+		return fmt.Sprintf("has no value: %s refers to this field itself, as a reference names the nearest field of its name; "+
+			"to use an outer %s, give it another name first (`%s: %s` at the top of the file) and refer to that",
+			name, name, alias, name)
+	}
+	return fmt.Sprintf("has no value: it is only constrained to %v; give it a concrete value", v)
 }
 
 // errorDiagnostics converts a CUE error of the user's own files: a syntax error, or two

@@ -653,6 +653,11 @@ func produce(evaluator func() *evaluator, u *unit, cache *Cache) (*output, hcl.D
 		api = u.root.Clone()
 	} else {
 		layers := Layers(u.root, u.key, u.env)
+		// A name that ties the layers together wrongly makes the daemon something else:
+		// its own checks would only report knock-on errors.
+		if ds := checkDaemonLayerNames(layers, u.key, u.env); len(ds) > 0 {
+			return nil, ds
+		}
 		daemon := Layer(layers)
 		if daemon == nil {
 			return nil, nil

@@ -29,26 +29,29 @@ env: string @tag(env)
 	dev: {}
 	prod: {
 		«env-defaults:defaults»: memory: "1024"
-		«env-daemons:daemons»: «overlay:agent»: containers: agent: image: "agent:2"
+		«env-daemons:daemons»: «overlay:agent»: containers: «overlay-container:agent»: {
+			image: "agent:2"
+			environment: «null-key:LOG_LEVEL»: null
+		}
 	}
 }
 «daemons:daemons»: agent: {
 	«group:group»: "«group-ref:host»"
 	«ignoreWarnings:ignoreWarnings»: ["«warning-id:timeout-above-120»"]
-	«containers:containers»: agent: {image: "agent:1", memory: 128, stopTimeout: 300}
+	«containers:containers»: agent: {image: "agent:1", memory: 128, stopTimeout: 300, environment: LOG_LEVEL: "info"}
 }
 `
 	plainCUESpec = `package fleet
 
 «defaults:defaults»: {
 	«taskRoleArn:taskRoleArn»: "arn:aws:iam::123456789012:role/agent"
-	«container:container»: «memoryReservation:memoryReservation»: 64
+	«container:container»: {«memoryReservation:memoryReservation»: 64, environment: LOG_LEVEL: "info"}
 }
 «groups:groups»: host: «group-defaults:defaults»: pidMode: "shared"
 «daemons:daemons»: agent: {
 	«group:group»: "«group-ref:host»"
 	«ignoreWarnings:ignoreWarnings»: ["«warning-id:timeout-above-120»"]
-	«containers:containers»: agent: {image: "agent:1", memory: 128, stopTimeout: 300}
+	«containers:containers»: agent: {image: "agent:1", memory: 128, stopTimeout: 300, environment: «null-key:LOG_LEVEL»: null}
 }
 `
 	hclSpec = `environment "dev" {}
@@ -57,8 +60,9 @@ env: string @tag(env)
     memory = "1024"
   }
   «env-daemons:daemon» "«overlay:agent»" {
-    container "agent" {
-      image = "agent:2"
+    container "«overlay-container:agent»" {
+      image       = "agent:2"
+      environment = { «null-key:LOG_LEVEL» = null }
     }
   }
 }
@@ -83,6 +87,7 @@ env: string @tag(env)
     image        = "agent:1"
     memory       = 128
     stop_timeout = 300
+    environment  = { LOG_LEVEL = "info" }
   }
 }
 `
@@ -108,7 +113,8 @@ func misspell(spec, id string) (string, int) {
 }
 
 // TestEveryNameIsChecked misspells, one at a time, every name that ties a spec together
-// (top-level fields, layer fields, group and daemon references, warning ids) in a CUE spec
+// (top-level fields, layer fields, group, daemon and container references, the keys that a
+// null removes, warning ids) in a CUE spec
 // with @tag(env), an HCL spec with environments and a CUE spec without environments, and
 // requires one error, at the misspelt name's line, and no output.
 func TestEveryNameIsChecked(t *testing.T) {

@@ -276,9 +276,24 @@ func hclSpecPath(path string) string {
 			i++ // the key stays as written
 			continue
 		}
+		keyedMap := isKeyedMap(parts[i])
 		parts[i] = hclspec.Snake(parts[i])
+		if keyedMap {
+			i++ // a key of a map attribute (an environment variable, a volume) stays as written
+		}
 	}
 	return strings.Join(parts, ".")
+}
+
+// isKeyedMap reports whether the spec field name holds a struct keyed by the user's names:
+// a keyed concise form (environment, volumes, ...) or a map of options.
+func isKeyedMap(name string) bool {
+	for _, forms := range keyedForms {
+		if _, ok := forms[name]; ok {
+			return true
+		}
+	}
+	return name == "options"
 }
 
 // words writes the spec forms that messages suggest, in the language of the file.
@@ -440,15 +455,14 @@ const everyContainer = "container"
 // [Layers] for the order and [merge] for how two values combine. Each layer's
 // `container` field, the defaults for every container, goes under each container.
 func Layer(layers []NamedLayer) *Node {
-	var daemon, container *Node
+	var daemon *Node
 	for _, nl := range layers {
 		l := nl.Node
 		if l == nil || l.Kind != Struct {
 			continue
 		}
-		l = l.Clone() // merge and Delete below must not change the spec
-		if c := l.Get(everyContainer); c != nil {
-			container = merge(container, c)
+		if l.Get(everyContainer) != nil {
+			l = l.Clone() // Delete must not change the spec
 			l.Delete(everyContainer)
 		}
 		daemon = merge(daemon, l)
@@ -456,7 +470,7 @@ func Layer(layers []NamedLayer) *Node {
 	if daemon == nil {
 		return nil
 	}
-	if container != nil {
+	if container := containerDefaults(layers); container != nil {
 		if cs := daemon.Get("containers"); cs != nil && cs.Kind == Struct {
 			for _, f := range cs.Fields {
 				f.Value = merge(container, f.Value)
@@ -469,6 +483,18 @@ func Layer(layers []NamedLayer) *Node {
 		}
 	}
 	return stripNulls(daemon)
+}
+
+// containerDefaults merges the layers' `container` fields, lowest first: what every
+// container of the daemon starts from.
+func containerDefaults(layers []NamedLayer) *Node {
+	var container *Node
+	for _, l := range layers {
+		if c := l.Node.Get(everyContainer); c != nil {
+			container = merge(container, c)
+		}
+	}
+	return container
 }
 
 // merge returns higher laid over lower. Structs merge field by field; any other value of

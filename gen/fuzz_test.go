@@ -82,7 +82,8 @@ func seedSpecs(f *testing.F, pattern string, rules bool) {
 		for _, tc := range ruleCases {
 			f.Add([]byte(strings.ReplaceAll(tc.bad, marker, "")))
 		}
-		f.Add([]byte(taggedCUESpec))
+		asWritten, _ := misspell(taggedCUESpec, "")
+		f.Add([]byte(asWritten))
 	}
 }
 
@@ -90,6 +91,8 @@ func seedSpecs(f *testing.F, pattern string, rules bool) {
 func FuzzCUESpec(f *testing.F) {
 	seedSpecs(f, "../examples/*/cue/*.cue", true)
 	f.Add([]byte("package fleet\n\ndaemons: a: containers: a: {image: \"a:1\", memory: 64}\nenvironments: {dev: {}, prod: daemons: a: null}\n"))
+	f.Add([]byte("package fleet\n\ndaemons: a: containers: {a: {image: \"a:1\", memory: 64, environment: X: \"1\"}, b: {image: \"b:1\", memory: 8}}\n" +
+		"environments: {dev: daemons: a: containers: {b: null, a: environment: X: null}, prod: daemons: a: containers: c: {image: \"c:1\"}}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		fuzzGenerate(t, "spec.cue", src)
 	})
@@ -99,7 +102,8 @@ func FuzzCUESpec(f *testing.F) {
 // target, FuzzHCLToCUE, stops at the CUE it lowers to).
 func FuzzHCLSpec(f *testing.F) {
 	seedSpecs(f, "../examples/*/hcl/*.hcl", false)
-	f.Add([]byte(hclSpec))
+	asWritten, _ := misspell(hclSpec, "")
+	f.Add([]byte(asWritten))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		fuzzGenerate(t, "spec.hcl", src)
 	})

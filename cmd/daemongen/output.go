@@ -79,6 +79,36 @@ func ownedName(name string) bool {
 	return true
 }
 
+// folderInside is [outputFolderInside], asked once per folder: a fleet's outputs share a
+// few environment folders.
+func (w *outputWrite) folderInside(name string) error {
+	sub := path.Dir(name)
+	if w.folders == nil {
+		w.folders = map[string]error{}
+	}
+	err, checked := w.folders[sub]
+	if !checked {
+		err = outputFolderInside(w.dir, name)
+		w.folders[sub] = err
+	}
+	return err
+}
+
+// outputFolderInside refuses the folder of the output name when it is a symbolic link:
+// writing or removing through it would touch files outside dir. An output's folder is its
+// environment's, made by daemongen; dir itself is the user's to choose.
+func outputFolderInside(dir, name string) error {
+	sub := path.Dir(name)
+	if sub == "." {
+		return nil
+	}
+	folder := filepath.Join(dir, filepath.FromSlash(sub))
+	if fi, err := os.Lstat(folder); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link: daemongen writes and removes files only inside %s; make it a folder", folder, dir)
+	}
+	return nil
+}
+
 // encodeManifest writes the manifest of files as json.MarshalIndent would, with two
 // spaces, in one buffer: a fleet's manifest lists tens of thousands of files.
 func encodeManifest(files []string) []byte {
@@ -183,7 +213,8 @@ type outputWrite struct {
 	produced []string // every output staged, new, changed or unchanged
 	changed  []int    // the indexes in produced of the outputs written to temporary files
 	extra    [][2]string
-	made     []string // the folders staging created, to remove when it does not commit
+	made     []string         // the folders staging created, to remove when it does not commit
+	folders  map[string]error // outputFolderInside of each output folder seen
 }
 
 // tempFor names the temporary file of the output name staged as number i: beside its
@@ -266,6 +297,9 @@ func (w *outputWrite) stage(name string, data []byte) error {
 // stageFile writes data to the temporary file tmp, unless the output name already holds
 // it. written is set when tmp exists, even after a failure, so that abort removes it.
 func (w *outputWrite) stageFile(name, tmp string, data []byte) (written bool, err error) {
+	if err := w.folderInside(name); err != nil {
+		return false, err
+	}
 	target := filepath.Join(w.dir, filepath.FromSlash(name))
 	if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, data) {
 		return false, nil
@@ -344,6 +378,9 @@ func recoverOutput(dir string) error {
 		if err := json.Unmarshal(b, &j); err != nil {
 			return fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
 		}
+		if err := checkJournal(dir, j); err != nil {
+			return fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
+		}
 		renames := func(yield func(tmp, name string) bool) {
 			for _, r := range j.Renames {
 				if !yield(r[0], r[1]) {
@@ -372,6 +409,36 @@ func recoverOutput(dir string) error {
 
 // applyJournal carries out a committed write: each rename whose temporary file is still
 // there (a rename already done has none), each removal, then the journal's own removal.
+// checkJournal makes sure that a journal read from dir names only what a write into dir
+// makes: temporary files renamed to outputs or to the manifest, and outputs removed, all
+// inside dir.
+func checkJournal(dir string, j journal) error {
+	check := func(name string, ok bool) error {
+		if !ok {
+			return fmt.Errorf("it names %q, which is not a file daemongen writes", name)
+		}
+		return outputFolderInside(dir, name)
+	}
+	for _, r := range j.Renames {
+		tmp, name := r[0], r[1]
+		folder, base := path.Split(tmp)
+		isTemp := strings.HasPrefix(base, tempPrefix) && strings.HasSuffix(base, tempSuffix) &&
+			(folder == "" || ownedName(folder+"output.json")) // a temporary is beside its output
+		if err := check(tmp, isTemp); err != nil {
+			return err
+		}
+		if err := check(name, ownedName(name) || name == manifestName); err != nil {
+			return err
+		}
+	}
+	for _, name := range j.Removes {
+		if err := check(name, ownedName(name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func applyJournal(dir string, renames func(yield func(tmp, name string) bool), removes []string) error {
 	touched := map[string]bool{dir: true} // the folders to sync: one or a few
 	for tmpName, name := range renames {
@@ -428,6 +495,9 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 		return nil, nil, err
 	}
 	for _, name := range w.remove {
+		if err := w.folderInside(name); err != nil {
+			return nil, nil, err
+		}
 		if _, err := os.Lstat(filepath.Join(w.dir, filepath.FromSlash(name))); err == nil {
 			removed = append(removed, name)
 		}

@@ -257,6 +257,49 @@ func TestNoWriteOutsideTheFolder(t *testing.T) {
 	}
 }
 
+// TestDamagedJournalTouchesNothingOutside checks that a journal naming files that no write
+// makes, outside the folder or through a symbolic link, is refused before anything is
+// renamed or removed.
+func TestDamagedJournalTouchesNothingOutside(t *testing.T) {
+	for _, j := range []journal{
+		{Removes: []string{"../victim.json"}},
+		{Removes: []string{"link/victim.json"}},
+		{Renames: [][2]string{{".daemongen-x-0.tmp", "../victim.json"}}},
+		{Renames: [][2]string{{"../victim.json", "a.json"}}},
+		{Renames: [][2]string{{".daemongen-x-0.tmp", "link/victim.json"}}},
+		{Renames: [][2]string{{".daemongen-x-0.tmp", "a.json"}}, Removes: []string{"/victim.json"}},
+	} {
+		top := t.TempDir()
+		dir := filepath.Join(top, "out")
+		victim := filepath.Join(top, "victim.json")
+		for _, f := range []string{victim, filepath.Join(dir, ".daemongen-x-0.tmp")} {
+			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(f, []byte("{}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Symlink(top, filepath.Join(dir, "link")); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(j)
+		if err := os.WriteFile(filepath.Join(dir, journalName), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := recoverOutput(dir)
+		if err == nil || !strings.Contains(err.Error(), "is damaged") {
+			t.Errorf("journal %s: err = %v, want it refused as damaged", b, err)
+		}
+		if got, err := os.ReadFile(victim); err != nil || string(got) != "{}\n" {
+			t.Errorf("journal %s: the file outside the folder changed: %q, %v", b, got, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "a.json")); err == nil {
+			t.Errorf("journal %s: a rename happened", b)
+		}
+	}
+}
+
 // TestCrashExitCode checks that a panic (here forced in the write phase) is reported as an
 // internal error with exit code 3, distinct from a usage error's 2, and writes nothing.
 func TestCrashExitCode(t *testing.T) {

@@ -43,6 +43,10 @@ type Config struct {
 	Strict bool
 	// Cache, when not nil, remembers the daemons that passed their check (see [Cache]).
 	Cache *Cache
+	// Evaluating, when set, is called as each evaluation of a source begins, with the
+	// source's folder or files relative to Dir: a command that stops a run taking too
+	// much time or memory can say where it was.
+	Evaluating func(source string)
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -346,6 +350,11 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	sources, diags := discover(cfg.Dir, cfg.Paths, cfg.Inputs, cfg.Tags)
 	if diags.HasErrors() {
 		return nil, nil, &UsageError{Msg: diags[0].Detail}
+	}
+	if cfg.Evaluating != nil {
+		for _, s := range sources {
+			s.announce(cfg.Dir, cfg.Evaluating)
+		}
 	}
 	if len(cfg.Inputs.Vars) > 0 || len(cfg.Inputs.VarFiles) > 0 {
 		if !slices.ContainsFunc(sources, func(s *source) bool { return s.hcl }) {

@@ -62,6 +62,28 @@ type source struct {
 	keyFunc func() (string, bool)
 	// size is how many bytes open read.
 	size int64
+	// names are the folder or the files the source was given as, for messages.
+	names []string
+}
+
+// named sets the names of s, and returns s.
+func named(s *source, names ...string) *source {
+	s.names = names
+	return s
+}
+
+// announce makes each evaluation of the source first call evaluating with its names,
+// relative to dir.
+func (s *source) announce(dir string, evaluating func(source string)) {
+	rel := make([]string, len(s.names))
+	for i, n := range s.names {
+		rel[i] = RelativeName(dir, n)
+	}
+	name, eval := strings.Join(rel, ", "), s.eval
+	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+		evaluating(name)
+		return eval(env)
+	}
 }
 
 // inputKey returns the source's key in the cache, when its outputs depend on nothing but
@@ -130,18 +152,18 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 				case strings.HasSuffix(name, ".hcl"):
 					dirHCL = append(dirHCL, filepath.Join(abs, name))
 				case strings.HasSuffix(name, ".json"):
-					sources = append(sources, jsonSource(filepath.Join(abs, name)))
+					sources = append(sources, named(jsonSource(filepath.Join(abs, name)), filepath.Join(abs, name)))
 				}
 			}
 			if hasCUE {
-				sources = append(sources, cueSource([]string{abs}, tags))
+				sources = append(sources, named(cueSource([]string{abs}, tags), abs))
 			}
 			if len(dirHCL) > 0 {
 				// The folder's *.auto.vars.hcl come before --var-file, as Terraform's
 				// *.auto.tfvars come before -var-file.
 				dirIn := in
 				dirIn.VarFiles = append(autoVars, in.VarFiles...)
-				sources = append(sources, hclSource(abs, dirHCL, dirIn))
+				sources = append(sources, named(hclSource(abs, dirHCL, dirIn), abs))
 			}
 			if len(sources) == before {
 				msg := fmt.Sprintf("%s: no .cue, .hcl or .json files", p)
@@ -162,7 +184,7 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 		case ".cue":
 			cueFiles = append(cueFiles, abs)
 		case ".json":
-			sources = append(sources, jsonSource(abs))
+			sources = append(sources, named(jsonSource(abs), abs))
 		case ".hcl":
 			hclFiles = append(hclFiles, abs)
 		default:
@@ -170,10 +192,10 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 		}
 	}
 	if len(cueFiles) > 0 {
-		sources = append(sources, cueSource(cueFiles, tags))
+		sources = append(sources, named(cueSource(cueFiles, tags), cueFiles...))
 	}
 	if len(hclFiles) > 0 {
-		sources = append(sources, hclSource(dir, hclFiles, in))
+		sources = append(sources, named(hclSource(dir, hclFiles, in), hclFiles...))
 	}
 	return sources, diags
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -121,6 +122,7 @@ const (
 	flagTimeout = "timeout"
 	flagTag     = "tag"
 	flagNoCache = "no-cache"
+	flagMaxMem  = "max-memory"
 	// flagAllowEmpty lets --prune remove every output.
 	flagAllowEmpty = "allow-empty"
 )
@@ -140,6 +142,9 @@ type specFlags struct {
 	strict   bool
 	timeout  time.Duration
 	noCache  bool
+	// maxMemory is --max-memory as given, and maxMemoryBytes what it says, set by config.
+	maxMemory      string
+	maxMemoryBytes uint64
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
@@ -151,6 +156,7 @@ func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.quiet, flagQuiet, "q", false, "show no progress")
 	fs.BoolVar(&f.strict, flagStrict, false, "fail on warnings that the specs do not acknowledge with ignoreWarnings")
 	fs.DurationVar(&f.timeout, flagTimeout, defaultTimeout, "stop when evaluating the specs takes longer than `DURATION`")
+	fs.StringVar(&f.maxMemory, flagMaxMem, defaultMaxMemory, "stop when evaluating the specs holds more than `SIZE` of memory")
 	fs.BoolVar(&f.noCache, flagNoCache, false, "check every daemon again, without the cache of daemons that passed ($DAEMONGEN_CACHE)")
 }
 
@@ -161,6 +167,10 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 		if key, _, ok := strings.Cut(t, "="); !ok || key == "" {
 			return cfg, fmt.Errorf("--tag %q: want KEY=VALUE", t)
 		}
+	}
+	var err error
+	if f.maxMemoryBytes, err = parseSize(f.maxMemory); err != nil {
+		return cfg, fmt.Errorf("--%s %v", flagMaxMem, err)
 	}
 	cfg.Inputs.Environ = os.Environ()
 	if !f.noCache {
@@ -279,10 +289,6 @@ func evaluate(command string, cfg gen.Config, sf specFlags, stderr io.Writer, em
 		cfg.Progress = p.update
 		defer p.finish()
 	}
-	type result struct {
-		diags hcl.Diagnostics
-		err   error
-	}
 	var (
 		mu      sync.Mutex
 		stopped bool
@@ -300,33 +306,57 @@ func evaluate(command string, cfg gen.Config, sf specFlags, stderr io.Writer, em
 		}
 		return emit(o)
 	}
-	done := make(chan result, 1)
-	crashed := make(chan crash, 1)
-	go func() {
-		defer recoverCrash(crashed)
-		diags, err := gen.Stream(cfg, guarded)
-		done <- result{diags, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case c := <-crashed:
-		c.report(stderr)
-		return nil, exitCrash, false
-	case <-time.After(sf.timeout):
-		fmt.Fprintf(stderr, "daemongen: stopped after --%s %v: the specs took longer to evaluate (a module registry that does not answer?)\n", flagTimeout, sf.timeout)
-		return nil, exitInvalid, false
+	var (
+		streamed hcl.Diagnostics // not diags: after a stop, work may still set it
+		err      error
+	)
+	if code, ok := bounded(&cfg, sf, stderr, func() { streamed, err = gen.Stream(cfg, guarded) }); !ok {
+		return nil, code, false
 	}
 	var usageErr *gen.UsageError
-	if errors.As(r.err, &usageErr) {
+	if errors.As(err, &usageErr) {
 		usageError(stderr, command, usageErr.Msg)
 		return nil, exitUsage, false
 	}
-	if r.err != nil {
-		fmt.Fprintf(stderr, "daemongen: %v\n", r.err)
+	if err != nil {
+		fmt.Fprintf(stderr, "daemongen: %v\n", err)
 		return nil, exitInvalid, false
 	}
-	return r.diags, exitOK, true
+	return streamed, exitOK, true
+}
+
+// bounded runs work, which evaluates the specs of cfg, and waits for it to finish: for at
+// most --timeout, and while the run holds at most --max-memory. A stop says which source
+// was being evaluated (it sets cfg.Evaluating, which work must see); a panic in work is
+// reported as a crash. ok is false when work did not finish, and code says why.
+func bounded(cfg *gen.Config, sf specFlags, stderr io.Writer, work func()) (code int, ok bool) {
+	var evaluating atomic.Value
+	evaluating.Store("the specs")
+	cfg.Evaluating = func(source string) { evaluating.Store(source) }
+	stopWatching := make(chan struct{})
+	defer close(stopWatching)
+	overMemory := watchMemory(sf.maxMemoryBytes, stopWatching)
+	done := make(chan struct{})
+	crashed := make(chan crash, 1)
+	go func() {
+		defer recoverCrash(crashed)
+		work()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return exitOK, true
+	case c := <-crashed:
+		c.report(stderr)
+		return exitCrash, false
+	case <-time.After(sf.timeout):
+		fmt.Fprintf(stderr, "daemongen: stopped after --%s %v, evaluating %s: the specs took longer to evaluate (a module registry that does not answer?)\n", flagTimeout, sf.timeout, evaluating.Load())
+		return exitInvalid, false
+	case live := <-overMemory:
+		fmt.Fprintf(stderr, "daemongen: stopped evaluating %s: it held %s of memory, more than --%s %s and far more than any daemon task definition needs (a list.Range or a comprehension over a huge list?)\n",
+			evaluating.Load(), formatSize(live>>20<<20), flagMaxMem, formatSize(sf.maxMemoryBytes))
+		return exitInvalid, false
+	}
 }
 
 // errStopped is what emit returns once a run has stopped.

@@ -82,7 +82,10 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		usageError(stderr, fs.Name(), err.Error())
 		return exitUsage
 	}
-	results, err := gen.Trace(cfg, family, sf.env, path)
+	var results []gen.TraceResult
+	if code, ok := bounded(&cfg, sf, stderr, func() { results, err = gen.Trace(cfg, family, sf.env, path) }); !ok {
+		return code
+	}
 	var usageErr *gen.UsageError
 	switch {
 	case errors.As(err, &usageErr):

@@ -10,6 +10,7 @@ import (
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/format"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 func TestNames(t *testing.T) {
@@ -181,4 +182,41 @@ func checkRanges(t *testing.T, diags hcl.Diagnostics, name string, src []byte) {
 			t.Fatalf("diagnostic %q has range %v outside %s (%d bytes)", d.Summary, r, name, len(src))
 		}
 	}
+}
+
+// FuzzQuickDepth holds quickDepth to the lexer: whenever it is sure of a file that the
+// lexer reads without error, its depth is the lexer's, so that skipping the lexer never
+// lets deep nesting through.
+func FuzzQuickDepth(f *testing.F) {
+	examples, _ := filepath.Glob("../examples/*/hcl/*.hcl")
+	for _, e := range examples {
+		if b, err := os.ReadFile(e); err == nil {
+			f.Add(b)
+		}
+	}
+	for _, s := range []string{
+		`x = "a${b}c"`, `x = "${ {a = 1} }"`, `x = "$${x} %%{y}"`, `x = "\"}" # }`, "x = [ // ]\n ]",
+		"x = /* ] */ [1]", `x = "%{ if a }b%{ endif }"`, "x = <<EOT\n}\nEOT\n", `x = "${"${"${1}"}"}"`,
+		"a { b = [(1), {c = \"\\\\\"}] }", `x = "${a/b}"`, "x = ]", "x = [", `x = "${ [1] }"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		depth, sure := quickDepth(src)
+		if !sure {
+			return
+		}
+		tokens, diags := hclsyntax.LexConfig(src, "fuzz.hcl", hcl.InitialPos)
+		if diags.HasErrors() {
+			return // the lexer path reports nothing for these either: the parser does
+		}
+		lexed, deepest := 0, 0
+		for _, tok := range tokens {
+			lexed += nesting(tok.Type)
+			deepest = max(deepest, lexed)
+		}
+		if depth <= MaxDepth && deepest != depth || depth > MaxDepth && deepest <= MaxDepth {
+			t.Fatalf("quickDepth says %d, sure; the lexer's tokens nest %d deep:\n%s", depth, deepest, src)
+		}
+	})
 }

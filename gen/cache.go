@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -43,7 +44,9 @@ type Cache struct {
 	// sourceHits counts the sources replayed from the cache, for tests.
 	// (A record found for a run that needs an environment it lacks is not replayed.)
 	sourceHits atomic.Int64
-	wrote      atomic.Bool
+	// reused counts the outputs taken from a source's latest record, for tests.
+	reused atomic.Int64
+	wrote  atomic.Bool
 }
 
 // MaxCacheSize bounds a cache folder, in bytes.
@@ -178,17 +181,24 @@ func (c *Cache) entryPath(key string) string {
 	return filepath.Join(c.dir, key[:2], key+".json")
 }
 
-// get returns the output remembered for key, if a verified entry exists.
+// get returns the output remembered for key, if a verified entry exists; a miss counts.
 func (c *Cache) get(key string) ([]byte, bool) {
+	out, ok := c.read(key)
+	if !ok {
+		c.misses.Add(1)
+	}
+	return out, ok
+}
+
+// read returns the verified entry of key, if there is one.
+func (c *Cache) read(key string) ([]byte, bool) {
 	b, err := os.ReadFile(c.entryPath(key))
 	if err != nil {
-		c.misses.Add(1)
 		return nil, false
 	}
 	// An entry is the hex hash of its output, a newline, and the output.
 	sum, out, ok := bytes.Cut(b, []byte("\n"))
 	if !ok || string(sum) != hexSum(out) {
-		c.misses.Add(1)
 		return nil, false // damaged: checked again and written anew
 	}
 	now := time.Now()
@@ -279,6 +289,10 @@ type recordedOutput struct {
 	Offset int    `json:"offset"`
 	Line   int    `json:"line"`
 	Column int    `json:"column"`
+	// Check is the key of the unit's check (see [checkKey]): a later run of the source,
+	// changed elsewhere, takes Data for a daemon of this very API form without checking
+	// and rendering it again.
+	Check string `json:"check,omitempty"`
 }
 
 func (o recordedOutput) producer() producer {
@@ -286,7 +300,7 @@ func (o recordedOutput) producer() producer {
 }
 
 // add records one output of environment env; a nil record records nothing.
-func (r *sourceRecord) add(env, name string, data []byte, by producer) {
+func (r *sourceRecord) add(env, name string, o *output, by producer) {
 	if r == nil {
 		return
 	}
@@ -294,8 +308,9 @@ func (r *sourceRecord) add(env, name string, data []byte, by producer) {
 		r.Units = map[string][]recordedOutput{}
 	}
 	r.Units[env] = append(r.Units[env], recordedOutput{
-		Name: name, Data: string(data), Key: by.key, Raw: by.raw,
+		Name: name, Data: string(o.json), Key: by.key, Raw: by.raw,
 		File: by.at.Filename, Offset: by.at.Offset, Line: by.at.Line, Column: by.at.Column,
+		Check: o.check,
 	})
 }
 
@@ -349,9 +364,91 @@ func (c *Cache) getRecord(key string) *sourceRecord {
 	return &r
 }
 
-// putRecord remembers r for key.
-func (c *Cache) putRecord(key string, r *sourceRecord) {
+// putRecord remembers r for key, as the latest record of the source given as names and
+// evaluated with tags.
+func (c *Cache) putRecord(key string, r *sourceRecord, names, tags []string) {
 	if data, err := json.Marshal(r); err == nil {
 		c.put(key, data)
+		c.put(latestKey(names, tags), []byte(key))
+	}
+}
+
+// latestKey is where the cache keeps the key of the latest record of a source, by what
+// the source is (its folder or files, the tags, the build, the schema), whatever its bytes.
+func latestKey(names, tags []string) string {
+	h := sha256.New()
+	io.WriteString(h, cacheFormat+"\x00latest\x00"+buildIdentity()+"\x00"+schemaIdentity()+"\x00")
+	field := func(s string) { fmt.Fprintf(h, "%d:%s", len(s), s) }
+	for _, t := range slices.Sorted(slices.Values(tags)) {
+		field(t)
+	}
+	h.Write([]byte{0})
+	for _, n := range names {
+		field(n)
+	}
+	return "l" + hex.EncodeToString(h.Sum(nil))
+}
+
+// sourceKeyRE matches what sourceKey returns.
+var sourceKeyRE = regexp.MustCompile(`^s[0-9a-f]{64}$`)
+
+// latestOutputs returns the outputs of the latest record of the source given as names,
+// by check key; nil when there is none.
+func (c *Cache) latestOutputs(names, tags []string) map[string]string {
+	if c == nil {
+		return nil
+	}
+	key, ok := c.read(latestKey(names, tags))
+	if !ok || !sourceKeyRE.Match(key) {
+		return nil
+	}
+	data, ok := c.read(string(key))
+	var r sourceRecord
+	if !ok || json.Unmarshal(data, &r) != nil {
+		return nil
+	}
+	byCheck := map[string]string{}
+	for _, units := range r.Units {
+		for _, o := range units {
+			if o.Check != "" {
+				byCheck[o.Check] = o.Data
+			}
+		}
+	}
+	return byCheck
+}
+
+// knownOutputs are the outputs a run may take instead of checking and rendering a unit
+// again, by check key: from the per-daemon cache, or from the latest clean record of the
+// source being generated, so that changing one daemon of a spec does not check and render
+// every other. Either way the key holds everything an output depends on.
+type knownOutputs struct {
+	cache    *Cache            // the per-daemon cache, or nil
+	previous map[string]string // the latest record's outputs
+	keys     bool              // the run records each unit's check key
+	counts   *Cache            // where an output taken from previous is counted, or nil
+}
+
+// enabled reports whether a unit's check key is needed.
+func (k *knownOutputs) enabled() bool {
+	return k != nil && (k.cache != nil || k.previous != nil || k.keys)
+}
+
+func (k *knownOutputs) get(key string) ([]byte, bool) {
+	if data, ok := k.previous[key]; ok {
+		if k.counts != nil {
+			k.counts.reused.Add(1)
+		}
+		return []byte(data), true
+	}
+	if k.cache != nil {
+		return k.cache.get(key)
+	}
+	return nil, false
+}
+
+func (k *knownOutputs) put(key string, rendered []byte) {
+	if k.cache != nil {
+		k.cache.put(key, rendered)
 	}
 }

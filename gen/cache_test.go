@@ -236,3 +236,48 @@ func TestSourceCacheNeverServesAStaleResult(t *testing.T) {
 	run("an API-form file again", Config{Dir: api, Paths: []string{"solo.json"}}, 1)
 	run("an API-form file beside a spec with environments", Config{Dir: api, Paths: []string{"solo.json", moved}}, 1)
 }
+
+// TestChangedSourceReusesItsUnchangedDaemons changes one daemon of a source the cache
+// remembers whole, and requires the run to take every other daemon's output from the
+// source's latest record, the changed one checked and rendered anew, and the outputs of a
+// run without the cache. A mistake in the changed daemon is reported as ever.
+func TestChangedSourceReusesItsUnchangedDaemons(t *testing.T) {
+	cache := OpenCache(t.TempDir())
+	dir := t.TempDir()
+	spec := fleetSpec(10)
+	generate := func(spec string, cache *Cache) (map[string][]byte, []string) {
+		t.Helper()
+		writeFleet(t, dir, spec)
+		files, diags, err := Generate(Config{Dir: dir, Paths: []string{"."}, Cache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []string
+		for _, d := range diags {
+			msgs = append(msgs, FormatDiagnostic(d, dir))
+		}
+		return files, msgs
+	}
+	generate(spec, cache)
+	if n := cache.reused.Load(); n != 0 {
+		t.Fatalf("the first run reused %d outputs", n)
+	}
+	changed := strings.Replace(spec, `image: "example/agent:3"`, `image: "example/agent:3b"`, 1)
+	want, _ := generate(changed, nil)
+	got, msgs := generate(changed, cache)
+	if n := cache.reused.Load(); n != 18 {
+		t.Errorf("reused %d outputs, want the 18 of the 9 unchanged daemons in 2 environments", n)
+	}
+	if len(msgs) != 0 || !cmp.Equal(got, want) {
+		t.Errorf("the outputs differ from a run without the cache (-want +got):\n%s\n%q", cmp.Diff(want, got), msgs)
+	}
+	if !strings.Contains(string(got["prod/agent-3.json"]), "example/agent:3b") {
+		t.Errorf("the changed daemon's output is stale:\n%s", got["prod/agent-3.json"])
+	}
+
+	broken := strings.Replace(changed, `memory: 256`, `memory: 1`, 1)
+	files, msgs := generate(broken, cache)
+	if files != nil || len(msgs) != 1 || !strings.Contains(msgs[0], "memory") {
+		t.Errorf("a mistake in the changed daemon: %d files, %q", len(files), msgs)
+	}
+}

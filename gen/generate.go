@@ -180,13 +180,15 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			l.key = key
 		}
 		// A source the cache may remember is remembered whole, when nothing about it
-		// was reported; its daemons are not remembered one by one. The record holds the
-		// source's outputs until the source is done.
-		cache := cfg.Cache
+		// was reported; its daemons are not remembered one by one, but a unit whose check
+		// key the source's latest record holds takes its output from there. The record
+		// holds the source's outputs until the source is done.
+		reuse := &knownOutputs{cache: cfg.Cache}
 		var record *sourceRecord
 		before := len(diags)
-		if cache != nil && l.key != "" {
-			record, cache = &sourceRecord{Envs: l.envs}, nil
+		if cfg.Cache != nil && l.key != "" {
+			record = &sourceRecord{Envs: l.envs}
+			reuse = &knownOutputs{keys: true, previous: cfg.Cache.latestOutputs(l.src.names, cfg.Tags), counts: cfg.Cache}
 		}
 		var shared *Node // the source's evaluation, when it is one for every environment
 		for _, env := range p.envs {
@@ -200,7 +202,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 					from, total := done, known
 					progress = func(n, _ int) { cfg.Progress(from+n, total) }
 				}
-				outputs, unitDiags := run(chunk, pool, progress, cache)
+				outputs, unitDiags := run(chunk, pool, progress, reuse)
 				done += len(chunk)
 				diags = append(diags, unitDiags...)
 				for k, u := range chunk {
@@ -210,12 +212,12 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 					if err := add(u.out, outputs[k].json, outputs[k].sensitive, u.producer()); err != nil {
 						return nil, err
 					}
-					record.add(env, u.out, outputs[k].json, u.producer())
+					record.add(env, u.out, outputs[k], u.producer())
 				}
 			}
 		}
 		if record != nil && l.clean && len(diags) == before {
-			cfg.Cache.putRecord(l.key, record)
+			cfg.Cache.putRecord(l.key, record, l.src.names, cfg.Tags)
 		}
 		p.all[i] = loaded{} // released: the next source's evaluation takes its place
 	}
@@ -556,6 +558,7 @@ func (p *planned) allUnits() (units []*unit, diags hcl.Diagnostics) {
 type output struct {
 	json      []byte
 	sensitive [][]any // the paths of sensitive values
+	check     string  // the unit's check key (see [checkKey]), when the run computed it
 }
 
 // maxFileName is the longest file name, in bytes, that common file systems allow.
@@ -587,7 +590,7 @@ func (p *evaluatorPool) put(e *evaluator) {
 
 // run checks and renders the units on a pool of workers, one evaluator each, taken from
 // pool. Results come back in the units' order, whatever order the workers finish in.
-func run(units []*unit, pool *evaluatorPool, progress func(done, total int), cache *Cache) ([]*output, hcl.Diagnostics) {
+func run(units []*unit, pool *evaluatorPool, progress func(done, total int), known *knownOutputs) ([]*output, hcl.Diagnostics) {
 	outputs := make([]*output, len(units))
 	unitDiags := make([]hcl.Diagnostics, len(units))
 	work := make(chan int)
@@ -625,7 +628,7 @@ func run(units []*unit, pool *evaluatorPool, progress func(done, total int), cac
 				}
 			}()
 			for i := range work {
-				outputs[i], unitDiags[i] = produce(evaluator, units[i], cache)
+				outputs[i], unitDiags[i] = produce(evaluator, units[i], known)
 				if progress != nil {
 					mu.Lock()
 					done++
@@ -652,7 +655,7 @@ func run(units []*unit, pool *evaluatorPool, progress func(done, total int), cac
 
 // produce makes one unit: layer, lower, check, render. evaluator returns the worker's
 // evaluator, made on first use: a unit the cache answers needs none.
-func produce(evaluator func() *evaluator, u *unit, cache *Cache) (*output, hcl.Diagnostics) {
+func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output, hcl.Diagnostics) {
 	var (
 		api     *Node
 		diags   hcl.Diagnostics
@@ -675,10 +678,10 @@ func produce(evaluator func() *evaluator, u *unit, cache *Cache) (*output, hcl.D
 		ignored = ignoredWarnings(layers)
 	}
 	var key string
-	if cache != nil && len(diags) == 0 {
+	if known.enabled() && len(diags) == 0 {
 		key = checkKey(api, !u.raw, ignored)
-		if rendered, ok := cache.get(key); ok {
-			return finish(u, api, rendered, nil)
+		if rendered, ok := known.get(key); ok {
+			return finish(u, api, rendered, nil, key)
 		}
 	}
 	diags = append(diags, evaluator().check(api, !u.raw)...)
@@ -692,13 +695,14 @@ func produce(evaluator func() *evaluator, u *unit, cache *Cache) (*output, hcl.D
 	}
 	rendered := Render(api)
 	if key != "" && len(diags) == 0 {
-		cache.put(key, rendered)
+		known.put(key, rendered)
 	}
-	return finish(u, api, rendered, diags)
+	return finish(u, api, rendered, diags, key)
 }
 
-// finish names a checked unit's output file and returns it.
-func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics) (*output, hcl.Diagnostics) {
+// finish names a checked unit's output file and returns it; check is its check key, if
+// the run computed one.
+func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check string) (*output, hcl.Diagnostics) {
 	family, _ := api.Get("family").Str()
 	if len(family)+len(".json") > maxFileName {
 		d := diagAt(api, []any{"family"}, hcl.DiagError, fmt.Sprintf(
@@ -710,7 +714,7 @@ func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics) (*output
 	if u.env != "" {
 		u.out = u.env + "/" + u.out
 	}
-	return &output{json: rendered, sensitive: api.sensitivePaths(nil, nil)}, diags
+	return &output{json: rendered, sensitive: api.sensitivePaths(nil, nil), check: check}, diags
 }
 
 func sortedKeys(m map[string]bool) []string {

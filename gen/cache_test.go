@@ -245,26 +245,17 @@ func TestChangedSourceReusesItsUnchangedDaemons(t *testing.T) {
 	cache := OpenCache(t.TempDir())
 	dir := t.TempDir()
 	spec := fleetSpec(10)
-	generate := func(spec string, cache *Cache) (map[string][]byte, []string) {
-		t.Helper()
-		writeFleet(t, dir, spec)
-		files, diags, err := Generate(Config{Dir: dir, Paths: []string{"."}, Cache: cache})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var msgs []string
-		for _, d := range diags {
-			msgs = append(msgs, FormatDiagnostic(d, dir))
-		}
-		return files, msgs
-	}
-	generate(spec, cache)
+	cachedRun(t, dir, spec, cache)
 	if n := cache.reused.Load(); n != 0 {
 		t.Fatalf("the first run reused %d outputs", n)
 	}
 	changed := strings.Replace(spec, `image: "example/agent:3"`, `image: "example/agent:3b"`, 1)
-	want, _ := generate(changed, nil)
-	got, msgs := generate(changed, cache)
+	writeFleet(t, dir, changed)
+	want, _, err := Generate(Config{Dir: dir, Paths: []string{"fleet.cue"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, msgs, _ := cachedRun(t, dir, changed, cache)
 	if n := cache.reused.Load(); n != 18 {
 		t.Errorf("reused %d outputs, want the 18 of the 9 unchanged daemons in 2 environments", n)
 	}
@@ -276,7 +267,7 @@ func TestChangedSourceReusesItsUnchangedDaemons(t *testing.T) {
 	}
 
 	broken := strings.Replace(changed, `memory: 256`, `memory: 1`, 1)
-	files, msgs := generate(broken, cache)
+	files, msgs, _ := cachedRun(t, dir, broken, cache)
 	if files != nil || len(msgs) != 1 || !strings.Contains(msgs[0], "memory") {
 		t.Errorf("a mistake in the changed daemon: %d files, %q", len(files), msgs)
 	}

@@ -13,15 +13,16 @@ import (
 //
 //   - a null that removes nothing (containers: sidecr: null, for sidecar): the sidecar
 //     stays;
-//   - a container that an environment's overlay adds without an image (containers: agnet:
-//     {...}, for agent): a new container, whose only error would be its missing image.
+//   - a container that an environment's overlay adds under a misspelt name (containers:
+//     agnet: {...}, for agent): a second container beside the untouched one (see
+//     [layerNameCheck.addedContainer]).
 //
 // Only names that are keys (containers, volumes, tags, environment variables, secrets,
 // mount points, log options, ...) are checked: a field name that is not in the schema is
 // reported by the spec's own check. A null whose name is close to no name below is left
 // alone, since it may guard against a default that a lower layer does not set yet; so is
-// an added container that has an image, which is how an environment adds a sidecar.
-// layers are [Layers] of daemon key in environment env.
+// an added container with an image and a name of its own, which is how an environment adds
+// a sidecar. layers are [Layers] of daemon key in environment env.
 func checkDaemonLayerNames(layers []NamedLayer, key, env string) hcl.Diagnostics {
 	const ownLayer, envOverlay = 3, 4 // indexes in Layers
 	var diags hcl.Diagnostics

@@ -375,10 +375,11 @@ func recoverOutput(dir string) error {
 		return err
 	default:
 		var j journal
-		if err := json.Unmarshal(b, &j); err != nil {
-			return fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
+		err := json.Unmarshal(b, &j)
+		if err == nil {
+			err = checkJournal(dir, j)
 		}
-		if err := checkJournal(dir, j); err != nil {
+		if err != nil {
 			return fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
 		}
 		renames := func(yield func(tmp, name string) bool) {
@@ -407,8 +408,6 @@ func recoverOutput(dir string) error {
 	})
 }
 
-// applyJournal carries out a committed write: each rename whose temporary file is still
-// there (a rename already done has none), each removal, then the journal's own removal.
 // checkJournal makes sure that a journal read from dir names only what a write into dir
 // makes: temporary files renamed to outputs or to the manifest, and outputs removed, all
 // inside dir.
@@ -439,6 +438,8 @@ func checkJournal(dir string, j journal) error {
 	return nil
 }
 
+// applyJournal carries out a committed write: each rename whose temporary file is still
+// there (a rename already done has none), each removal, then the journal's own removal.
 func applyJournal(dir string, renames func(yield func(tmp, name string) bool), removes []string) error {
 	touched := map[string]bool{dir: true} // the folders to sync: one or a few
 	for tmpName, name := range renames {

@@ -62,7 +62,8 @@ type source struct {
 	keyFunc func() (string, bool)
 	// size is how many bytes open read.
 	size int64
-	// names are the folder or the files the source was given as, for messages.
+	// names are the folder or the files the source was given as: for messages, and for
+	// the cache to find the latest record of the source, whatever its bytes.
 	names []string
 }
 

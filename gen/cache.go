@@ -423,32 +423,29 @@ func (c *Cache) latestOutputs(names, tags []string) map[string]string {
 // source being generated, so that changing one daemon of a spec does not check and render
 // every other. Either way the key holds everything an output depends on.
 type knownOutputs struct {
-	cache    *Cache            // the per-daemon cache, or nil
-	previous map[string]string // the latest record's outputs
-	keys     bool              // the run records each unit's check key
-	counts   *Cache            // where an output taken from previous is counted, or nil
+	cache *Cache // the run's cache; nil: no check keys at all
+	// perDaemon is set for a source the cache remembers daemon by daemon; for one it
+	// remembers whole, previous are its latest record's outputs.
+	perDaemon bool
+	previous  map[string]string
 }
 
 // enabled reports whether a unit's check key is needed.
-func (k *knownOutputs) enabled() bool {
-	return k != nil && (k.cache != nil || k.previous != nil || k.keys)
-}
+func (k *knownOutputs) enabled() bool { return k != nil && k.cache != nil }
 
 func (k *knownOutputs) get(key string) ([]byte, bool) {
 	if data, ok := k.previous[key]; ok {
-		if k.counts != nil {
-			k.counts.reused.Add(1)
-		}
+		k.cache.reused.Add(1)
 		return []byte(data), true
 	}
-	if k.cache != nil {
+	if k.perDaemon {
 		return k.cache.get(key)
 	}
 	return nil, false
 }
 
 func (k *knownOutputs) put(key string, rendered []byte) {
-	if k.cache != nil {
+	if k.perDaemon {
 		k.cache.put(key, rendered)
 	}
 }

@@ -183,12 +183,12 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		// was reported; its daemons are not remembered one by one, but a unit whose check
 		// key the source's latest record holds takes its output from there. The record
 		// holds the source's outputs until the source is done.
-		reuse := &knownOutputs{cache: cfg.Cache}
+		reuse := &knownOutputs{cache: cfg.Cache, perDaemon: true}
 		var record *sourceRecord
 		before := len(diags)
 		if cfg.Cache != nil && l.key != "" {
 			record = &sourceRecord{Envs: l.envs}
-			reuse = &knownOutputs{keys: true, previous: cfg.Cache.latestOutputs(l.src.names, cfg.Tags), counts: cfg.Cache}
+			reuse = &knownOutputs{cache: cfg.Cache, previous: cfg.Cache.latestOutputs(l.src.names, cfg.Tags)}
 		}
 		var shared *Node // the source's evaluation, when it is one for every environment
 		for _, env := range p.envs {

@@ -665,12 +665,12 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		api = u.root.Clone()
 	} else {
 		layers := Layers(u.root, u.key, u.env)
+		daemon := Layer(layers)
 		// A name that ties the layers together wrongly makes the daemon something else:
 		// its own checks would only report knock-on errors.
-		if ds := checkDaemonLayerNames(layers, u.key, u.env); len(ds) > 0 {
+		if ds := checkDaemonLayerNames(layers, daemon, u.key, u.env); len(ds) > 0 {
 			return nil, ds
 		}
-		daemon := Layer(layers)
 		if daemon == nil {
 			return nil, nil
 		}

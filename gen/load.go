@@ -153,7 +153,7 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 				case strings.HasSuffix(name, ".hcl"):
 					dirHCL = append(dirHCL, filepath.Join(abs, name))
 				case strings.HasSuffix(name, ".json"):
-					sources = append(sources, named(jsonSource(filepath.Join(abs, name)), filepath.Join(abs, name)))
+					sources = append(sources, jsonSource(filepath.Join(abs, name)))
 				}
 			}
 			if hasCUE {
@@ -185,7 +185,7 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 		case ".cue":
 			cueFiles = append(cueFiles, abs)
 		case ".json":
-			sources = append(sources, named(jsonSource(abs), abs))
+			sources = append(sources, jsonSource(abs))
 		case ".hcl":
 			hclFiles = append(hclFiles, abs)
 		default:
@@ -562,7 +562,7 @@ func jsonSource(abs string) *source {
 		}
 		return sourceKey("json", nil, map[string][]byte{abs: data}), true
 	}
-	return &source{json: true, path: abs, keyFunc: key, eval: func(string) (*Node, hcl.Diagnostics) {
+	return &source{json: true, path: abs, names: []string{abs}, keyFunc: key, eval: func(string) (*Node, hcl.Diagnostics) {
 		data, d := readJSONFile(abs)
 		if d != nil {
 			return nil, hcl.Diagnostics{d}

@@ -467,6 +467,18 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 			l.broken = true
 		}
 	}
+	if l.broken && !src.perEnv {
+		// A spec evaluated once: its units are never made, so the names of its daemons'
+		// layers are checked here, for every environment, with the structure errors.
+		envs := l.envs
+		if len(envs) == 0 {
+			envs = []string{""}
+		}
+		for _, env := range envs {
+			named, _ := layerNameDiags(root, env)
+			diags = append(diags, named...)
+		}
+	}
 	if src.perEnv && len(l.envs) == 0 && !l.broken {
 		diags = append(diags, newDiag(hcl.DiagError, root.Pos, "environments",
 			"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
@@ -498,7 +510,8 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 		diags = append(diags, withContext(ds, env)...)
 		diags = append(diags, slices.Concat(structural, local)...)
 		if structural.HasErrors() {
-			return nil, diags
+			named, _ := layerNameDiags(root, env)
+			return nil, append(diags, named...)
 		}
 	case root == nil:
 		var ds hcl.Diagnostics
@@ -518,12 +531,33 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	if l.raw {
 		return []*unit{{root: root, env: env, raw: true, at: root.Pos}}, diags
 	}
+	named, wrong := layerNameDiags(root, env)
+	diags = append(diags, named...)
 	for _, d := range structFields(root.Get("daemons")) {
-		if Enabled(Layers(root, d.Name, env)) {
+		if !wrong[d.Name] && Enabled(Layers(root, d.Name, env)) {
 			units = append(units, &unit{root: root, key: d.Name, env: env, at: d.Value.Pos})
 		}
 	}
 	return units, diags
+}
+
+// layerNameDiags runs [checkDaemonLayerNames] on every daemon of a spec's root in env,
+// and returns what it finds, each in its daemon's context, and the daemons it finds wrong:
+// a daemon with a wrong name in its layers is something else than the spec meant, and its
+// own checks would only report knock-on errors. It runs beside the spec's structure check,
+// so that a run reports these with the structure errors, all at once.
+func layerNameDiags(root *Node, env string) (diags hcl.Diagnostics, wrong map[string]bool) {
+	for _, d := range structFields(root.Get("daemons")) {
+		layers := Layers(root, d.Name, env)
+		if ds := checkDaemonLayerNames(layers, d.Name, env); len(ds) > 0 {
+			diags = append(diags, withContext(ds, (&unit{key: d.Name, env: env}).context())...)
+			if wrong == nil {
+				wrong = map[string]bool{}
+			}
+			wrong[d.Name] = true
+		}
+	}
+	return diags, wrong
 }
 
 // checkAPIFile reports a JSON file that is no daemon task definition in API form.
@@ -666,11 +700,6 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	} else {
 		layers := Layers(u.root, u.key, u.env)
 		daemon := Layer(layers)
-		// A name that ties the layers together wrongly makes the daemon something else:
-		// its own checks would only report knock-on errors.
-		if ds := checkDaemonLayerNames(layers, daemon, u.key, u.env); len(ds) > 0 {
-			return nil, ds
-		}
 		if daemon == nil {
 			return nil, nil
 		}

@@ -22,9 +22,8 @@ import (
 // reported by the spec's own check. A null whose name is close to no name below is left
 // alone, since it may guard against a default that a lower layer does not set yet; so is
 // an added container with an image and a name of its own, which is how an environment adds
-// a sidecar. layers are [Layers] of daemon key in environment env, and daemon is
-// [Layer] of them.
-func checkDaemonLayerNames(layers []NamedLayer, daemon *Node, key, env string) hcl.Diagnostics {
+// a sidecar. layers are [Layers] of daemon key in environment env.
+func checkDaemonLayerNames(layers []NamedLayer, key, env string) hcl.Diagnostics {
 	const ownLayer, envOverlay = 3, 4 // indexes in Layers
 	var diags hcl.Diagnostics
 	for _, i := range []int{ownLayer, envOverlay} {
@@ -36,7 +35,7 @@ func checkDaemonLayerNames(layers []NamedLayer, daemon *Node, key, env string) h
 		path := "daemons." + key
 		if i == envOverlay {
 			path = "environments." + env + ".daemons." + key
-			c.merged = daemon
+			c.merged = Layer(layers)
 		}
 		c.daemon(higher, Layer(layers[:i]), path)
 		diags = append(diags, c.diags...)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,6 +12,8 @@ import (
 
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 // Diagnostics are reported as [hcl.Diagnostics] by both front ends. In each one, Subject is
@@ -322,7 +323,7 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, dir string) error {
 			if !filepath.IsAbs(name) && dir != "" {
 				name = filepath.Join(dir, name)
 			}
-			if b, err := os.ReadFile(name); err == nil {
+			if b, err := safefile.Read(name, MaxFileSize); err == nil {
 				lines = strings.Split(string(b), "\n")
 			}
 			sources[r.Filename] = lines

@@ -3,8 +3,8 @@ package gen
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 // The limits of what daemongen reads. A daemon task definition is small (ECS caps an
@@ -36,12 +37,13 @@ const (
 // found from its tokens before any parser recurses into it. A problem is reported at its
 // position.
 func readInput(name string) ([]byte, *hcl.Diagnostic) {
-	if info, err := os.Stat(name); err == nil && info.Size() > MaxFileSize {
+	src, err := safefile.Read(name, MaxFileSize)
+	var tooLarge *safefile.LimitError
+	switch {
+	case errors.As(err, &tooLarge):
 		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: name},
-			Detail: fmt.Sprintf("the file is %d bytes; specs and JSON files may be at most %d (%d MiB)", info.Size(), MaxFileSize, MaxFileSize>>20)}
-	}
-	src, err := os.ReadFile(name)
-	if err != nil {
+			Detail: fmt.Sprintf("the file is %d bytes; specs and JSON files may be at most %d (%d MiB)", tooLarge.Size, MaxFileSize, MaxFileSize>>20)}
+	case err != nil:
 		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()}
 	}
 	if d := checkUTF8(name, src); d != nil {
@@ -127,8 +129,8 @@ func checkSyntaxLimits(inst *build.Instance) (diags hcl.Diagnostics) {
 // top level and says false for anything else (a spec, a file that is not an object, or
 // one that is not well-formed), which the file's evaluation then reports.
 func apiFormJSON(name string) bool {
-	data, err := os.ReadFile(name)
-	if err != nil || len(data) > MaxFileSize {
+	data, err := safefile.Read(name, MaxFileSize)
+	if err != nil {
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, utf8BOM)))

@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 // envTag is the CUE tag that receives the environment's name: a spec that declares
@@ -318,8 +319,8 @@ func cueInputKey(dir string, abs, tags []string) (string, bool) {
 			names, _ = filepath.Glob(filepath.Join(a, "*.cue"))
 		}
 		for _, name := range names {
-			data, err := os.ReadFile(name)
-			if err != nil || len(data) > MaxFileSize || bytes.Contains(data, []byte("@extern")) || bytes.Contains(data, []byte("@embed")) {
+			data, err := safefile.Read(name, MaxFileSize)
+			if err != nil || bytes.Contains(data, []byte("@extern")) || bytes.Contains(data, []byte("@embed")) {
 				return "", false
 			}
 			f, err := parser.ParseFile(name, data, parser.ImportsOnly)
@@ -556,8 +557,8 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 // jsonSource reads a JSON file: one daemon task definition in API form.
 func jsonSource(abs string) *source {
 	key := func() (string, bool) {
-		data, err := os.ReadFile(abs)
-		if err != nil || len(data) > MaxFileSize {
+		data, err := safefile.Read(abs, MaxFileSize)
+		if err != nil {
 			return "", false
 		}
 		return sourceKey("json", nil, map[string][]byte{abs: data}), true

@@ -1,9 +1,8 @@
 package hclspec
 
 import (
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +17,8 @@ import (
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 // Inputs are the values of variables, as Terraform takes them, lowest first: the defaults,
@@ -147,7 +148,7 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 		fromText(name, value, EnvVarPrefix+name)
 	}
 	for _, path := range in.VarFiles {
-		src, err := os.ReadFile(path)
+		src, err := safefile.Read(path, MaxVarFileSize)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: err.Error()})
 			continue
@@ -313,26 +314,16 @@ func (s *Spec) fileFunc() function.Function {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(s.dir, p)
 			}
-			info, err := os.Stat(p)
+			b, err := safefile.Read(p, MaxFileFunctionSize)
+			var tooLarge *safefile.LimitError
+			var special *safefile.NotRegularError
 			switch {
+			case errors.As(err, &tooLarge):
+				return cty.NilVal, fmt.Errorf("cannot read %s: it is %d bytes, and file() reads at most %d (%d MiB)", name, tooLarge.Size, MaxFileFunctionSize, MaxFileFunctionSize>>20)
+			case errors.As(err, &special):
+				return cty.NilVal, fmt.Errorf("cannot read %s: %s, not a regular file", name, safefile.Describe(special.Mode))
 			case err != nil:
-				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, err)
-			case !info.Mode().IsRegular():
-				return cty.NilVal, fmt.Errorf("cannot read %s: not a regular file", name)
-			case info.Size() > MaxFileFunctionSize:
-				return cty.NilVal, fmt.Errorf("cannot read %s: it is %d bytes, and file() reads at most %d (%d MiB)", name, info.Size(), MaxFileFunctionSize, MaxFileFunctionSize>>20)
-			}
-			f, err := os.Open(p)
-			if err != nil {
-				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, err)
-			}
-			defer f.Close()
-			b, err := io.ReadAll(io.LimitReader(f, MaxFileFunctionSize+1))
-			switch {
-			case err != nil:
-				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, err)
-			case len(b) > MaxFileFunctionSize:
-				return cty.NilVal, fmt.Errorf("cannot read %s: it grew past %d bytes while being read", name, MaxFileFunctionSize)
+				return cty.NilVal, fmt.Errorf("cannot read %s: %v", name, errors.Unwrap(err))
 			case !utf8.Valid(b):
 				return cty.NilVal, fmt.Errorf("cannot read %s: not UTF-8 text (file() reads text, not binary data)", name)
 			}

@@ -23,6 +23,8 @@ const (
 	MaxValueBytes = 1 << 20
 	// MaxFileFunctionSize is the largest file that file() reads.
 	MaxFileFunctionSize = 1 << 20
+	// MaxVarFileSize is the largest variable file, as large as a spec file may be.
+	MaxVarFileSize = 4 << 20
 )
 
 // checkNesting reports nesting deeper than MaxDepth, from the tokens alone, before the

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/daemongen/daemongen/gen"
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 // outputState compares what the specs generate with what an output folder holds, one
@@ -21,7 +24,10 @@ type outputState struct {
 	produced map[string]bool // every output generated in scope
 	stale    []string        // on disk with other content
 	missing  []string        // not on disk
-	orphaned []string        // in the manifest and on disk, no daemon produces it
+	// notFile says, of a stale output that is not a regular file (a link, a pipe, a
+	// folder), what it is: such a file is reported, never opened.
+	notFile  map[string]string
+	orphaned []string // in the manifest and on disk, no daemon produces it
 	// changed holds the new content of stale and missing outputs, and sensitive the paths
 	// of their sensitive values, for the diff; nil when no diff is wanted.
 	changed   map[string][]byte
@@ -33,11 +39,11 @@ type outputState struct {
 // newOutputState starts comparing with dir the outputs of environment scope ("" for
 // all); withDiff keeps what a unified diff needs.
 func newOutputState(dir, scope string, withDiff bool) *outputState {
-	st := &outputState{dir: dir, scope: scope, produced: map[string]bool{}}
+	st := &outputState{dir: dir, scope: scope, produced: map[string]bool{}, notFile: map[string]string{}}
 	if withDiff {
 		st.changed, st.sensitive = map[string][]byte{}, map[string][][]any{}
 	}
-	if _, err := os.Stat(filepath.Join(dir, journalName)); err == nil {
+	if _, err := os.Lstat(filepath.Join(dir, journalName)); err == nil {
 		st.interrupted = true
 	}
 	return st
@@ -48,11 +54,25 @@ func (st *outputState) add(o gen.Output) error {
 	if !inScope(o.Name, st.scope) {
 		return nil
 	}
+	// The checks generate makes before it writes: a name of an output, in a folder that
+	// is no link.
+	if !ownedName(o.Name) {
+		return fmt.Errorf("refusing to compare %q: not an output name", o.Name)
+	}
+	if err := outputFolderInside(st.dir, o.Name); err != nil {
+		return err
+	}
 	st.produced[o.Name] = true
-	old, err := os.ReadFile(filepath.Join(st.dir, filepath.FromSlash(o.Name)))
+	old, err := safefile.ReadNoFollow(filepath.Join(st.dir, filepath.FromSlash(o.Name)), int64(len(o.Data)))
+	var special *safefile.NotRegularError
 	switch {
 	case os.IsNotExist(err):
 		st.missing = append(st.missing, o.Name)
+	case errors.As(err, &special):
+		st.stale = append(st.stale, o.Name)
+		st.notFile[o.Name] = safefile.Describe(special.Mode)
+	case errors.Is(err, safefile.ErrTooLarge):
+		st.stale = append(st.stale, o.Name)
 	case err != nil:
 		return err
 	case !bytes.Equal(old, o.Data):
@@ -83,6 +103,10 @@ func orphans(dir string, owned []string, produced func(name string) bool, scope 
 	var out []string
 	for _, name := range owned {
 		if produced(name) || !inScope(name, scope) {
+			continue
+		}
+		if outputFolderInside(dir, name) != nil {
+			out = append(out, name) // not looked into; --prune refuses the folder
 			continue
 		}
 		if _, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name))); err == nil {
@@ -117,7 +141,18 @@ func (st *outputState) diagnostics() hcl.Diagnostics {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: filepath.Join(st.dir, journalName)},
 			Detail: "a write into this folder was interrupted after it was committed; the next daemongen generate finishes it"})
 	}
-	add(st.stale, "stale: differs from what the specs generate; run daemongen generate")
+	var stale, notFile []string
+	for _, name := range st.stale {
+		if st.notFile[name] != "" {
+			notFile = append(notFile, name)
+		} else {
+			stale = append(stale, name)
+		}
+	}
+	add(stale, "stale: differs from what the specs generate; run daemongen generate")
+	for _, name := range notFile {
+		add([]string{name}, "stale: "+st.notFile[name]+" where an output belongs (not opened); run daemongen generate to replace it with the file")
+	}
 	add(st.missing, "missing: the specs generate it; run daemongen generate")
 	add(st.orphaned, "orphaned: no daemon generates it; remove it or run daemongen generate --prune")
 	return diags
@@ -128,7 +163,11 @@ func (st *outputState) unifiedDiff() []byte {
 	var out bytes.Buffer
 	for _, name := range slices.Sorted(slices.Values(append(append(slices.Clone(st.stale), st.missing...), st.orphaned...))) {
 		path := filepath.ToSlash(filepath.Join(st.dir, filepath.FromSlash(name)))
-		old, _ := os.ReadFile(filepath.Join(st.dir, filepath.FromSlash(name)))
+		// Never through a link, never outside the folder (see outputState.add).
+		var old []byte
+		if st.notFile[name] == "" && outputFolderInside(st.dir, name) == nil {
+			old, _ = safefile.ReadNoFollow(filepath.Join(st.dir, filepath.FromSlash(name)), gen.MaxFileSize)
+		}
 		// Values from sensitive variables, and whatever the old file holds at their
 		// places, are not shown.
 		oldText, newText := gen.RedactDiff(old, st.changed[name], st.sensitive[name])

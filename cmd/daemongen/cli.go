@@ -145,6 +145,9 @@ type specFlags struct {
 	// maxMemory is --max-memory as given, and maxMemoryBytes what it says, set by config.
 	maxMemory      string
 	maxMemoryBytes uint64
+	// lockWait holds the folder generate waits on while another run holds its lock, so
+	// that a --timeout says what it waited for; nil for the other commands.
+	lockWait *atomic.Value
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
@@ -167,6 +170,9 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 		if key, _, ok := strings.Cut(t, "="); !ok || key == "" {
 			return cfg, fmt.Errorf("--tag %q: want KEY=VALUE", t)
 		}
+	}
+	if f.timeout <= 0 {
+		return cfg, fmt.Errorf("--%s %v: want a positive duration, such as 30s or 5m", flagTimeout, f.timeout)
 	}
 	var err error
 	if f.maxMemoryBytes, err = parseSize(f.maxMemory); err != nil {
@@ -350,6 +356,10 @@ func bounded(cfg *gen.Config, sf specFlags, stderr io.Writer, work func()) (code
 		c.report(stderr)
 		return exitCrash, false
 	case <-time.After(sf.timeout):
+		if dir, waiting := lockWaitOf(sf); waiting {
+			fmt.Fprintf(stderr, "daemongen: stopped after --%s %v: waited for another daemongen run writing into %s to finish; try again when it ends\n", flagTimeout, sf.timeout, dir)
+			return exitInvalid, false
+		}
 		fmt.Fprintf(stderr, "daemongen: stopped after --%s %v, evaluating %s: the specs took longer to evaluate (a module registry that does not answer?)\n", flagTimeout, sf.timeout, evaluating.Load())
 		return exitInvalid, false
 	case live := <-overMemory:
@@ -357,6 +367,15 @@ func bounded(cfg *gen.Config, sf specFlags, stderr io.Writer, work func()) (code
 			evaluating.Load(), formatSize(live>>20<<20), flagMaxMem, formatSize(sf.maxMemoryBytes))
 		return exitInvalid, false
 	}
+}
+
+// lockWaitOf returns the folder whose lock the run waits for, if it does.
+func lockWaitOf(sf specFlags) (dir string, waiting bool) {
+	if sf.lockWait == nil {
+		return "", false
+	}
+	dir, waiting = sf.lockWait.Load().(string)
+	return dir, waiting
 }
 
 // errStopped is what emit returns once a run has stopped.
@@ -431,6 +450,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
+	if out == "" {
+		usageError(stderr, fs.Name(), "-o needs a folder; -o . is the current one")
+		return exitUsage
+	}
 	if prune && (check || diff) {
 		usageError(stderr, fs.Name(), "--prune writes; it does not go with --check or --diff")
 		return exitUsage
@@ -448,8 +471,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	// Outputs go to temporary files in the output folder as they are generated, under the
 	// folder's lock, and are renamed into place only when the whole run is clean.
-	w := &outputWrite{dir: out, timeout: sf.timeout, waiting: func() {
-		fmt.Fprintf(stderr, "daemongen: waiting for another daemongen run writing into %s\n", out)
+	sf.lockWait = &atomic.Value{}
+	w := &outputWrite{dir: out, timeout: sf.timeout, waiting: func(folder string) {
+		sf.lockWait.Store(folder)
+		fmt.Fprintf(stderr, "daemongen: waiting for another daemongen run writing into %s\n", folder)
 	}}
 	defer w.close()
 	diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr, func(o gen.Output) error { return w.stage(o.Name, o.Data) })
@@ -492,6 +517,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	w.owned = slices.Compact(slices.Sorted(slices.Values(append(w.owned, sortedProduced...))))
 	written, removed, err := w.commit()
+	for _, note := range w.notes {
+		fmt.Fprintf(stderr, "daemongen: %s\n", note)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "daemongen: %v\n", err)
 		return exitInvalid

@@ -44,6 +44,9 @@ daemons: a: containers: a: {image: "busybox", memory: 64}`)
 		{"check current", []string{"generate", "--check", "-o", filepath.Join(dir, "out"), good}, exitOK},
 		{"check stale", []string{"generate", "--check", "-o", dir, good}, exitInvalid},
 		{"help", []string{"help"}, exitOK},
+		{"zero timeout", []string{"vet", "--timeout", "0", good}, exitUsage},
+		{"negative timeout", []string{"vet", "--timeout", "-1s", good}, exitUsage},
+		{"empty output folder", []string{"generate", "-o", "", good}, exitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/daemongen/daemongen/gen"
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 func runFmt(args []string, stdout, stderr io.Writer) int {
@@ -33,7 +34,7 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 	var diags hcl.Diagnostics
 	unformatted := false
 	for _, name := range files {
-		src, err := os.ReadFile(name)
+		src, err := safefile.Read(name, gen.MaxFileSize)
 		if err != nil {
 			fmt.Fprintf(stderr, "daemongen fmt: %v\n", err)
 			return exitInvalid

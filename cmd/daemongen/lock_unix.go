@@ -27,3 +27,23 @@ func lockDir(dir string) (unlock func(), err error) {
 	}
 	return func() { f.Close() }, nil // closing the file releases its lock
 }
+
+// tryLockDir is lockDir without waiting: ok is false when another run holds the lock (or
+// the folder cannot be opened), so that the caller leaves that folder alone.
+func tryLockDir(dir string) (unlock func(), ok bool) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, false
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, false
+	}
+	return func() { f.Close() }, true
+}

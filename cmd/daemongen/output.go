@@ -14,10 +14,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/daemongen/daemongen/gen"
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 // The files daemongen keeps in an output folder beside the outputs. All start with a dot,
@@ -33,9 +37,43 @@ const (
 	// disk: once it exists, the write is committed, and a run that finds it (after a crash)
 	// finishes it.
 	journalName = ".daemongen-journal.json"
-	// tempPrefix and tempSuffix name the temporary files of a write.
+	// tempPrefix and tempSuffix name the temporary files of a write: see [tempName].
 	tempPrefix, tempSuffix = ".daemongen-", ".tmp"
+	// maxRecordSize bounds the manifest and the journal daemongen reads: they list a
+	// fleet's outputs, a few dozen bytes each.
+	maxRecordSize = 64 << 20
 )
+
+// tempName matches the temporary files of a write, and only those: the write's run id (16
+// hex digits), then the output's index, or manifest or journal. A user's file that merely
+// starts with .daemongen- is never taken for one.
+var tempName = regexp.MustCompile(`^\.daemongen-([0-9a-f]{16})-([0-9]+|manifest|journal)\.tmp$`)
+
+// tempRun returns the run id of the temporary file base, or "" when base is not one.
+func tempRun(base string) string {
+	if m := tempName.FindStringSubmatch(base); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// notOwnOutput says why the output name in dir is not a file daemongen can tell it wrote,
+// or "" when it is: a regular file (not a link) of at most gen.MaxFileSize bytes holding
+// one JSON object whose family is the file's name, as every output is. A manifest or a
+// journal that lists a user's file never makes daemongen remove it.
+func notOwnOutput(dir, name string) string {
+	b, err := safefile.ReadNoFollow(filepath.Join(dir, filepath.FromSlash(name)), gen.MaxFileSize)
+	if err != nil {
+		return err.Error()
+	}
+	var doc struct {
+		Family *string `json:"family"`
+	}
+	if json.Unmarshal(b, &doc) != nil || doc.Family == nil || *doc.Family+".json" != path.Base(name) {
+		return fmt.Sprintf("%s does not hold the daemon task definition of family %q that daemongen writes there", filepath.Join(dir, filepath.FromSlash(name)), strings.TrimSuffix(path.Base(name), ".json"))
+	}
+	return ""
+}
 
 // manifest is the content of manifestName.
 type manifest struct {
@@ -45,12 +83,12 @@ type manifest struct {
 
 // readManifest returns the outputs the manifest of dir lists; none when there is none.
 func readManifest(dir string) ([]string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, manifestName))
+	b, err := safefile.ReadNoFollow(filepath.Join(dir, manifestName), maxRecordSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v; daemongen reads its manifest only as a regular file in %s", err, dir)
 	}
 	var m manifest
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -146,9 +184,11 @@ func writeJSONString(w io.Writer, s string) {
 }
 
 // encodeJournal writes the journal j as json.Marshal would, to w, without holding it.
-func encodeJournal(w io.Writer, renames func(yield func(tmp, name string) bool), removes []string) error {
+func encodeJournal(w io.Writer, run string, renames func(yield func(tmp, name string) bool), removes []string) error {
 	bw := bufio.NewWriter(w)
-	bw.WriteString(`{"renames":[`)
+	bw.WriteString(`{"run":`)
+	writeJSONString(bw, run)
+	bw.WriteString(`,"renames":[`)
 	first := true
 	for tmp, name := range renames {
 		if !first {
@@ -180,6 +220,8 @@ func encodeJournal(w io.Writer, renames func(yield func(tmp, name string) bool),
 
 // journal is the content of journalName.
 type journal struct {
+	// Run is the id of the write: every temporary file it renames carries it.
+	Run string `json:"run"`
 	// Renames maps each temporary file to the output it becomes, relative to the folder.
 	Renames [][2]string `json:"renames"`
 	// Removes are the outputs to remove, relative to the folder.
@@ -195,7 +237,7 @@ type outputWrite struct {
 	dir string
 	// waiting is called when another run holds the folder's lock for a while, and
 	// timeout bounds the wait.
-	waiting func()
+	waiting func(folder string)
 	timeout time.Duration
 	// previous are the outputs the folder's manifest listed when the write began.
 	previous []string
@@ -211,16 +253,23 @@ type outputWrite struct {
 	// temporary file of produced[i] is named after the write's run and i (tempFor).
 	run      string   // random, for this write's temporary files
 	produced []string // every output staged, new, changed or unchanged
+	sizes    []int    // the size of each produced output, to find it in place at commit
 	changed  []int    // the indexes in produced of the outputs written to temporary files
 	extra    [][2]string
 	made     []string         // the folders staging created, to remove when it does not commit
 	folders  map[string]error // outputFolderInside of each output folder seen
+	// subLocks hold the lock of each environment folder the write has a temporary file
+	// in: a run holds the lock of every folder it stages into, so that a run that holds a
+	// folder's lock knows the temporaries there are of dead runs.
+	subLocks map[string]func()
+	// notes are what recovery and commit left alone and say why, for the caller to print.
+	notes []string
 }
 
 // tempFor names the temporary file of the output name staged as number i: beside its
 // target, so that the rename stays in one folder, with a name no output can have.
 func (w *outputWrite) tempFor(name string, i int) string {
-	return path.Join(path.Dir(name), tempPrefix+w.run+"-"+strconv.Itoa(i)+tempSuffix)
+	return path.Join(path.Dir(name), tempPrefix+w.run+"-"+strconv.Itoa(i)+tempSuffix) // see tempName
 }
 
 // staged yields each temporary file and the output it becomes, relative to the folder.
@@ -256,24 +305,48 @@ func (w *outputWrite) begin() error {
 	}
 	unlock, err := lockOutput(w.dir, w.waiting, w.timeout)
 	if err != nil {
-		return fmt.Errorf("locking %s: %w", w.dir, err)
+		return err
 	}
 	w.unlock = unlock
 	slices.Reverse(missing) // the outermost folder was made first
 	w.made = append(w.made, missing...)
-	if err := recoverOutput(w.dir); err != nil {
+	notes, err := recoverOutput(w.dir)
+	w.notes = append(w.notes, notes...)
+	if err != nil {
 		return err
 	}
 	w.previous, err = readManifest(w.dir)
 	return err
 }
 
-// close releases the folder's lock.
+// close releases the folders' locks.
 func (w *outputWrite) close() {
+	for _, unlock := range w.subLocks {
+		unlock()
+	}
+	w.subLocks = nil
 	if w.unlock != nil {
 		w.unlock()
 		w.unlock = nil
 	}
+}
+
+// lockSub locks the environment folder sub (relative, with slashes) before the write's
+// first temporary file there, and removes the temporaries of dead runs it holds.
+func (w *outputWrite) lockSub(sub string) error {
+	if sub == "." || w.subLocks[sub] != nil {
+		return nil
+	}
+	folder := filepath.Join(w.dir, filepath.FromSlash(sub))
+	unlock, err := lockOutput(folder, w.waiting, w.timeout)
+	if err != nil {
+		return err
+	}
+	if w.subLocks == nil {
+		w.subLocks = map[string]func(){}
+	}
+	w.subLocks[sub] = unlock
+	return removeDeadTemporaries(folder)
 }
 
 // stage adds the output name to the write: a file whose content is already right is left
@@ -287,6 +360,7 @@ func (w *outputWrite) stage(name string, data []byte) error {
 	}
 	i := len(w.produced)
 	w.produced = append(w.produced, name)
+	w.sizes = append(w.sizes, len(data))
 	written, err := w.stageFile(name, w.tempFor(name, i), data)
 	if written {
 		w.changed = append(w.changed, i)
@@ -301,13 +375,22 @@ func (w *outputWrite) stageFile(name, tmp string, data []byte) (written bool, er
 		return false, err
 	}
 	target := filepath.Join(w.dir, filepath.FromSlash(name))
-	if old, err := os.ReadFile(target); err == nil && bytes.Equal(old, data) {
+	old, err := safefile.ReadNoFollow(target, int64(len(data)))
+	var special *safefile.NotRegularError
+	switch {
+	case err == nil && bytes.Equal(old, data):
 		return false, nil
+	case errors.As(err, &special) && special.Mode&fs.ModeSymlink == 0:
+		// A link is replaced, never written through; a pipe or a device is the user's.
+		return false, fmt.Errorf("%s is %s where an output belongs; remove it", target, safefile.Describe(special.Mode))
 	}
 	if sub := filepath.Dir(target); sub != w.dir {
 		if _, err := os.Stat(sub); errors.Is(err, fs.ErrNotExist) {
 			w.made = append(w.made, sub)
 		}
+	}
+	if err := w.lockSub(path.Dir(name)); err != nil {
+		return false, err
 	}
 	created, err := writeTempAs(filepath.Join(w.dir, filepath.FromSlash(tmp)), data)
 	return created, err
@@ -319,11 +402,9 @@ func (w *outputWrite) abort() {
 	for tmp := range w.staged {
 		_ = os.Remove(filepath.Join(w.dir, filepath.FromSlash(tmp)))
 	}
-	if len(w.made) > 0 {
-		_ = os.Remove(filepath.Join(w.dir, lockName)) // where folders cannot be locked
-	}
 	for _, d := range slices.Backward(w.made) {
-		_ = os.Remove(d) // only when empty
+		_ = os.Remove(filepath.Join(d, lockName)) // where folders cannot be locked
+		_ = os.Remove(d)                          // only when empty
 	}
 	w.made, w.changed, w.extra = nil, nil, nil
 }
@@ -337,10 +418,17 @@ var (
 
 // lockOutput locks dir for a run that writes into it, waiting for another run to finish,
 // for at most timeout. It calls waiting once the wait is noticeable.
-func lockOutput(dir string, waiting func(), timeout time.Duration) (unlock func(), err error) {
+func lockOutput(dir string, waiting func(folder string), timeout time.Duration) (unlock func(), err error) {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			if _, waited := err.(errLockWait); !waited {
+				err = fmt.Errorf("locking %s: %w", dir, err)
+			}
+		}
+	}()
 	type result struct {
 		unlock func()
 		err    error
@@ -354,25 +442,39 @@ func lockOutput(dir string, waiting func(), timeout time.Duration) (unlock func(
 	case r := <-done:
 		return r.unlock, r.err
 	case <-time.After(time.Second):
-		waiting()
+		waiting(dir)
 	}
 	select {
 	case r := <-done:
 		return r.unlock, r.err
 	case <-time.After(timeout):
 		// The locking goroutine is left waiting; the process ends before it gets the lock.
-		return nil, fmt.Errorf("another daemongen run has been writing into %s for over %v; try again when it ends", dir, timeout)
+		return nil, errLockWait{dir, timeout}
 	}
 }
 
+// errLockWait is a lock that another run held for longer than --timeout.
+type errLockWait struct {
+	dir     string
+	timeout time.Duration
+}
+
+func (e errLockWait) Error() string {
+	return fmt.Sprintf("waited %v (--timeout) for another daemongen run writing into %s to finish; try again when it ends", e.timeout, e.dir)
+}
+
 // recoverOutput finishes a write that a crash interrupted after it was committed, then
-// removes the temporary files of writes that never were. It runs under the lock.
-func recoverOutput(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, journalName))
+// removes the temporary files of writes that never were. It runs under dir's lock, and
+// touches only what it can prove is daemongen's: the journal's own temporaries and
+// outputs (a removal only of a file daemongen can tell it wrote: see [notOwnOutput]), and
+// temporaries in the folders whose lock it holds or can take, which no live run holds.
+// notes say what it left alone.
+func recoverOutput(dir string) (notes []string, err error) {
+	b, err := safefile.ReadNoFollow(filepath.Join(dir, journalName), maxRecordSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return err
+		return nil, fmt.Errorf("%s cannot be read (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
 	default:
 		var j journal
 		err := json.Unmarshal(b, &j)
@@ -380,7 +482,7 @@ func recoverOutput(dir string) error {
 			err = checkJournal(dir, j)
 		}
 		if err != nil {
-			return fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
+			return nil, fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
 		}
 		renames := func(yield func(tmp, name string) bool) {
 			for _, r := range j.Renames {
@@ -389,28 +491,72 @@ func recoverOutput(dir string) error {
 				}
 			}
 		}
-		if err := applyJournal(dir, renames, j.Removes); err != nil {
-			return err
+		var removes []string
+		for _, name := range j.Removes {
+			if why := notOwnOutput(dir, name); why != "" && !errors.Is(lstatErr(dir, name), fs.ErrNotExist) {
+				notes = append(notes, fmt.Sprintf("left %s, which the journal of an interrupted write lists for removal: %s", filepath.Join(dir, filepath.FromSlash(name)), why))
+				continue
+			}
+			removes = append(removes, name)
+		}
+		if err := applyJournal(dir, renames, removes, true); err != nil {
+			return notes, err
 		}
 	}
-	// Temporaries that no journal names belong to writes that never committed.
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	// Temporaries that no journal names belong to writes that never committed. Those in
+	// dir are of dead runs: a run holds the lock of every folder it stages into, and this
+	// one holds dir's. An environment folder's are removed only under its lock.
+	if err := removeDeadTemporaries(dir); err != nil {
+		return notes, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return notes, err
+	}
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") { // a link is not a folder here
+			continue
+		}
+		sub := filepath.Join(dir, e.Name())
+		unlock, ok := tryLockDir(sub)
+		if !ok {
+			continue // a live run writes there, or the folder is not ours to lock
+		}
+		err := removeDeadTemporaries(sub)
+		unlock()
 		if err != nil {
-			return err
+			return notes, err
 		}
-		if d.IsDir() && p != dir && strings.Count(filepath.ToSlash(strings.TrimPrefix(p, dir)), "/") > 1 {
-			return filepath.SkipDir // outputs are at most one folder deep
+	}
+	return notes, nil
+}
+
+// lstatErr is the error of Lstat of the output name in dir.
+func lstatErr(dir, name string) error {
+	_, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(name)))
+	return err
+}
+
+// removeDeadTemporaries removes the write temporaries (see [tempName]) in folder, whose
+// lock the caller holds: no live run has one there.
+func removeDeadTemporaries(folder string) error {
+	entries, err := os.ReadDir(folder)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && tempRun(e.Name()) != "" {
+			if err := removeFile(filepath.Join(folder, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 		}
-		if !d.IsDir() && strings.HasPrefix(d.Name(), tempPrefix) && strings.HasSuffix(d.Name(), tempSuffix) {
-			return removeFile(p)
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // checkJournal makes sure that a journal read from dir names only what a write into dir
-// makes: temporary files renamed to outputs or to the manifest, and outputs removed, all
-// inside dir.
+// makes: its own run's temporary files renamed to outputs or to the manifest, and outputs
+// removed, all inside dir.
 func checkJournal(dir string, j journal) error {
 	check := func(name string, ok bool) error {
 		if !ok {
@@ -418,10 +564,13 @@ func checkJournal(dir string, j journal) error {
 		}
 		return outputFolderInside(dir, name)
 	}
+	if len(j.Run) != 16 || tempRun(tempPrefix+j.Run+"-0"+tempSuffix) != j.Run {
+		return fmt.Errorf("it names no run of daemongen (%q)", j.Run)
+	}
 	for _, r := range j.Renames {
 		tmp, name := r[0], r[1]
 		folder, base := path.Split(tmp)
-		isTemp := strings.HasPrefix(base, tempPrefix) && strings.HasSuffix(base, tempSuffix) &&
+		isTemp := tempRun(base) == j.Run &&
 			(folder == "" || ownedName(folder+"output.json")) // a temporary is beside its output
 		if err := check(tmp, isTemp); err != nil {
 			return err
@@ -438,14 +587,22 @@ func checkJournal(dir string, j journal) error {
 	return nil
 }
 
-// applyJournal carries out a committed write: each rename whose temporary file is still
-// there (a rename already done has none), each removal, then the journal's own removal.
-func applyJournal(dir string, renames func(yield func(tmp, name string) bool), removes []string) error {
+// errTemporaryGone is a temporary file of the write that was not there to rename.
+var errTemporaryGone = errors.New("a temporary file of this write was removed while it ran")
+
+// applyJournal carries out a committed write: each rename, each removal, then the
+// journal's own removal. recovering is set when a later run finishes a killed write: a
+// rename already done has no temporary any more, and is skipped. In the write itself, a
+// temporary that is not there was removed by something else, and is an error.
+func applyJournal(dir string, renames func(yield func(tmp, name string) bool), removes []string, recovering bool) error {
 	touched := map[string]bool{dir: true} // the folders to sync: one or a few
 	for tmpName, name := range renames {
 		tmp, target := filepath.Join(dir, filepath.FromSlash(tmpName)), filepath.Join(dir, filepath.FromSlash(name))
 		if _, err := os.Lstat(tmp); errors.Is(err, fs.ErrNotExist) {
-			continue
+			if recovering {
+				continue
+			}
+			return fmt.Errorf("%w: %s, for %s", errTemporaryGone, tmp, target)
 		}
 		if err := renameFile(tmp, target); err != nil {
 			return err
@@ -469,6 +626,32 @@ func applyJournal(dir string, renames func(yield func(tmp, name string) bool), r
 		syncDir(d)
 	}
 	return removeFile(filepath.Join(dir, journalName))
+}
+
+// inPlace makes sure, before the write commits, that every temporary file it staged is
+// still there, and every output it left unchanged still is too, with its size: a run that
+// another process interfered with (a folder removed, its temporaries swept) fails instead
+// of reporting a set it did not leave.
+func (w *outputWrite) inPlace() error {
+	for tmp, name := range w.staged {
+		if info, err := os.Lstat(filepath.Join(w.dir, filepath.FromSlash(tmp))); err != nil || !info.Mode().IsRegular() {
+			return fmt.Errorf("%w: %s, for %s; nothing was changed: run daemongen generate again", errTemporaryGone, filepath.Join(w.dir, filepath.FromSlash(tmp)), name)
+		}
+	}
+	changed := make(map[int]bool, len(w.changed))
+	for _, i := range w.changed {
+		changed[i] = true
+	}
+	for i, name := range w.produced {
+		if changed[i] {
+			continue
+		}
+		p := filepath.Join(w.dir, filepath.FromSlash(name))
+		if info, err := os.Lstat(p); err != nil || !info.Mode().IsRegular() || info.Size() != int64(w.sizes[i]) {
+			return fmt.Errorf("%s changed or went away while daemongen ran; nothing was changed: run daemongen generate again", p)
+		}
+	}
+	return nil
 }
 
 // commit finishes w: the manifest goes to a synced temporary file too; then the journal
@@ -499,16 +682,23 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 		if err := w.folderInside(name); err != nil {
 			return nil, nil, err
 		}
-		if _, err := os.Lstat(filepath.Join(w.dir, filepath.FromSlash(name))); err == nil {
+		switch why := notOwnOutput(w.dir, name); {
+		case errors.Is(lstatErr(w.dir, name), fs.ErrNotExist):
+		case why != "":
+			w.notes = append(w.notes, fmt.Sprintf("left %s, which the manifest lists: %s", filepath.Join(w.dir, filepath.FromSlash(name)), why))
+		default:
 			removed = append(removed, name)
 		}
+	}
+	if err := w.inPlace(); err != nil {
+		return nil, nil, err
 	}
 	if len(w.changed)+len(w.extra) == 0 && len(removed) == 0 {
 		return nil, nil, nil
 	}
 	journalTemp := tempPrefix + w.run + "-journal" + tempSuffix
 	created, err = writeTempWith(filepath.Join(w.dir, journalTemp), func(f io.Writer) error {
-		return encodeJournal(f, w.staged, removed)
+		return encodeJournal(f, w.run, w.staged, removed)
 	})
 	if created {
 		w.extra = append(w.extra, [2]string{journalTemp, journalName})
@@ -520,8 +710,9 @@ func (w *outputWrite) commit() (written, removed []string, err error) {
 		return nil, nil, err
 	}
 	committed = true
+	w.extra = w.extra[:len(w.extra)-1] // the journal is in place, not a rename to make
 	syncDir(w.dir)
-	if err := applyJournal(w.dir, w.staged, removed); err != nil {
+	if err := applyJournal(w.dir, w.staged, removed, false); err != nil {
 		return nil, nil, fmt.Errorf("%w; the write is committed: the next daemongen run into %s finishes it", err, w.dir)
 	}
 	return written, removed, nil

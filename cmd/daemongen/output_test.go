@@ -59,7 +59,7 @@ func tree(t *testing.T, dir string) map[string][]byte {
 // write commits files into dir as generate does: lock and recover when the first file is
 // staged, stage each, then commit.
 func write(dir string, files map[string][]byte, remove ...string) error {
-	w := &outputWrite{dir: dir, waiting: func() {}, timeout: time.Minute}
+	w := &outputWrite{dir: dir, waiting: func(string) {}, timeout: time.Minute}
 	defer w.close()
 	for _, name := range sortedNames(files) {
 		if err := w.stage(name, files[name]); err != nil {
@@ -145,7 +145,7 @@ func TestKilledWriteIsFinishedByTheNextRun(t *testing.T) {
 				t.Fatalf("the committed write left no journal: %v", err)
 			}
 			// The next run, whatever it writes, first finishes the interrupted one.
-			if err := recoverOutput(dir); err != nil {
+			if _, err := recoverOutput(dir); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(newer, tree(t, dir)); diff != "" {
@@ -163,7 +163,7 @@ func TestStaleTemporariesAreRemoved(t *testing.T) {
 	if err := write(dir, files); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{tempPrefix + "dead" + tempSuffix, "prod/" + tempPrefix + "dead" + tempSuffix} {
+	for _, p := range []string{tempPrefix + "00000000000000de-0" + tempSuffix, "prod/" + tempPrefix + "00000000000000de-manifest" + tempSuffix} {
 		if err := os.WriteFile(filepath.Join(dir, p), []byte("half"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestDamagedJournalTouchesNothingOutside(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, journalName), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		err := recoverOutput(dir)
+		_, err := recoverOutput(dir)
 		if err == nil || !strings.Contains(err.Error(), "is damaged") {
 			t.Errorf("journal %s: err = %v, want it refused as damaged", b, err)
 		}
@@ -391,14 +391,14 @@ func TestTimeoutBoundsAHangingRegistry(t *testing.T) {
 // say it waits, then give up after its timeout.
 func TestLockWaitIsBounded(t *testing.T) {
 	dir := t.TempDir()
-	unlock, err := lockOutput(dir, func() {}, time.Minute)
+	unlock, err := lockOutput(dir, func(string) {}, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlock()
 	waited := false
-	_, err = lockOutput(dir, func() { waited = true }, 100*time.Millisecond)
-	if err == nil || !strings.Contains(err.Error(), "another daemongen run has been writing") || !waited {
+	_, err = lockOutput(dir, func(string) { waited = true }, 100*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), "for another daemongen run writing into "+dir) || !waited {
 		t.Errorf("second lock: waited %v, err %v", waited, err)
 	}
 }
@@ -415,9 +415,9 @@ func TestStreamedEncodingsMatchEncodingJSON(t *testing.T) {
 		for i, f := range files {
 			renames = append(renames, [2]string{fmt.Sprintf(".daemongen-x-%d.tmp", i), f})
 		}
-		want, _ = json.Marshal(journal{Renames: renames, Removes: files})
+		want, _ = json.Marshal(journal{Run: "0123456789abcdef", Renames: renames, Removes: files})
 		var got bytes.Buffer
-		err := encodeJournal(&got, func(yield func(tmp, name string) bool) {
+		err := encodeJournal(&got, "0123456789abcdef", func(yield func(tmp, name string) bool) {
 			for _, r := range renames {
 				if !yield(r[0], r[1]) {
 					return
@@ -428,4 +428,186 @@ func TestStreamedEncodingsMatchEncodingJSON(t *testing.T) {
 			t.Errorf("journal of %q:\n%s\nwant\n%s", files, got.Bytes(), want)
 		}
 	}
+}
+
+// TestOverlappingRunsKeepEachOthersTemporaries runs a write into out/dev while another
+// run writes into out: the outer run's recovery must not sweep the inner run's
+// temporaries, and the inner run must find every one of its files in place.
+func TestOverlappingRunsKeepEachOthersTemporaries(t *testing.T) {
+	top := t.TempDir()
+	inner := map[string][]byte{}
+	for name, data := range fleet(50, "inner") {
+		if rest, ok := strings.CutPrefix(name, "dev/"); ok {
+			inner[rest] = data
+		}
+	}
+	w := &outputWrite{dir: filepath.Join(top, "dev"), waiting: func(string) {}, timeout: time.Minute}
+	defer w.close()
+	for _, name := range sortedNames(inner) {
+		if err := w.stage(name, inner[name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outer := make(chan error, 1)
+	go func() { outer <- write(top, fleet(50, "outer")) }()
+	time.Sleep(200 * time.Millisecond) // the outer run recovers, then waits for dev's lock
+	w.owned = sortedNames(inner)
+	if _, _, err := w.commit(); err != nil {
+		t.Fatalf("inner commit: %v", err)
+	}
+	got := map[string][]byte{}
+	for name := range inner {
+		got[name], _ = os.ReadFile(filepath.Join(top, "dev", name))
+	}
+	if diff := cmp.Diff(inner, got); diff != "" {
+		t.Errorf("the inner run's outputs after its commit (-want +got):\n%s", diff)
+	}
+	w.close()
+	if err := <-outer; err != nil {
+		t.Fatalf("outer write: %v", err)
+	}
+	tree(t, top) // no temporary left by either
+}
+
+// TestInterferenceFailsTheCommit removes what a write staged, or an output it left
+// unchanged, before it commits: the write must fail and leave the old files, never report
+// success with a partial set.
+func TestInterferenceFailsTheCommit(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		interfere func(t *testing.T, dir string)
+	}{
+		{"temporaries removed", func(t *testing.T, dir string) {
+			entries, _ := filepath.Glob(filepath.Join(dir, "prod", tempPrefix+"*"))
+			if len(entries) == 0 {
+				t.Fatal("no temporaries staged")
+			}
+			for _, e := range entries[:len(entries)/2] {
+				os.Remove(e)
+			}
+		}},
+		{"environment folder removed", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, "dev")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"unchanged output removed", func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "dev", "d000.json")); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			old := fleet(10, "old")
+			if err := write(dir, old); err != nil {
+				t.Fatal(err)
+			}
+			newer := fleet(10, "new")
+			for name := range newer {
+				if strings.HasPrefix(name, "dev/") {
+					newer[name] = old[name] // unchanged in dev
+				}
+			}
+			w := &outputWrite{dir: dir, waiting: func(string) {}, timeout: time.Minute}
+			defer w.close()
+			for _, name := range sortedNames(newer) {
+				if err := w.stage(name, newer[name]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tc.interfere(t, dir)
+			w.owned = sortedNames(newer)
+			_, _, err := w.commit()
+			if err == nil {
+				t.Fatal("commit succeeded after interference")
+			}
+			if _, err := os.Lstat(filepath.Join(dir, journalName)); err == nil {
+				t.Error("a journal was written")
+			}
+			for name, data := range old {
+				if got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name))); err == nil && !bytes.Equal(got, data) {
+					t.Errorf("%s changed although the write failed", name)
+				}
+			}
+		})
+	}
+}
+
+// TestOnlyDaemongenFilesAreRemoved gives a hand-made journal and a manifest that list a
+// user's file, and leaves user files that look like temporaries: none may be removed.
+func TestOnlyDaemongenFilesAreRemoved(t *testing.T) {
+	userFiles := map[string]string{
+		"user.json":               `{"name": "my package"}`,
+		".daemongen-x.tmp":        "notes",
+		".daemongen-thesis.tmp":   "chapter 1",
+		"prod/.daemongen-a-1.tmp": "draft",
+	}
+	setup := func(t *testing.T) string {
+		dir := t.TempDir()
+		if err := write(dir, fleet(2, "v")); err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range userFiles {
+			if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	requireUserFiles := func(t *testing.T, dir string) {
+		t.Helper()
+		for name, data := range userFiles {
+			if got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name))); err != nil || string(got) != data {
+				t.Errorf("%s: %q, %v; want the user's file untouched", name, got, err)
+			}
+		}
+	}
+
+	t.Run("journal", func(t *testing.T) {
+		dir := setup(t)
+		j := `{"run":"0123456789abcdef","renames":[],"removes":["user.json"]}`
+		if err := os.WriteFile(filepath.Join(dir, journalName), []byte(j), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		notes, err := recoverOutput(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(notes) != 1 || !strings.Contains(notes[0], "user.json") {
+			t.Errorf("notes = %q, want one naming user.json", notes)
+		}
+		requireUserFiles(t, dir)
+	})
+	t.Run("journal without a run", func(t *testing.T) {
+		dir := setup(t)
+		j := `{"renames":[],"removes":["user.json"]}`
+		if err := os.WriteFile(filepath.Join(dir, journalName), []byte(j), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := recoverOutput(dir); err == nil || !strings.Contains(err.Error(), "is damaged") {
+			t.Errorf("err = %v, want the journal refused as damaged", err)
+		}
+		requireUserFiles(t, dir)
+	})
+	t.Run("manifest and prune", func(t *testing.T) {
+		dir := setup(t)
+		w := &outputWrite{dir: dir, waiting: func(string) {}, timeout: time.Minute}
+		defer w.close()
+		files := fleet(2, "v")
+		for _, name := range sortedNames(files) {
+			if err := w.stage(name, files[name]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.owned, w.remove = sortedNames(files), []string{"user.json"}
+		_, removed, err := w.commit()
+		if err != nil || len(removed) != 0 {
+			t.Errorf("commit removed %q, %v; want nothing removed", removed, err)
+		}
+		if len(w.notes) != 1 || !strings.Contains(w.notes[0], "user.json") {
+			t.Errorf("notes = %q, want one naming user.json", w.notes)
+		}
+		requireUserFiles(t, dir)
+	})
 }

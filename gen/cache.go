@@ -23,6 +23,7 @@ import (
 	"cuelang.org/go/cue/token"
 
 	schemafs "github.com/daemongen/daemongen/cue"
+	"github.com/daemongen/daemongen/internal/safefile"
 )
 
 // Cache remembers the daemons that passed their check, so that a run whose inputs did not
@@ -69,7 +70,7 @@ func DefaultCacheDir() (string, error) {
 func OpenCache(dir string) *Cache { return &Cache{dir: dir, limit: MaxCacheSize} }
 
 // cacheFormat changes whenever the meaning of an entry or a key changes.
-const cacheFormat = "daemongen-check-cache/1"
+const cacheFormat = "daemongen-check-cache/2"
 
 // buildIdentity identifies the daemongen build: a released module (go install ...@v1.2.3)
 // by its version and sum, a build from a clean checkout by its VCS revision, each with the
@@ -176,9 +177,39 @@ func (n *Node) writeCanonical(b *bytes.Buffer) {
 	}
 }
 
+// The files of a cache folder. The folder may be shared with other programs (a user may
+// point DAEMONGEN_CACHE at /tmp or at a folder of their own), so the cache reads, counts
+// and removes only the files it can recognise as its own, by name and by content: an
+// entry is KEY[:2]/KEY.json, holding entryMagic, its own key and the hash of its content
+// on its first line; a temporary is KEY.json.RANDOM.tmp beside it. Anything else is never
+// read as an entry, never counted and never removed.
+const (
+	// entryMagic starts every entry.
+	entryMagic = "daemongen-cache-entry/2"
+	// maxEntrySize bounds an entry: a source's record holds its outputs, a few KiB each.
+	maxEntrySize = 16 << 20
+	// staleTemporaryAge is how old a temporary must be before trim takes its writer for
+	// dead.
+	staleTemporaryAge = time.Hour
+)
+
+var (
+	// entryKeyRE matches the keys of entries: checkKey's, sourceKey's and latestKey's.
+	entryKeyRE = regexp.MustCompile(`^[sl]?[0-9a-f]{64}$`)
+	// entryFolderRE matches the folders of entries: the first two characters of a key.
+	entryFolderRE = regexp.MustCompile(`^([0-9a-f]{2}|[sl][0-9a-f])$`)
+	// entryTempRE matches the temporaries of put.
+	entryTempRE = regexp.MustCompile(`^([sl]?[0-9a-f]{64})\.json\.[0-9a-f]{16}\.tmp$`)
+)
+
 // entryPath returns the file of key.
 func (c *Cache) entryPath(key string) string {
 	return filepath.Join(c.dir, key[:2], key+".json")
+}
+
+// entryHeader is the first line of key's entry holding content.
+func entryHeader(key string, content []byte) string {
+	return entryMagic + " " + key + " " + hexSum(content) + "\n"
 }
 
 // get returns the output remembered for key, if a verified entry exists; a miss counts.
@@ -190,33 +221,50 @@ func (c *Cache) get(key string) ([]byte, bool) {
 	return out, ok
 }
 
-// read returns the verified entry of key, if there is one.
+// read returns the verified entry of key, if there is one: a regular file (never a link,
+// a pipe or a device) of at most maxEntrySize bytes, whose header names this very key and
+// the hash of the rest. An entry swapped for another key's, or damaged, is ignored, and
+// replaced when the check it would have skipped puts its result.
 func (c *Cache) read(key string) ([]byte, bool) {
-	b, err := os.ReadFile(c.entryPath(key))
+	if !entryKeyRE.MatchString(key) {
+		return nil, false
+	}
+	b, err := safefile.ReadNoFollow(c.entryPath(key), maxEntrySize)
 	if err != nil {
 		return nil, false
 	}
-	// An entry is the hex hash of its output, a newline, and the output.
-	sum, out, ok := bytes.Cut(b, []byte("\n"))
-	if !ok || string(sum) != hexSum(out) {
-		return nil, false // damaged: checked again and written anew
+	header, out, ok := bytes.Cut(b, []byte("\n"))
+	if !ok || string(header)+"\n" != entryHeader(key, out) {
+		return nil, false
 	}
 	now := time.Now()
 	_ = os.Chtimes(c.entryPath(key), now, now) // recently used entries are trimmed last
 	return out, true
 }
 
-// put remembers output for key. A cache that cannot be written is only slower.
+// put remembers output for key. A cache that cannot be written is only slower. Entries
+// are readable by their owner alone (0600, in folders of 0700): they hold register input.
 func (c *Cache) put(key string, output []byte) {
+	if !entryKeyRE.MatchString(key) || len(output) > maxEntrySize-256 {
+		return
+	}
 	path := c.entryPath(key)
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return
 	}
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	tmp := path + "." + hex.EncodeToString(rnd[:]) + ".tmp"
-	data := append([]byte(hexSum(output)+"\n"), output...)
-	if err := os.WriteFile(tmp, data, 0o666); err != nil {
+	data := append([]byte(entryHeader(key, output)), output...)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return
 	}
@@ -232,8 +280,33 @@ func hexSum(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// trim removes the least recently used entries while the cache is larger than
-// MaxCacheSize, down to three quarters of it. It runs after a run that wrote entries.
+// ownFile reports whether the file name in the cache's subfolder sub is the cache's own
+// (see entryMagic): an entry whose header names the key of its name, or a temporary of
+// put older than staleTemporaryAge. Only regular files count.
+func ownFile(sub string, d fs.DirEntry, now time.Time) (fs.FileInfo, bool) {
+	if !d.Type().IsRegular() {
+		return nil, false
+	}
+	info, err := d.Info()
+	if err != nil {
+		return nil, false
+	}
+	name := d.Name()
+	if m := entryTempRE.FindStringSubmatch(name); m != nil {
+		return info, m[1][:2] == filepath.Base(sub) && now.Sub(info.ModTime()) > staleTemporaryAge
+	}
+	key, isJSON := strings.CutSuffix(name, ".json")
+	if !isJSON || !entryKeyRE.MatchString(key) || key[:2] != filepath.Base(sub) {
+		return nil, false
+	}
+	want := entryMagic + " " + key + " "
+	head, err := safefile.Head(filepath.Join(sub, name), len(want))
+	return info, err == nil && string(head) == want
+}
+
+// trim removes the least recently used entries while the cache's own files take more
+// than its limit, down to three quarters of it. It runs after a run that wrote entries,
+// and looks only into the subfolders entries live in (two characters of a key).
 func (c *Cache) trim() {
 	if !c.wrote.Load() {
 		return
@@ -245,16 +318,27 @@ func (c *Cache) trim() {
 	}
 	var entries []entry
 	var total int64
-	filepath.WalkDir(c.dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return nil
+	subs, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	for _, s := range subs {
+		if !s.IsDir() || !entryFolderRE.MatchString(s.Name()) {
+			continue
 		}
-		if info, err := d.Info(); err == nil {
-			entries = append(entries, entry{p, info.Size(), info.ModTime()})
-			total += info.Size()
+		sub := filepath.Join(c.dir, s.Name())
+		files, err := os.ReadDir(sub)
+		if err != nil {
+			continue
 		}
-		return nil
-	})
+		for _, f := range files {
+			if info, ok := ownFile(sub, f, now); ok {
+				entries = append(entries, entry{filepath.Join(sub, f.Name()), info.Size(), info.ModTime()})
+				total += info.Size()
+			}
+		}
+	}
 	if total <= c.limit {
 		return
 	}
@@ -358,10 +442,25 @@ func (c *Cache) getRecord(key string) *sourceRecord {
 		return nil
 	}
 	var r sourceRecord
-	if json.Unmarshal(data, &r) != nil {
+	if json.Unmarshal(data, &r) != nil || !r.valid() {
 		return nil
 	}
 	return &r
+}
+
+// valid reports whether every output of r has an output's name and JSON content: what a
+// replay hands on must be what a run could have made, whoever wrote the entry.
+func (r *sourceRecord) valid() bool {
+	for env, units := range r.Units {
+		for _, o := range units {
+			want := strings.TrimPrefix(o.Name, env+"/")
+			if env != "" && want == o.Name || strings.ContainsAny(want, "/\\") || !strings.HasSuffix(want, ".json") ||
+				want == ".json" || strings.HasPrefix(want, ".") || !json.Valid([]byte(o.Data)) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // putRecord remembers r for key, as the latest record of the source given as names and
@@ -404,7 +503,7 @@ func (c *Cache) latestOutputs(names, tags []string) map[string]string {
 	}
 	data, ok := c.read(string(key))
 	var r sourceRecord
-	if !ok || json.Unmarshal(data, &r) != nil {
+	if !ok || json.Unmarshal(data, &r) != nil || !r.valid() {
 		return nil
 	}
 	byCheck := map[string]string{}
@@ -439,7 +538,9 @@ func (k *knownOutputs) get(key string) ([]byte, bool) {
 		return []byte(data), true
 	}
 	if k.perDaemon {
-		return k.cache.get(key)
+		if data, ok := k.cache.get(key); ok && json.Valid(data) {
+			return data, true
+		}
 	}
 	return nil, false
 }

@@ -1,11 +1,15 @@
 package gen
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -270,5 +274,192 @@ func TestChangedSourceReusesItsUnchangedDaemons(t *testing.T) {
 	files, msgs, _ := cachedRun(t, dir, broken, cache)
 	if files != nil || len(msgs) != 1 || !strings.Contains(msgs[0], "memory") {
 		t.Errorf("a mistake in the changed daemon: %d files, %q", len(files), msgs)
+	}
+}
+
+// TestCacheTouchesOnlyItsOwnFiles points the cache at a folder that holds a user's files,
+// some named like entries, and fills it far past its limit: the trim must remove only
+// entries it wrote, and a file named like an entry but not one must never be served.
+func TestCacheTouchesOnlyItsOwnFiles(t *testing.T) {
+	cacheDir := t.TempDir()
+	cache := OpenCache(cacheDir)
+	cache.limit = 8 << 10
+	key := strings.Repeat("ab", 32)
+	userFiles := map[string][]byte{
+		"photo.jpg":                    bytes.Repeat([]byte{0xff, 0xd8}, 20<<10),
+		"thesis/chapter-1.tex":         bytes.Repeat([]byte("\\section{Intro}\n"), 2<<10),
+		"ab/notes.txt":                 []byte("not an entry"),
+		"ab/" + key + ".json":          []byte(hexSum([]byte("{}")) + "\n{}"),
+		"ab/" + key + ".json.x.tmp":    []byte("someone else's temporary"),
+		"s0/s0" + key[2:] + "x.json":   []byte("a near miss"),
+		"other-program/cache.bin":      bytes.Repeat([]byte{1}, 30<<10),
+		"ab/" + key + ".json.0123.tmp": []byte("short random part"),
+	}
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	for name, data := range userFiles {
+		p := filepath.Join(cacheDir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old) // the oldest files of the folder: trimmed first if taken for entries
+	}
+	if data, ok := cache.read(key); ok {
+		t.Errorf("a user's file was read as the entry of %s: %q", key, data)
+	}
+	for range 3 {
+		cachedRun(t, inModule(t, t.TempDir()), fleetSpec(20), cache)
+	}
+	for name, data := range userFiles {
+		got, err := os.ReadFile(filepath.Join(cacheDir, filepath.FromSlash(name)))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s: %v; the cache removed or changed a file it did not write", name, err)
+		}
+	}
+	var own int64
+	filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".json") && !d.IsDir() {
+			if b, _ := os.ReadFile(p); bytes.HasPrefix(b, []byte(entryMagic)) {
+				info, _ := d.Info()
+				own += info.Size()
+			}
+		}
+		return nil
+	})
+	if own > cache.limit {
+		t.Errorf("the cache's own entries take %d bytes, over its limit of %d", own, cache.limit)
+	}
+}
+
+// TestCacheEntryIsBoundToItsKey swaps two entries, plants hand-made ones, a FIFO and a
+// link to /dev/zero: none may be served, the run must not hang, and the outputs must be
+// those of a run without a cache.
+func TestCacheEntryIsBoundToItsKey(t *testing.T) {
+	specs := map[string]string{
+		"one": "package fleet\n\ndaemons: agent: containers: agent: {image: \"agent:1\", memory: 64}\n",
+		"two": "package fleet\n\ndaemons: other: containers: other: {image: \"other:1\", memory: 64}\n",
+	}
+	for _, perDaemon := range []bool{false, true} {
+		t.Run(fmt.Sprintf("perDaemon=%v", perDaemon), func(t *testing.T) {
+			cacheDir := t.TempDir()
+			cache := OpenCache(cacheDir)
+			dirs, want := map[string]string{}, map[string]map[string][]byte{}
+			for name, spec := range specs {
+				dirs[name] = t.TempDir()
+				if perDaemon {
+					inModule(t, dirs[name])
+				}
+				want[name], _, _ = cachedRun(t, dirs[name], spec, OpenCache(t.TempDir()))
+				cachedRun(t, dirs[name], spec, cache)
+			}
+			var entries []string
+			filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
+				if err == nil && !d.IsDir() && !strings.HasPrefix(filepath.Base(p), "l") {
+					entries = append(entries, p)
+				}
+				return nil
+			})
+			if len(entries) < 2 {
+				t.Fatalf("%d entries", len(entries))
+			}
+			tamper := []func(p string) error{
+				func(p string) error { // swapped: another entry's bytes, header and all
+					other := entries[0]
+					if other == p {
+						other = entries[1]
+					}
+					b, err := os.ReadFile(other)
+					if err != nil {
+						return err
+					}
+					return os.WriteFile(p, b, 0o600)
+				},
+				func(p string) error { // hand-made, with a header that names the key
+					key := strings.TrimSuffix(filepath.Base(p), ".json")
+					return os.WriteFile(p, []byte(entryHeader(key, []byte("not json at all"))+"not json at all"), 0o600)
+				},
+				func(p string) error { os.Remove(p); return syscall.Mkfifo(p, 0o600) },
+				func(p string) error { os.Remove(p); return os.Symlink("/dev/zero", p) },
+			}
+			for i, f := range tamper {
+				for _, p := range entries {
+					if err := f(p); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for name, spec := range specs {
+					done := make(chan map[string][]byte, 1)
+					go func() { got, _, _ := cachedRun(t, dirs[name], spec, cache); done <- got }()
+					select {
+					case got := <-done:
+						if diff := cmp.Diff(want[name], got); diff != "" {
+							t.Errorf("tampering %d, %s (-want +got):\n%s", i, name, diff)
+						}
+					case <-time.After(30 * time.Second):
+						t.Fatalf("tampering %d: the run hung on a cache entry", i)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCacheHoldsNoSensitiveValue generates an HCL daemon with a sensitive variable through
+// the cache: no cache file may hold its value, and the cache is its owner's alone.
+func TestCacheHoldsNoSensitiveValue(t *testing.T) {
+	dir, cacheDir := t.TempDir(), filepath.Join(t.TempDir(), "cache")
+	spec := `variable "token" {
+  type      = string
+  sensitive = true
+  default   = "s3cr3t-v4lue"
+}
+daemon "agent" {
+  container "agent" {
+    image       = "agent:1"
+    memory      = 64
+    environment = { TOKEN = var.token }
+  }
+}
+daemon "plain" {
+  container "plain" {
+    image  = "plain:1"
+    memory = 64
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "fleet.hcl"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := OpenCache(cacheDir)
+	for range 2 {
+		files, diags, err := Generate(Config{Dir: dir, Paths: []string{"fleet.hcl"}, Cache: cache})
+		if err != nil || diags.HasErrors() || !bytes.Contains(files["agent.json"], []byte("s3cr3t-v4lue")) {
+			t.Fatalf("generate: %v %v %s", err, diags, files["agent.json"])
+		}
+	}
+	entries := 0
+	filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		switch {
+		case d.IsDir() && info.Mode().Perm() != 0o700:
+			t.Errorf("%s: mode %v, want 0700", p, info.Mode().Perm())
+		case !d.IsDir():
+			entries++
+			if info.Mode().Perm() != 0o600 {
+				t.Errorf("%s: mode %v, want 0600", p, info.Mode().Perm())
+			}
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte("s3cr3t")) {
+				t.Errorf("%s holds the sensitive value", p)
+			}
+		}
+		return nil
+	})
+	if entries == 0 {
+		t.Error("nothing was cached: the daemon without sensitive values should be")
 	}
 }

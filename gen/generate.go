@@ -723,8 +723,8 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		return nil, diags
 	}
 	rendered := Render(api)
-	if key != "" && len(diags) == 0 {
-		known.put(key, rendered)
+	if key != "" && len(diags) == 0 && !api.hasSensitive() {
+		known.put(key, rendered) // a sensitive value is never written to the cache
 	}
 	return finish(u, api, rendered, diags, key)
 }

@@ -151,6 +151,27 @@ func (n *Node) markSensitive(at map[token.Pos]bool) {
 	}
 }
 
+// hasSensitive reports whether any value of n is sensitive.
+func (n *Node) hasSensitive() bool {
+	if n == nil {
+		return false
+	}
+	if n.Sensitive {
+		return true
+	}
+	for _, e := range n.Elems {
+		if e.hasSensitive() {
+			return true
+		}
+	}
+	for _, f := range n.Fields {
+		if f.Value.hasSensitive() {
+			return true
+		}
+	}
+	return false
+}
+
 // sensitivePaths returns the paths of the sensitive scalars of n.
 func (n *Node) sensitivePaths(path []any, out [][]any) [][]any {
 	switch {

@@ -123,3 +123,29 @@ func Check(name string) error {
 	}
 	return nil
 }
+
+// Head returns the first n bytes of the regular file name, which must not be a link
+// (fewer when the file is shorter).
+func Head(name string, n int) ([]byte, error) {
+	info, err := os.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &NotRegularError{name, info.Mode()}
+	}
+	f, err := open(name, true)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, &NotRegularError{name, info.Mode()}
+	}
+	b := make([]byte, n)
+	k, err := io.ReadFull(f, b)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return b[:k], err
+}

@@ -48,7 +48,7 @@ func TestInputLimits(t *testing.T) {
 		{"CUE not UTF-8", "spec.cue", "0\xff\xff\"", "spec.cue:1:2: the file is not UTF-8 text"},
 		{"HCL nested 100,000 deep", "spec.hcl", "daemon \"a\" {\n  x = " + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + "\n}\n", "spec.hcl:2:70: Nesting too deep"},
 		{"HCL doubling locals", "spec.hcl", doublingLocals(40), "spec.hcl:16:9: Value too large: local.l14"},
-		{"HCL file() of a device", "spec.hcl", fileOf("/dev/zero"), "cannot read /dev/zero: not a regular file"},
+		{"HCL file() of a device", "spec.hcl", fileOf("/dev/zero"), "cannot read /dev/zero: a character device, not a regular file"},
 		{"HCL file() of a FIFO", "spec.hcl", fileOf(fifo), "not a regular file"},
 		{"HCL file() of 2 GB", "spec.hcl", fileOf(big), "it is 2147483648 bytes, and file() reads at most 1048576 (1 MiB)"},
 		{"HCL file() of binary data", "spec.hcl", fileOf(binary), "not UTF-8 text (file() reads text, not binary data)"},

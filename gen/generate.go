@@ -132,6 +132,9 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			return nil, err
 		}
 	}
+	if cfg.Inputs.Secrets == nil {
+		cfg.Inputs.Secrets = &hclspec.Secrets{} // every message is kept free of them
+	}
 	p, diags, err := plan(cfg)
 	if err != nil {
 		return nil, err
@@ -231,7 +234,17 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			}
 		}
 	}
-	return relativize(Normalize(diags), cfg.Dir), nil
+	return redact(relativize(Normalize(diags), cfg.Dir), cfg.Inputs.Secrets), nil
+}
+
+// redact replaces the text of every sensitive value in diags' messages (see
+// [hclspec.Secrets]): a message about a value computed from a sensitive variable, a key,
+// a function's argument, names the value and never shows it.
+func redact(diags hcl.Diagnostics, secrets *hclspec.Secrets) hcl.Diagnostics {
+	for _, d := range diags {
+		d.Summary, d.Detail = secrets.Redact(d.Summary), secrets.Redact(d.Detail)
+	}
+	return diags
 }
 
 // producer names what made an output, for the message when two units make the same one.
@@ -733,6 +746,10 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 // the run computed one.
 func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check string) (*output, hcl.Diagnostics) {
 	family, _ := api.Get("family").Str()
+	if f := api.Get("family"); f != nil && f.Sensitive {
+		return nil, append(diags, diagAt(api, []any{"family"}, hcl.DiagError,
+			"the family comes from a sensitive value: it names the output file and is shown wherever the daemon is, so it cannot be secret"))
+	}
 	if len(family)+len(".json") > maxFileName {
 		d := diagAt(api, []any{"family"}, hcl.DiagError, fmt.Sprintf(
 			"a family of %d characters makes the output file name %d bytes long, and file systems allow %d: use at most %d characters",

@@ -3,6 +3,7 @@ package hclspec
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -35,6 +36,76 @@ type Inputs struct {
 	// variable name, as TF_VAR_name does in Terraform. Names no variable declares are
 	// ignored, since the environment is shared with everything else.
 	Environ []string
+	// Secrets, when set, collects the text of every sensitive value the evaluation meets,
+	// so that the caller keeps it out of every message (see [Secrets.Redact]).
+	Secrets *Secrets
+}
+
+// Secrets is the text of the sensitive values of a run: the values of sensitive
+// variables, of locals computed from them, and map keys computed from them. Safe for
+// concurrent use; a nil *Secrets collects nothing and redacts nothing.
+type Secrets struct {
+	mu    sync.Mutex
+	texts []string // longest first, so that a longer secret is replaced before a part of it
+}
+
+// minSecretLength is the shortest text Redact replaces: a shorter value (a port, "1") is
+// no secret, and replacing it everywhere would garble every message.
+const minSecretLength = 4
+
+// add records the text of the sensitive value v and of everything it holds.
+func (s *Secrets) add(v cty.Value) {
+	if s == nil || !v.IsKnown() || v.IsNull() {
+		return
+	}
+	v, _ = v.UnmarkDeep()
+	var texts []string
+	cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
+		if v.IsKnown() && !v.IsNull() {
+			switch v.Type() {
+			case cty.String:
+				texts = append(texts, v.AsString())
+			case cty.Number:
+				texts = append(texts, v.AsBigFloat().Text('f', -1))
+			}
+		}
+		return true, nil
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range texts {
+		if len(t) >= minSecretLength && !slices.Contains(s.texts, t) {
+			s.texts = append(s.texts, t)
+		}
+	}
+	slices.SortFunc(s.texts, func(a, b string) int { return len(b) - len(a) })
+}
+
+// addMarked records every sensitive value that v holds.
+func (s *Secrets) addMarked(v cty.Value) {
+	if s == nil {
+		return
+	}
+	cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
+		if v.HasMark(Sensitive) {
+			s.add(v)
+			return false, nil
+		}
+		return true, nil
+	})
+}
+
+// Redact returns msg with the text of every sensitive value replaced by (sensitive value).
+func (s *Secrets) Redact(msg string) string {
+	if s == nil {
+		return msg
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.texts {
+		msg = strings.ReplaceAll(msg, t, "(sensitive value)")
+	}
+	return msg
 }
 
 // Sensitive marks the values of variables declared with sensitive = true, and everything
@@ -96,7 +167,9 @@ func parseVariable(b *hclsyntax.Block) (*variable, hcl.Diagnostics) {
 func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	values := map[string]cty.Value{}
+	given := map[string]bool{} // a value was given, valid or not: never "has no default"
 	set := func(name string, val cty.Value, subject *hcl.Range) {
+		given[name] = true
 		v, ok := s.vars[name]
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Undeclared variable",
@@ -128,12 +201,17 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 				return
 			}
 		}
+		given[name] = true
 		typ := "HCL"
 		if ok {
 			typ = typeexpr.TypeString(v.typ)
 		}
+		shown := raw
+		if ok && v.sensitive {
+			shown = "(sensitive value)"
+		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for variable",
-			Detail: fmt.Sprintf("%s=%s is not a valid %s value.", source, raw, typ)})
+			Detail: fmt.Sprintf("%s=%s is not a valid %s value.", source, shown, typ)})
 	}
 	var fromEnv []string // NAME=value, for the declared variables only
 	for _, kv := range in.Environ {
@@ -183,7 +261,7 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 		fromText(name, in.Vars[name], "--var "+name)
 	}
 	for _, name := range s.varNames() {
-		if _, ok := values[name]; ok {
+		if _, ok := values[name]; ok || given[name] {
 			continue
 		}
 		if v := s.vars[name]; v.def != nil {
@@ -206,6 +284,8 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 		Functions: s.functions(),
 	}
 	diags = append(diags, s.resolveLocals(ctx)...)
+	in.Secrets.addMarked(ctx.Variables["var"])
+	in.Secrets.addMarked(ctx.Variables["local"])
 	return ctx, diags
 }
 

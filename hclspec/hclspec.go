@@ -208,7 +208,7 @@ func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Po
 	if diags.HasErrors() {
 		return nil, nil, diags
 	}
-	c := &converter{spec: s, ctx: ctx, sensitive: map[token.Pos]bool{}}
+	c := &converter{spec: s, ctx: ctx, sensitive: map[token.Pos]bool{}, secrets: in.Secrets}
 	root := &ast.StructLit{}
 	// Blocks of the same kind from several files merge into one struct.
 	sections := map[string]*ast.StructLit{}
@@ -315,6 +315,8 @@ type converter struct {
 	diags hcl.Diagnostics
 	// sensitive are the positions of the values derived from sensitive variables.
 	sensitive map[token.Pos]bool
+	// secrets collects the text of sensitive map keys, which no position marks.
+	secrets *Secrets
 }
 
 // keyedBlocks are the labeled blocks whose label is a key of the concise form.
@@ -580,6 +582,12 @@ func (c *converter) plain(val cty.Value, expr hclsyntax.Expression, keyKind obje
 				k, ds := item.KeyExpr.Value(c.ctx)
 				if ds.HasErrors() || k.Type() != cty.String || !k.IsKnown() || k.IsNull() {
 					continue
+				}
+				if k.HasMark(Sensitive) {
+					// A key computed from a sensitive value: a key like any other, kept
+					// out of messages by the run's Secrets.
+					c.secrets.add(k)
+					k, _ = k.Unmark()
 				}
 				items[k.AsString()] = item.ValueExpr
 				keys[k.AsString()] = item.KeyExpr

@@ -3,10 +3,10 @@ package hclspec
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/agext/levenshtein"

@@ -431,6 +431,13 @@ func sourceKey(kind string, tags []string, files map[string][]byte) string {
 	return "s" + hex.EncodeToString(h.Sum(nil))
 }
 
+// checkOnlyKey is the key of the record of a check-only run (vet) of the source whose
+// record key is key.
+func checkOnlyKey(key string) string {
+	h := sha256.Sum256([]byte(cacheFormat + "\x00check-only\x00" + key))
+	return "s" + hex.EncodeToString(h[:])
+}
+
 // getRecord returns the verified record of key, or nil. A nil cache, or an empty key,
 // has none.
 func (c *Cache) getRecord(key string) *sourceRecord {

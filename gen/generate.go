@@ -66,6 +66,9 @@ type unit struct {
 	at token.Pos
 	// out is the output file, relative to the output folder; set once the family is known.
 	out string
+	// writes is set when the output is a file to write (not for vet): its name must suit
+	// every file system.
+	writes bool
 }
 
 func (u *unit) context() string {
@@ -145,6 +148,11 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	var progress func(n, total int)
 	// add hands one output over, unless another unit made it already.
 	add := func(name string, data []byte, sensitive [][]any, by producer) error {
+		if twin, prev, clash := where.caseTwin(name); clash && !(cfg.CheckOnly && (by.raw || prev.raw)) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
+				Detail: fmt.Sprintf("%s and %s differ only in case: by %s and by %s; a file system that ignores case (macOS, Windows) cannot hold both, so the set cannot be checked out there", name, twin, by, prev)})
+			return nil
+		}
 		if prev, dup := where.first(name); dup && !(cfg.CheckOnly && (by.raw || prev.raw)) {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
 				Detail: fmt.Sprintf("%s is generated twice: by %s and by %s", name, prev, by)})
@@ -197,6 +205,9 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		for _, env := range p.envs {
 			units, ds := l.units(env, &shared)
 			diags = append(diags, ds...)
+			for _, u := range units {
+				u.writes = !cfg.CheckOnly
+			}
 			known += len(units)
 			for len(units) > 0 {
 				chunk := units[:min(len(units), streamChunk)]
@@ -272,7 +283,8 @@ func (p producer) String() string {
 // unit makes it too. A run holds one entry per output, so an entry is small: an index in
 // the map, and a line, a column and a file number beside the producer's key.
 type outputRegistry struct {
-	index     map[string]int32 // output name -> entry
+	index     map[string]int32  // output name -> entry
+	folded    map[string]string // output name in lower case -> output name
 	entries   []registered
 	files     []string // the file names entries refer to
 	fileIndex map[string]int32
@@ -286,13 +298,16 @@ type registered struct {
 }
 
 func newOutputRegistry() *outputRegistry {
-	return &outputRegistry{index: map[string]int32{}, fileIndex: map[string]int32{}}
+	return &outputRegistry{index: map[string]int32{}, folded: map[string]string{}, fileIndex: map[string]int32{}}
 }
 
 // add records that p made the output name, unless something made it already.
 func (r *outputRegistry) add(name string, p producer) {
 	if _, ok := r.index[name]; ok {
 		return
+	}
+	if _, ok := r.folded[strings.ToLower(name)]; !ok {
+		r.folded[strings.ToLower(name)] = name
 	}
 	file, ok := r.fileIndex[p.at.Filename]
 	if !ok {
@@ -305,6 +320,17 @@ func (r *outputRegistry) add(name string, p producer) {
 }
 
 // first returns what made the output name first.
+// caseTwin returns another output of the run whose name differs from name only in case,
+// and what made it.
+func (r *outputRegistry) caseTwin(name string) (twin string, by producer, ok bool) {
+	twin, ok = r.folded[strings.ToLower(name)]
+	if !ok || twin == name {
+		return "", producer{}, false
+	}
+	by, _ = r.first(twin)
+	return twin, by, true
+}
+
 func (r *outputRegistry) first(name string) (producer, bool) {
 	i, ok := r.index[name]
 	if !ok {
@@ -384,6 +410,11 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 		key, cacheable := "", false
 		if cfg.Cache != nil {
 			key, cacheable = src.inputKey()
+			if cacheable && cfg.CheckOnly {
+				// vet checks what generate checks, less the output files' names: a
+				// record of one serves the other never.
+				key = checkOnlyKey(key)
+			}
 		}
 		if rec := cfg.Cache.getRecord(key); cacheable && rec != nil {
 			// Checked and generated before from these very bytes, cleanly: replayed
@@ -608,6 +639,22 @@ type output struct {
 	check     string  // the unit's check key (see [checkKey]), when the run computed it
 }
 
+// windowsReservedID is the id of the warning for a family that names a Windows device.
+const windowsReservedID = "windows-reserved-name"
+
+// windowsReserved reports whether a file named family.json names a device on Windows,
+// whatever its case.
+func windowsReserved(family string) bool {
+	switch base, _, _ := strings.Cut(strings.ToUpper(family), "."); base {
+	case "CON", "PRN", "AUX", "NUL":
+		return true
+	case "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+		"LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9":
+		return true
+	}
+	return false
+}
+
 // maxFileName is the longest file name, in bytes, that common file systems allow.
 const maxFileName = 255
 
@@ -723,7 +770,7 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	if known.enabled() && len(diags) == 0 {
 		key = checkKey(api, !u.raw, ignored)
 		if rendered, ok := known.get(key); ok {
-			return finish(u, api, rendered, nil, key)
+			return finish(u, api, rendered, nil, key, ignored)
 		}
 	}
 	diags = append(diags, evaluator().check(api, !u.raw)...)
@@ -739,18 +786,26 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	if key != "" && len(diags) == 0 && !api.hasSensitive() {
 		known.put(key, rendered) // a sensitive value is never written to the cache
 	}
-	return finish(u, api, rendered, diags, key)
+	return finish(u, api, rendered, diags, key, ignored)
 }
 
 // finish names a checked unit's output file and returns it; check is its check key, if
-// the run computed one.
-func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check string) (*output, hcl.Diagnostics) {
+// the run computed one, and ignored the warnings the daemon acknowledges. A file to
+// write must have a name that every file system takes; vet, which writes nothing,
+// follows the API alone.
+func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check string, ignored []string) (*output, hcl.Diagnostics) {
 	family, _ := api.Get("family").Str()
 	if f := api.Get("family"); f != nil && f.Sensitive {
 		return nil, append(diags, diagAt(api, []any{"family"}, hcl.DiagError,
 			"the family comes from a sensitive value: it names the output file and is shown wherever the daemon is, so it cannot be secret"))
 	}
-	if len(family)+len(".json") > maxFileName {
+	if u.writes && windowsReserved(family) && !slices.Contains(ignored, windowsReservedID) {
+		d := diagAt(api, []any{"family"}, hcl.DiagWarning, fmt.Sprintf(
+			"the output file %s.json has a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9): it cannot be checked out there", family))
+		extra(d).WarningID = windowsReservedID
+		diags = append(diags, d)
+	}
+	if u.writes && len(family)+len(".json") > maxFileName {
 		d := diagAt(api, []any{"family"}, hcl.DiagError, fmt.Sprintf(
 			"a family of %d characters makes the output file name %d bytes long, and file systems allow %d: use at most %d characters",
 			len(family), len(family)+len(".json"), maxFileName, maxFileName-len(".json")))

@@ -279,6 +279,8 @@ var ruleCases = []ruleCase{
 		want: `containerDefinitions[a].memoryReservation: memoryReservation equals memory (64 MiB); the documentation says memory must be greater, and equal values may be rejected`},
 	{rule: "task size with a unit", warning: "task-size-units", ok: apiDaemon(`cpu: "1024"`, ""), bad: apiDaemon(`»cpu: "1 vCPU"`, ""),
 		want: `cpu: cpu with a unit (1 vCPU) is documented for ordinary task definitions; daemon task definitions document a plain number (CPU units)`},
+	{rule: "Windows device name", warning: "windows-reserved-name", ok: strings.Replace(apiDaemon("", ""), `family: "d"`, `family: "auxiliary"`, 1), bad: strings.Replace(apiDaemon("", ""), `family: "d"`, `»family: "Aux"`, 1),
+		want: `family: the output file Aux.json has a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9): it cannot be checked out there`},
 	{rule: "task cpu range", warning: "task-cpu-range", ok: apiDaemon(`cpu: "128"`, ""), bad: apiDaemon(`»cpu: "64"`, ""),
 		want: `cpu: task cpu outside 128 to 196608 units is not documented for daemons`},
 }

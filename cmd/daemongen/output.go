@@ -103,19 +103,22 @@ func readManifest(dir string) ([]string, error) {
 }
 
 // ownedName reports whether name can be an output: a local path of one or two elements
-// ([env/]family.json) with no hidden element.
+// ([env/]family.json) with no hidden element, each short enough for a file name.
 func ownedName(name string) bool {
 	parts := strings.Split(name, "/")
 	if !filepath.IsLocal(filepath.FromSlash(name)) || len(parts) > 2 || !strings.HasSuffix(name, ".json") {
 		return false
 	}
 	for _, p := range parts {
-		if p == "" || strings.HasPrefix(p, ".") {
+		if p == "" || strings.HasPrefix(p, ".") || len(p) > maxNameBytes {
 			return false
 		}
 	}
 	return true
 }
+
+// maxNameBytes is the longest file name common file systems allow.
+const maxNameBytes = 255
 
 // folderInside is [outputFolderInside], asked once per folder: a fleet's outputs share a
 // few environment folders.

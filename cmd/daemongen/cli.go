@@ -477,6 +477,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "daemongen: waiting for another daemongen run writing into %s\n", folder)
 	}}
 	defer w.close()
+	defer stopOnSignal(w, stderr)()
 	diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr, func(o gen.Output) error { return w.stage(o.Name, o.Data) })
 	if !ok {
 		w.abort()

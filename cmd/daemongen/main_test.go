@@ -8,9 +8,17 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// runAsDaemongen, set to 1 in the environment, makes the test binary run as daemongen.
+const runAsDaemongen = "DAEMONGEN_TEST_RUN_AS_COMMAND"
+
 var update = flag.Bool("update", false, "rewrite the expected output in testdata/script")
 
 func TestMain(m *testing.M) {
+	// The test binary is daemongen itself where a test runs it as a child process (to
+	// send it a signal, say).
+	if os.Getenv(runAsDaemongen) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	testscript.Main(m, map[string]func(){
 		"daemongen": func() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) },
 	})

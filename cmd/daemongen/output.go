@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/daemongen/daemongen/gen"
@@ -267,7 +268,16 @@ type outputWrite struct {
 	subLocks map[string]func()
 	// notes are what recovery and commit left alone and say why, for the caller to print.
 	notes []string
+
+	// mu orders staging, which the evaluation calls, against commit, abort and an
+	// interrupt, which come from elsewhere; stopped is set by an interrupt.
+	mu        sync.Mutex
+	stopped   bool
+	committed bool
 }
+
+// errInterrupted is what staging returns once a signal has stopped the write.
+var errInterrupted = errors.New("the write was interrupted")
 
 // tempFor names the temporary file of the output name staged as number i: beside its
 // target, so that the rename stays in one folder, with a name no output can have.
@@ -294,6 +304,15 @@ func (w *outputWrite) staged(yield func(tmp, name string) bool) {
 // stage calls it, so that a run that fails before its first output touches nothing; it
 // does nothing when called again.
 func (w *outputWrite) begin() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.beginLocked()
+}
+
+func (w *outputWrite) beginLocked() error {
+	if w.stopped {
+		return errInterrupted
+	}
 	if w.began {
 		return nil
 	}
@@ -324,6 +343,12 @@ func (w *outputWrite) begin() error {
 
 // close releases the folders' locks.
 func (w *outputWrite) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closeLocked()
+}
+
+func (w *outputWrite) closeLocked() {
 	for _, unlock := range w.subLocks {
 		unlock()
 	}
@@ -358,7 +383,9 @@ func (w *outputWrite) stage(name string, data []byte) error {
 	if !ownedName(name) {
 		return fmt.Errorf("refusing to write %q: not an output name", name)
 	}
-	if err := w.begin(); err != nil {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.beginLocked(); err != nil {
 		return err
 	}
 	i := len(w.produced)
@@ -402,6 +429,27 @@ func (w *outputWrite) stageFile(name, tmp string, data []byte) (written bool, er
 // abort removes every temporary file of the write, and the folders it created for them:
 // the folder is left as it was.
 func (w *outputWrite) abort() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.abortLocked()
+}
+
+// interrupt stops the write for a signal: a write not yet committed is aborted, one whose
+// commit is under way is finished first (commit holds mu until it is done). It reports
+// whether the write had committed.
+func (w *outputWrite) interrupt() (committed bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopped = true
+	committed = w.committed
+	if !committed {
+		w.abortLocked()
+	}
+	w.closeLocked()
+	return committed
+}
+
+func (w *outputWrite) abortLocked() {
 	for tmp := range w.staged {
 		_ = os.Remove(filepath.Join(w.dir, filepath.FromSlash(tmp)))
 	}
@@ -663,11 +711,17 @@ func (w *outputWrite) inPlace() error {
 // after it is finished by the next run. It returns the outputs written (new or changed)
 // and removed.
 func (w *outputWrite) commit() (written, removed []string, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return nil, nil, errInterrupted
+	}
 	committed := false // the journal is in place: its temporaries are the write's
 	defer func() {
 		if err != nil && !committed {
-			w.abort()
+			w.abortLocked()
 		}
+		w.committed = committed
 	}()
 	for _, i := range w.changed {
 		written = append(written, w.produced[i])

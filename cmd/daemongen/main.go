@@ -9,6 +9,15 @@ import (
 
 func main() {
 	tuneGC()
+	if crashPipe, isChild := supervisedChild(); isChild {
+		// The Go runtime's fatal errors (out of memory, a panic in a goroutine that no
+		// recover reaches) exit with 2, the usage code: the report goes to the
+		// supervising parent too, which exits with exitCrash.
+		_ = debug.SetCrashOutput(crashPipe, debug.CrashOptions{})
+		crashPipe.Close()
+	} else if code, supervised := supervise(os.Args); supervised {
+		os.Exit(code)
+	}
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
 

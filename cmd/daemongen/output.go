@@ -63,15 +63,21 @@ func tempRun(base string) string {
 // one JSON object whose family is the file's name, as every output is. A manifest or a
 // journal that lists a user's file never makes daemongen remove it.
 func notOwnOutput(dir, name string) string {
-	b, err := safefile.ReadNoFollow(filepath.Join(dir, filepath.FromSlash(name)), gen.MaxFileSize)
+	return notOutputOf(filepath.Join(dir, filepath.FromSlash(name)), path.Base(name))
+}
+
+// notOutputOf says why the file at p does not hold the output named base (FAMILY.json),
+// or "" when it does.
+func notOutputOf(p, base string) string {
+	b, err := safefile.ReadNoFollow(p, gen.MaxFileSize)
 	if err != nil {
 		return err.Error()
 	}
 	var doc struct {
 		Family *string `json:"family"`
 	}
-	if json.Unmarshal(b, &doc) != nil || doc.Family == nil || *doc.Family+".json" != path.Base(name) {
-		return fmt.Sprintf("%s does not hold the daemon task definition of family %q that daemongen writes there", filepath.Join(dir, filepath.FromSlash(name)), strings.TrimSuffix(path.Base(name), ".json"))
+	if json.Unmarshal(b, &doc) != nil || doc.Family == nil || *doc.Family+".json" != base {
+		return fmt.Sprintf("%s does not hold the daemon task definition of family %q that daemongen writes there", p, strings.TrimSuffix(base, ".json"))
 	}
 	return ""
 }
@@ -535,8 +541,21 @@ func recoverOutput(dir string) (notes []string, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s is damaged (%v); the last write into %s may be incomplete: remove the journal and run daemongen generate again", filepath.Join(dir, journalName), err, dir)
 		}
+		// A rename whose temporary does not hold the output it becomes is not carried
+		// out: a hand-made journal cannot make the recovery replace a user's file.
+		var kept [][2]string
+		for _, r := range j.Renames {
+			tmp := filepath.Join(dir, filepath.FromSlash(r[0]))
+			if r[1] != manifestName && !errors.Is(lstatErr(dir, r[0]), fs.ErrNotExist) {
+				if why := notOutputOf(tmp, path.Base(r[1])); why != "" {
+					notes = append(notes, fmt.Sprintf("left %s, which the journal of an interrupted write renames: %s", filepath.Join(dir, filepath.FromSlash(r[1])), why))
+					continue
+				}
+			}
+			kept = append(kept, r)
+		}
 		renames := func(yield func(tmp, name string) bool) {
-			for _, r := range j.Renames {
+			for _, r := range kept {
 				if !yield(r[0], r[1]) {
 					return
 				}

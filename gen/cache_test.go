@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -461,5 +462,30 @@ daemon "plain" {
 	})
 	if entries == 0 {
 		t.Error("nothing was cached: the daemon without sensitive values should be")
+	}
+}
+
+// TestReplayedRecordNamesOnlyOutputs plants a record whose header is right but whose
+// outputs are named outside the output folder, or hold no JSON: it must not be replayed.
+func TestReplayedRecordNamesOnlyOutputs(t *testing.T) {
+	cache := OpenCache(t.TempDir())
+	key := "s" + strings.Repeat("0", 64)
+	for _, units := range []map[string][]recordedOutput{
+		{"": {{Name: "../../etc/passwd.json", Data: "{}"}}},
+		{"prod": {{Name: "prod/../../x.json", Data: "{}"}}},
+		{"prod": {{Name: "dev/x.json", Data: "{}"}}},
+		{"": {{Name: "x.json", Data: "not json at all"}}},
+		{"": {{Name: ".daemongen-manifest.json", Data: "{}"}}},
+	} {
+		data, _ := json.Marshal(sourceRecord{Units: units})
+		cache.put(key, data)
+		if r := cache.getRecord(key); r != nil {
+			t.Errorf("record %s was served", data)
+		}
+	}
+	good, _ := json.Marshal(sourceRecord{Units: map[string][]recordedOutput{"prod": {{Name: "prod/x.json", Data: "{}"}}}})
+	cache.put(key, good)
+	if cache.getRecord(key) == nil {
+		t.Error("a good record was not served")
 	}
 }

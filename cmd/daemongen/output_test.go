@@ -611,3 +611,26 @@ func TestOnlyDaemongenFilesAreRemoved(t *testing.T) {
 		requireUserFiles(t, dir)
 	})
 }
+
+// TestLockWaitSaysWhatItWaitedFor holds an output folder's lock while a generate runs into
+// it with a short --timeout: the run must end saying it waited for another run, naming the
+// folder, and exit 1.
+func TestLockWaitSaysWhatItWaitedFor(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "spec.cue")
+	if err := os.WriteFile(spec, []byte("package fleet\n\ndaemons: agent: containers: agent: {image: \"a:1\", memory: 64}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	unlock, err := lockOutput(out, func(string) {}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	var stderr strings.Builder
+	code := Main([]string{"generate", "-q", "--timeout", "1500ms", "-o", out, spec}, io.Discard, &stderr)
+	if code != exitInvalid || !strings.Contains(stderr.String(), "waited for another daemongen run writing into "+out) ||
+		strings.Contains(stderr.String(), "module registry") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}

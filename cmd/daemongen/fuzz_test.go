@@ -51,7 +51,7 @@ func FuzzJournalRecovery(f *testing.F) {
 			"old.json":                                 `{"family": "old"}`,
 			".daemongen-0123456789abcdef-0.tmp":        `{"family": "agent"}`,
 			".daemongen-0123456789abcdef-manifest.tmp": `{"files": ["agent.json"]}`,
-			journalName: string(data),
+			journalName:                                string(data),
 		}
 		for name, content := range user {
 			files[name] = content

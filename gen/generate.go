@@ -501,6 +501,12 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 	diags = append(diags, local...)
 	l.broken = structural.HasErrors()
 	l.envs = names(structFields(root.Get("environments")))
+	if src.envEntriesAll {
+		if ds := envTypos(src.envEntries); len(ds) > 0 {
+			diags = append(diags, ds...)
+			l.broken = true
+		}
+	}
 	for _, use := range src.envNames {
 		if !slices.Contains(l.envs, use.name) {
 			msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)

@@ -49,6 +49,10 @@ type source struct {
 	params []string
 	// envNames are the names the spec compares env with, each with its position.
 	envNames []envName
+	// envEntries are the places that name an environment (see [envEntry]); envEntriesAll
+	// is set when they are all the spec has, none being computed or imported.
+	envEntries    []envEntry
+	envEntriesAll bool
 	// json is set for a JSON file, path.
 	json bool
 	path string
@@ -269,6 +273,7 @@ func cueSource(abs []string, tags []string) *source {
 			return failed
 		}
 		s.perEnv, s.params, s.envNames = usesTag(base, envTag), taggedFields(base), envComparisons(base)
+		s.envEntries, s.envEntriesAll = cueEnvEntries(base)
 		return nil
 	}
 	s.releaseFunc = func() { base = nil }
@@ -452,6 +457,112 @@ func envComparisons(inst *build.Instance) []envName {
 	return out
 }
 
+// envEntry is one place where a spec names an environment: an entry of environments in
+// CUE, an environment block in HCL. overlayOnly is set when it holds daemon overlays and
+// nothing else, which declares nothing: a misspelt name there would silently make an
+// environment of its own (see [envTypos]).
+type envEntry struct {
+	name        string
+	pos         token.Pos
+	overlayOnly bool
+	hcl         bool
+}
+
+// cueEnvEntries returns the entries of environments in the files of inst. all is false
+// when the spec names environments in a way the syntax does not show (a computed label,
+// a comprehension, a value from another package), and the check is then not made.
+func cueEnvEntries(inst *build.Instance) (entries []envEntry, all bool) {
+	all = true
+	for _, f := range inst.Files {
+		top := map[ast.Node]bool{}
+		for _, d := range f.Decls {
+			top[d] = true
+		}
+		ast.Walk(f, func(n ast.Node) bool {
+			field, ok := n.(*ast.Field)
+			if !ok {
+				return true
+			}
+			if name, _, _ := ast.LabelName(field.Label); name != "environments" {
+				return true
+			}
+			sl, isStruct := field.Value.(*ast.StructLit)
+			if !top[field] || !isStruct {
+				all = false
+				return false
+			}
+			for _, elt := range sl.Elts {
+				env, isField := elt.(*ast.Field)
+				if !isField {
+					all = false // a comprehension or an embedding: names not in the syntax
+					continue
+				}
+				name, _, err := ast.LabelName(env.Label)
+				if err != nil {
+					all = false // a computed label
+					continue
+				}
+				entries = append(entries, envEntry{name: name, pos: env.Label.Pos(), overlayOnly: onlyDaemons(env.Value)})
+			}
+			return false
+		}, nil)
+	}
+	return entries, all
+}
+
+// onlyDaemons reports whether the value of an environment's entry is a struct that holds
+// daemons and nothing else.
+func onlyDaemons(v ast.Expr) bool {
+	sl, ok := v.(*ast.StructLit)
+	if !ok || len(sl.Elts) == 0 {
+		return false
+	}
+	for _, elt := range sl.Elts {
+		f, ok := elt.(*ast.Field)
+		if !ok {
+			return false
+		}
+		if name, _, _ := ast.LabelName(f.Label); name != "daemons" {
+			return false
+		}
+	}
+	return true
+}
+
+// envTypos reports each environment that a spec only ever names in daemon overlays, never
+// declares, and whose name is close to a declared one: environments: stagng: daemons:
+// falco: null (or environment "stagng" { daemon "falco" {...} }) beside a declared
+// staging. Without this, the overlay would silently make a new environment and leave
+// staging as it was. Close names that are all declared (eu-west-1, eu-west-2) are fine.
+func envTypos(entries []envEntry) hcl.Diagnostics {
+	var declared []string
+	for _, e := range entries {
+		if !e.overlayOnly && !slices.Contains(declared, e.name) {
+			declared = append(declared, e.name)
+		}
+	}
+	slices.Sort(declared)
+	var diags hcl.Diagnostics
+	reported := map[string]bool{}
+	for _, e := range entries {
+		if slices.Contains(declared, e.name) || reported[e.name] {
+			continue
+		}
+		s := suggest(e.name, declared)
+		if s == "" {
+			continue
+		}
+		reported[e.name] = true
+		path := "environments." + e.name
+		if e.hcl {
+			path = "environment." + e.name
+		}
+		diags = append(diags, newDiag(hcl.DiagError, e.pos, path, fmt.Sprintf(
+			"an environment that only overlays daemons and is declared nowhere; did you mean %q? (declared: %s; to add an environment, declare it)", s, strings.Join(declared, ", "))))
+	}
+	return diags
+}
+
 // taggedFields returns the top-level fields of inst that take an @tag value: parameters
 // of the spec (version: string @tag(version)), not misspelt sections.
 func taggedFields(inst *build.Instance) []string {
@@ -513,6 +624,10 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 		s.perEnv = len(envs) > 0
 		for _, c := range spec.EnvComparisons() {
 			s.envNames = append(s.envNames, envName{c.Name, spec.Pos(c.Range)})
+		}
+		s.envEntries, s.envEntriesAll = nil, true
+		for _, b := range spec.EnvBlocks() {
+			s.envEntries = append(s.envEntries, envEntry{b.Name, spec.Pos(b.Range), b.OverlayOnly, true})
 		}
 		return nil
 	}

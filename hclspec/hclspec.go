@@ -130,6 +130,30 @@ func (s *Spec) addTopBlock(b *hclsyntax.Block) hcl.Diagnostics {
 // Environments returns the names of the declared environments, in source order.
 func (s *Spec) Environments() []string { return slices.Clone(s.envs) }
 
+// EnvBlock is one environment block: its name, where it is, and whether it only overlays
+// daemons (holds daemon blocks and nothing else), which declares nothing of its own.
+type EnvBlock struct {
+	Name        string
+	Range       hcl.Range
+	OverlayOnly bool
+}
+
+// EnvBlocks returns every environment block, in source order.
+func (s *Spec) EnvBlocks() []EnvBlock {
+	var out []EnvBlock
+	for _, b := range s.top {
+		if b.Type != blockEnvironment || len(b.Labels) == 0 {
+			continue
+		}
+		overlay := len(b.Body.Attributes) == 0 && len(b.Body.Blocks) > 0
+		for _, inner := range b.Body.Blocks {
+			overlay = overlay && inner.Type == blockDaemon
+		}
+		out = append(out, EnvBlock{b.Labels[0], b.LabelRanges[0], overlay})
+	}
+	return out
+}
+
 // EnvName is a name that an expression compares env with (env == "prod").
 type EnvName struct {
 	Name  string

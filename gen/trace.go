@@ -31,8 +31,12 @@ type TraceResult struct {
 // CUE's names (containers.agent.memoryReservation, logConfiguration.options.awslogs-group)
 // or HCL's (container.agent.memory_reservation). A path that names no field of the spec
 // language, or a container the daemon does not have, is a [*UsageError] with a suggestion.
-// A layer's every-container defaults count for each container.
+// A layer's every-container defaults count for each container. Trace does not use the
+// cache.
 func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
+	// The cache remembers outputs, not the layers a trace reads: a source it replays is
+	// never evaluated, so a trace always evaluates every source.
+	cfg.Cache = nil
 	p, diags, err := plan(cfg)
 	if err != nil {
 		return nil, err

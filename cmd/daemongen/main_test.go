@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -24,16 +25,37 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs the end-to-end scripts in testdata/script, one behaviour each.
+// TestScripts runs the end-to-end scripts in testdata/script, one behaviour each, twice:
+// cold, each script with an empty cache of its own, then warm, each with the cache its
+// cold run left, in the same work folder (the cache's keys hold the specs' paths). Every
+// command must say and do the same with a warm cache as with an empty one.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
-		UpdateScripts:       *update,
-		RequireExplicitExec: true,
-		RequireUniqueNames:  true,
-		Setup: func(env *testscript.Env) error {
-			env.Setenv("DAEMONGEN_CACHE", env.WorkDir+"/.cache") // never the user's
-			return nil
-		},
-	})
+	workRoot, caches := t.TempDir(), t.TempDir()
+	for _, pass := range []string{"cold", "warm"} {
+		if *update && pass == "warm" {
+			break
+		}
+		// The cold run's work folders, which testscript keeps until the test ends, go:
+		// the warm run makes them anew at the same paths.
+		entries, _ := os.ReadDir(workRoot)
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(workRoot, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Run(pass, func(t *testing.T) {
+			testscript.Run(t, testscript.Params{
+				Dir:                 "testdata/script",
+				WorkdirRoot:         workRoot,
+				UpdateScripts:       *update,
+				RequireExplicitExec: true,
+				RequireUniqueNames:  true,
+				Setup: func(env *testscript.Env) error {
+					// Never the user's cache; the same one for a script's two runs.
+					env.Setenv("DAEMONGEN_CACHE", filepath.Join(caches, filepath.Base(env.WorkDir)))
+					return nil
+				},
+			})
+		})
+	}
 }

@@ -851,6 +851,12 @@ func (c *nodeConverter) convert(v cue.Value, depth int) *Node {
 			c.diags = append(c.diags, errorDiagnostics(err)...)
 			return nil
 		}
+		if v.Kind() == cue.FloatKind && !bytes.ContainsAny(b, ".eE") {
+			// A float whose exponent cancels its fraction (0.512e3) marshals as 512, and
+			// would pass where the API wants a whole number; the SDK and the aws CLI
+			// reject it. It stays a float, as 512.0 does.
+			b = append(b, ".0"...)
+		}
 		return &Node{Kind: Number, Pos: pos, Text: string(b)}
 	case cue.StringKind:
 		s, _ := v.String()

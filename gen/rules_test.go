@@ -113,6 +113,8 @@ var ruleCases = []ruleCase{
 		want: `containerDefinitions[a].memory: invalid value 2: must be a whole number of MiB from 4 to 2147483647`},
 	{rule: "memory maximum", ok: strings.Replace(apiDaemon("", ""), "memory: 64", "memory: 2147483647", 1), bad: strings.Replace(apiDaemon("", ""), "memory: 64", "»memory: 2147483648", 1),
 		want: `containerDefinitions[a].memory: invalid value 2147483648: must be a whole number of MiB from 4 to 2147483647`},
+	{rule: "whole number written with an exponent", ok: strings.Replace(apiDaemon("", ""), "memory: 64", "memory: 512", 1), bad: strings.Replace(apiDaemon("", ""), "memory: 64", "»memory: 0.512e3", 1),
+		want: `containerDefinitions[a].memory: invalid value 512.0: must be a whole number of MiB from 4 to 2147483647`},
 	{rule: "int32 range", ok: apiDaemon("", "cpu: 2147483647"), bad: apiDaemon("", "»cpu: 2147483648"),
 		want: `containerDefinitions[a].cpu: invalid value 2147483648: must be a whole number of CPU units from 1 to 2147483647; omit cpu to reserve none`},
 	{rule: "memoryReservation within memory", ok: apiDaemon("", "memoryReservation: 32"), bad: apiDaemon("", "»memoryReservation: 65"),

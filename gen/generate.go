@@ -496,6 +496,11 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		l.raw, l.broken = true, ds.HasErrors()
 		return l, append(diags, ds...), true
 	}
+	if src.json && len(structFields(root.Get("daemons"))) == 0 {
+		// A JSON file stands alone: as a spec that defines no daemon, it does nothing.
+		return l, append(diags, newDiag(hcl.DiagError, root.Pos, "",
+			"the file defines no daemon: a JSON input is either one daemon task definition in API form (family, containerDefinitions, ...) or a spec in JSON whose daemons holds at least one daemon")), false
+	}
 	structural, local := checkSpec(root, src.params)
 	diags = append(diags, structural...)
 	diags = append(diags, local...)

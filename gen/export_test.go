@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -119,6 +120,39 @@ var cueWording = map[string]string{
 	"field is required but not present": "missing required field",
 }
 
+// TestExportedSchemaNeverCrashesCueVet runs cue vet, where it is installed, on inputs that
+// made cue v0.17.1 crash on the exported schema: it must report an error, not panic.
+func TestExportedSchemaNeverCrashesCueVet(t *testing.T) {
+	cueCmd, err := exec.LookPath("cue")
+	if err != nil {
+		t.Skip("no cue command")
+	}
+	src, err := SchemaCUE()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	schemaFile := filepath.Join(dir, "schema.cue")
+	if err := os.WriteFile(schemaFile, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, input := range []string{
+		`{"family":"x","tags":[{"key":"a"}]}`,
+		`{"family":"x","tags":[{"key":"a","value":"b"}]}`,
+		`{"family":"x"}`,
+		`{"family":"x","volumes":[{"name":"v"}],"tags":[{"key":"a"},{"key":"a"}]}`,
+	} {
+		file := filepath.Join(dir, fmt.Sprintf("in%d.json", i))
+		if err := os.WriteFile(file, []byte(input), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(cueCmd, "vet", "-c", "-d", "#DaemonTaskDefinition", schemaFile, file).CombinedOutput()
+		if err == nil || bytes.Contains(out, []byte("panic:")) || !bytes.Contains(out, []byte("containerDefinitions")) {
+			t.Errorf("cue vet of %s: %v\n%.2000s", input, err, out)
+		}
+	}
+}
+
 // TestExportedSchemaReportsExactlyTheRealErrors vets every failing rule case with the
 // exported schema, as cue vet -c -d '#DaemonTaskDefinition' does, and requires each error
 // to be the one daemongen reports for it: no false errors from the cross-field rules.
@@ -143,15 +177,21 @@ func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
 			data := ctx.CompileString(strings.ReplaceAll(tc.bad, marker, ""))
 			if cueCmd != "" {
 				// The cue command itself: it fails, and names no field of the schema's own.
-				b, err := data.MarshalJSON()
-				if err != nil {
-					t.Fatal(err)
+				// Through daemongen's own conversion, which keeps a float a float
+				// (0.512e3 is 512.0, where MarshalJSON writes 512).
+				node, ds := toNode(data, nil)
+				if ds.HasErrors() {
+					t.Fatal(ds)
 				}
+				b := Render(node)
 				bad := filepath.Join(dir, fmt.Sprintf("bad%d.json", i))
 				os.WriteFile(bad, b, 0o644)
 				out, err := exec.Command(cueCmd, "vet", "-c", "-d", "#DaemonTaskDefinition", schemaFile, bad).CombinedOutput()
 				if err == nil {
 					t.Errorf("cue vet accepts it")
+				}
+				if bytes.Contains(out, []byte("panic:")) {
+					t.Errorf("cue vet crashes:\n%.2000s", out)
 				}
 				if m := regexp.MustCompile(`(?m)^\S*(\._|\.#|^_)\S*:`).Find(out); m != nil {
 					t.Errorf("cue vet names an internal field: %s", out)

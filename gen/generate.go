@@ -589,6 +589,10 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	named, wrong := layerNameDiags(root, env)
 	diags = append(diags, named...)
 	for _, d := range structFields(root.Get("daemons")) {
+		group, _ := d.Value.Get("group").Str()
+		if l.src.failed.Reaches(d.Name, group) {
+			continue // the front end reported why its value is incomplete
+		}
 		if !wrong[d.Name] && Enabled(Layers(root, d.Name, env)) {
 			units = append(units, &unit{root: root, key: d.Name, env: env, at: d.Value.Pos})
 		}

@@ -53,6 +53,9 @@ type source struct {
 	// is set when they are all the spec has, none being computed or imported.
 	envEntries    []envEntry
 	envEntriesAll bool
+	// failed says which daemons the front end's own errors in the latest evaluation reach
+	// (HCL only): their checks are skipped, as they would report knock-ons only.
+	failed *hclspec.Failed
 	// json is set for a JSON file, path.
 	json bool
 	path string
@@ -652,9 +655,11 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 				return nil, ds
 			}
 		}
-		// An attribute whose expression fails is left out and reported; the rest is
-		// still checked, so that every mistake shows at once.
-		expr, sensitive, diags := spec.CUE(env, in)
+		// An attribute whose expression fails is left out and reported; the daemons it
+		// reaches are not checked (see source.failed), the rest are, so that every
+		// mistake shows at once and none as a knock-on of another.
+		expr, sensitive, failed, diags := spec.CUEWithFailures(env, in)
+		s.failed = failed
 		if expr == nil {
 			return nil, diags
 		}

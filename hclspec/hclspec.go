@@ -228,11 +228,48 @@ func (s *Spec) pos(r hcl.Range) token.Pos {
 // is kept, and `env` is env in every expression. sensitive holds the positions, in expr,
 // of the values derived from variables declared sensitive: what messages must not show.
 func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, diags hcl.Diagnostics) {
+	expr, sensitive, _, diags = s.evaluate(env, in)
+	return expr, sensitive, diags
+}
+
+// Failed says which daemons an evaluation's own errors reach: an attribute whose
+// expression failed, or a block the vocabulary lacks, leaves a value out, and the
+// daemons whose layers it is in would only report knock-ons of the missing value.
+type Failed struct {
+	// All is set for a failure in defaults, or in the environment's defaults.
+	All bool
+	// Groups are the groups with a failure in their defaults; Daemons the daemons with
+	// one in their block or their environment overlay.
+	Groups, Daemons map[string]bool
+}
+
+// Reaches reports whether a failure reaches the daemon key of group group.
+func (f *Failed) Reaches(key, group string) bool {
+	return f != nil && (f.All || f.Daemons[key] || group != "" && f.Groups[group])
+}
+
+// CUEWithFailures is [Spec.CUE], and also says which daemons the evaluation's own errors
+// reach; failed is nil when there are none.
+func (s *Spec) CUEWithFailures(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, failed *Failed, diags hcl.Diagnostics) {
+	return s.evaluate(env, in)
+}
+
+func (s *Spec) evaluate(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, failed *Failed, diags hcl.Diagnostics) {
 	ctx, diags := s.evalContext(env, in)
 	if diags.HasErrors() {
-		return nil, nil, diags
+		return nil, nil, nil, diags
 	}
 	c := &converter{spec: s, ctx: ctx, sensitive: map[token.Pos]bool{}, secrets: in.Secrets}
+	// failing records what a conversion that added errors since before reaches.
+	failing := func(before int, mark func(f *Failed)) {
+		if !c.diags[before:].HasErrors() {
+			return
+		}
+		if failed == nil {
+			failed = &Failed{Groups: map[string]bool{}, Daemons: map[string]bool{}}
+		}
+		mark(failed)
+	}
 	root := &ast.StructLit{}
 	// Blocks of the same kind from several files merge into one struct.
 	sections := map[string]*ast.StructLit{}
@@ -256,12 +293,15 @@ func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Po
 			continue
 		}
 		seen[key] = b
+		before := len(c.diags)
 		switch b.Type {
 		case blockDefaults:
 			sl := section("defaults", pos)
 			sl.Elts = append(sl.Elts, c.body(b.Body, true).Elts...)
+			failing(before, func(f *Failed) { f.All = true })
 		case blockDaemon:
 			section("daemons", pos).Elts = append(section("daemons", pos).Elts, field(b.Labels[0], c.body(b.Body, false), s.pos(b.LabelRanges[0])))
+			failing(before, func(f *Failed) { f.Daemons[b.Labels[0]] = true })
 		case blockGroup:
 			g := &ast.StructLit{}
 			for _, d := range b.Body.Blocks {
@@ -270,22 +310,27 @@ func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Po
 				}
 			}
 			g.Elts = append(g.Elts, c.otherMembers(b.Body, blockDefaults)...)
+			failing(before, func(f *Failed) { f.Groups[b.Labels[0]] = true })
 			section("groups", pos).Elts = append(section("groups", pos).Elts, field(b.Labels[0], g, s.pos(b.LabelRanges[0])))
 		case blockEnvironment:
 			e := &ast.StructLit{}
 			if b.Labels[0] == env {
 				e.Elts = append(e.Elts, c.otherMembers(b.Body, blockDefaults, blockDaemon)...)
+				failing(before, func(f *Failed) { f.All = true })
 				var daemons *ast.StructLit
 				for _, d := range b.Body.Blocks {
+					before := len(c.diags)
 					switch {
 					case d.Type == blockDefaults:
 						e.Elts = append(e.Elts, field("defaults", c.body(d.Body, true), s.pos(d.DefRange())))
+						failing(before, func(f *Failed) { f.All = true })
 					case d.Type == blockDaemon && len(d.Labels) == 1:
 						if daemons == nil {
 							daemons = &ast.StructLit{}
 							e.Elts = append(e.Elts, field("daemons", daemons, s.pos(d.DefRange())))
 						}
 						daemons.Elts = append(daemons.Elts, field(d.Labels[0], c.body(d.Body, false), s.pos(d.LabelRanges[0])))
+						failing(before, func(f *Failed) { f.Daemons[d.Labels[0]] = true })
 					case d.Type == blockDaemon:
 						diags = append(diags, labelCount(d, 1))
 					}
@@ -294,7 +339,7 @@ func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Po
 			section("environments", pos).Elts = append(section("environments", pos).Elts, field(b.Labels[0], e, s.pos(b.LabelRanges[0])))
 		}
 	}
-	return root, c.sensitive, append(diags, c.diags...)
+	return root, c.sensitive, failed, append(diags, c.diags...)
 }
 
 // field returns a CUE field whose label is at pos.

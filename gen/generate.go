@@ -512,6 +512,10 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 			l.broken = true
 		}
 	}
+	if ds := envIndexDiags(src.envIndexes, l.envs); len(ds) > 0 {
+		diags = append(diags, ds...)
+		l.broken = true
+	}
 	for _, use := range src.envNames {
 		if !slices.Contains(l.envs, use.name) {
 			msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)

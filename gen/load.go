@@ -53,6 +53,8 @@ type source struct {
 	// is set when they are all the spec has, none being computed or imported.
 	envEntries    []envEntry
 	envEntriesAll bool
+	// envIndexes are the structs the spec indexes by env ({dev: ..., prod: ...}[env]).
+	envIndexes []envIndex
 	// failed says which daemons the front end's own errors in the latest evaluation reach
 	// (HCL only): their checks are skipped, as they would report knock-ons only.
 	failed *hclspec.Failed
@@ -277,6 +279,7 @@ func cueSource(abs []string, tags []string) *source {
 		}
 		s.perEnv, s.params, s.envNames = usesTag(base, envTag), taggedFields(base), envComparisons(base)
 		s.envEntries, s.envEntriesAll = cueEnvEntries(base)
+		s.envIndexes = cueEnvIndexes(base)
 		return nil
 	}
 	s.releaseFunc = func() { base = nil }
@@ -530,6 +533,120 @@ func onlyDaemons(v ast.Expr) bool {
 		}
 	}
 	return true
+}
+
+// envIndex is a struct literal that a CUE spec indexes by env: _account: {dev: "1",
+// prod: "2"}[env], or a top-level field that holds one, indexed as _accounts[env].
+type envIndex struct {
+	field string    // the field whose value is the index, "" when it is nested deeper
+	pos   token.Pos // the index expression
+	keys  []string
+}
+
+// cueEnvIndexes returns the structs the files of inst index by env whose keys the syntax
+// shows: a struct literal, or a top-level field of the package holding one.
+func cueEnvIndexes(inst *build.Instance) []envIndex {
+	literals := map[string]*ast.StructLit{} // top-level fields whose value is a struct literal
+	for _, f := range inst.Files {
+		for _, d := range f.Decls {
+			if field, ok := d.(*ast.Field); ok {
+				if sl, ok := field.Value.(*ast.StructLit); ok {
+					if name, _, err := ast.LabelName(field.Label); err == nil {
+						literals[name] = sl
+					}
+				}
+			}
+		}
+	}
+	keysOf := func(sl *ast.StructLit) (keys []string, ok bool) {
+		for _, elt := range sl.Elts {
+			f, isField := elt.(*ast.Field)
+			if !isField {
+				return nil, false // a comprehension or an embedding: keys not in the syntax
+			}
+			name, _, err := ast.LabelName(f.Label)
+			if err != nil {
+				return nil, false
+			}
+			keys = append(keys, name)
+		}
+		return keys, len(keys) > 0
+	}
+	var out []envIndex
+	for _, f := range inst.Files {
+		owner := map[ast.Expr]string{}
+		inDisjunction := 0 // an index inside a | may have a fallback: not checked
+		isOr := func(n ast.Node) bool {
+			b, ok := n.(*ast.BinaryExpr)
+			return ok && b.Op == token.OR
+		}
+		ast.Walk(f, func(n ast.Node) bool {
+			if isOr(n) {
+				inDisjunction++
+			}
+			if field, ok := n.(*ast.Field); ok {
+				if name, _, err := ast.LabelName(field.Label); err == nil {
+					owner[field.Value] = name
+				}
+			}
+			ix, ok := n.(*ast.IndexExpr)
+			if !ok {
+				return true
+			}
+			if id, ok := ix.Index.(*ast.Ident); !ok || id.Name != envTag || inDisjunction > 0 {
+				return true
+			}
+			var sl *ast.StructLit
+			switch x := ix.X.(type) {
+			case *ast.StructLit:
+				sl = x
+			case *ast.Ident:
+				sl = literals[x.Name]
+			}
+			if sl == nil {
+				return true
+			}
+			if keys, ok := keysOf(sl); ok {
+				out = append(out, envIndex{field: owner[ix], pos: ix.Lbrack, keys: keys})
+			}
+			return true
+		}, func(n ast.Node) {
+			if isOr(n) {
+				inDisjunction--
+			}
+		})
+	}
+	return out
+}
+
+// envIndexDiags reports each struct indexed by env that has no entry for one of the
+// spec's environments: in that environment, everything computed from it has no value,
+// and CUE's own errors would name the knock-ons, not the missing entry.
+func envIndexDiags(indexes []envIndex, envs []string) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, ix := range indexes {
+		for _, env := range envs {
+			if slices.Contains(ix.keys, env) {
+				continue
+			}
+			msg := fmt.Sprintf("the environment %q has no entry in the struct indexed by env here (its entries: %s)", env, strings.Join(ix.keys, ", "))
+			var missing []string
+			for _, k := range ix.keys {
+				if !slices.Contains(envs, k) {
+					missing = append(missing, k)
+				}
+			}
+			if s := suggest(env, missing); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			path := ix.field
+			if path == "" {
+				path = envTag
+			}
+			diags = append(diags, newDiag(hcl.DiagError, ix.pos, path, msg))
+		}
+	}
+	return diags
 }
 
 // envTypos reports each environment that a spec only ever names in daemon overlays, never

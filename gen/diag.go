@@ -97,8 +97,7 @@ func subject(d *hcl.Diagnostic) hcl.Range {
 // Normalize merges diagnostics that say the same thing at the same place, and sorts them by
 // file, line, column, severity (errors first) and text. One mistake in a default or an
 // overlay shows in every daemon, environment and container it reaches: it is reported once,
-// with the daemons it was found in, and with a path whose differing parts read * (a value
-// of defaults.container is containerDefinitions[*].memory, say).
+// with the daemons it was found in, and with one path (see [commonPath]).
 func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
 		file              string
@@ -107,6 +106,7 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 		detail, placeless string
 	}
 	seen := map[key]*hcl.Diagnostic{}
+	paths := map[*hcl.Diagnostic][]string{} // every path a merged diagnostic was found at
 	var out hcl.Diagnostics
 	for _, d := range diags {
 		r := subject(d)
@@ -118,11 +118,17 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 			merged := append(slices.Clone(contexts(prev)), contexts(d)...)
 			slices.Sort(merged)
 			extra(prev).Contexts = slices.Compact(merged)
-			prev.Summary = commonPath(prev.Summary, d.Summary)
+			if !slices.Contains(paths[prev], d.Summary) {
+				paths[prev] = append(paths[prev], d.Summary)
+			}
 			continue
 		}
 		seen[k] = d
+		paths[d] = []string{d.Summary}
 		out = append(out, d)
+	}
+	for d, ps := range paths {
+		d.Summary = commonPath(ps)
 	}
 	slices.SortStableFunc(out, func(a, b *hcl.Diagnostic) int {
 		ra, rb := subject(a), subject(b)
@@ -141,25 +147,60 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 // pathElement splits a rendered path into its elements: names and [labels].
 var pathElement = regexp.MustCompile(`\[[^\]]*\]|[^.\[]+`)
 
-// commonPath joins two paths of one value: the elements where they differ read *.
-func commonPath(a, b string) string {
-	if a == b {
-		return a
+// specSections start the paths of a spec as written, in CUE's names and HCL's.
+var specSections = []string{"defaults", "groups", "environments", "daemons", "group", "environment", "daemon"}
+
+// commonPath joins the paths one value was found at (in several daemons, environments or
+// containers) into one. A path as the user wrote it (defaults.container.memory, from the
+// spec's structure check) wins over the API paths of the daemons the value reaches.
+// Otherwise the elements where the paths differ list what they are, so that a message
+// still names each container: containerDefinitions[a, agent, b].memory, or in HCL's names
+// container.{a, agent, b}.memory (at most maxContexts, then how many more).
+func commonPath(paths []string) string {
+	var written []string
+	for _, p := range paths {
+		first, _, _ := strings.Cut(p, ".")
+		if slices.Contains(specSections, first) {
+			written = append(written, p)
+		}
 	}
-	ea, eb := pathElement.FindAllString(a, -1), pathElement.FindAllString(b, -1)
-	if len(ea) != len(eb) {
-		return a
+	if len(written) > 0 {
+		paths = written
+	}
+	if len(paths) == 1 {
+		return paths[0]
+	}
+	elems := make([][]string, len(paths))
+	for i, p := range paths {
+		elems[i] = pathElement.FindAllString(p, -1)
+		if len(elems[i]) != len(elems[0]) {
+			return paths[0]
+		}
 	}
 	var out strings.Builder
-	for i := range ea {
-		e := ea[i]
-		if e != eb[i] {
-			e = "*"
-			if strings.HasPrefix(ea[i], "[") {
-				e = "[*]"
+	for i := range elems[0] {
+		var variants []string
+		for _, e := range elems {
+			v := strings.TrimSuffix(strings.TrimPrefix(e[i], "["), "]")
+			if !slices.Contains(variants, v) {
+				variants = append(variants, v)
 			}
 		}
-		if i > 0 && !strings.HasPrefix(e, "[") {
+		bracket := strings.HasPrefix(elems[0][i], "[")
+		e := elems[0][i]
+		if len(variants) > 1 {
+			slices.Sort(variants)
+			list := strings.Join(variants, ", ")
+			if len(variants) > maxContexts {
+				list = fmt.Sprintf("%s and %d more", strings.Join(variants[:maxContexts], ", "), len(variants)-maxContexts)
+			}
+			if bracket {
+				e = "[" + list + "]"
+			} else {
+				e = "{" + list + "}"
+			}
+		}
+		if i > 0 && !bracket {
 			out.WriteByte('.')
 		}
 		out.WriteString(e)

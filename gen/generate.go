@@ -69,6 +69,9 @@ type unit struct {
 	// writes is set when the output is a file to write (not for vet): its name must suit
 	// every file system.
 	writes bool
+	// familyAt is where the daemon's family is set, once known: the output's name comes
+	// from there, so a conflict between two outputs is reported there.
+	familyAt token.Pos
 }
 
 func (u *unit) context() string {
@@ -262,7 +265,13 @@ func redact(diags hcl.Diagnostics, secrets *hclspec.Secrets) hcl.Diagnostics {
 // It keeps no root and no token.Pos, so that a source's evaluation is released when the
 // run moves on: a token.Pos keeps its file's parse alive (10 MB for every 1,000 outputs of
 // the fleet benchmark, measured before this was a token.Position).
-func (u *unit) producer() producer { return producer{u.key, u.raw, u.at.Position()} }
+func (u *unit) producer() producer {
+	at := u.at
+	if u.familyAt.IsValid() && !u.raw {
+		at = u.familyAt
+	}
+	return producer{u.key, u.raw, at.Position()}
+}
 
 // producer is what made an output: a daemon of a spec, or an API-form file.
 type producer struct {
@@ -831,6 +840,7 @@ func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check st
 		return nil, append(diags, d)
 	}
 	u.out = family + ".json"
+	u.familyAt = api.Get("family").Pos
 	if u.env != "" {
 		u.out = u.env + "/" + u.out
 	}

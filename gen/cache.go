@@ -380,7 +380,7 @@ type recordedOutput struct {
 }
 
 func (o recordedOutput) producer() producer {
-	return producer{o.Key, o.Raw, token.Position{Filename: o.File, Offset: o.Offset, Line: o.Line, Column: o.Column}}
+	return producer{o.Key, o.Raw, token.Position{Filename: o.File, Offset: o.Offset, Line: o.Line, Column: o.Column}, 0}
 }
 
 // add records one output of environment env; a nil record records nothing.

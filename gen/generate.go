@@ -146,6 +146,11 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		return nil, err
 	}
 	where := newOutputRegistry()
+	var conflicts []conflict // outputs generated twice, reported together at the end
+	specNames := make([]string, len(p.all))
+	for i, l := range p.all {
+		specNames[i] = strings.Join(l.src.names, ", ")
+	}
 	pool := &evaluatorPool{}
 	done, known := 0, 0
 	var progress func(n, total int)
@@ -157,8 +162,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			return nil
 		}
 		if prev, dup := where.first(name); dup && !(cfg.CheckOnly && (by.raw || prev.raw)) {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
-				Detail: fmt.Sprintf("%s is generated twice: by %s and by %s", name, prev, by)})
+			conflicts = append(conflicts, conflict{name, prev, by})
 			return nil
 		}
 		where.add(name, by)
@@ -169,7 +173,9 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		if l.record != nil {
 			if outputs, ok := l.record.outputs(p.envs, l.envs); ok {
 				for _, o := range outputs {
-					if err := add(o.Name, []byte(o.Data), nil, o.producer()); err != nil {
+					by := o.producer()
+					by.spec = i
+					if err := add(o.Name, []byte(o.Data), nil, by); err != nil {
 						return nil, err
 					}
 				}
@@ -226,7 +232,9 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 					if outputs[k] == nil {
 						continue
 					}
-					if err := add(u.out, outputs[k].json, outputs[k].sensitive, u.producer()); err != nil {
+					by := u.producer()
+					by.spec = i
+					if err := add(u.out, outputs[k].json, outputs[k].sensitive, by); err != nil {
 						return nil, err
 					}
 					record.add(env, u.out, outputs[k], u.producer())
@@ -238,6 +246,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		}
 		p.all[i] = loaded{} // released: the next source's evaluation takes its place
 	}
+	diags = append(diags, conflictDiags(conflicts, specNames)...)
 	if cfg.Cache != nil {
 		cfg.Cache.trim()
 	}
@@ -249,6 +258,52 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		}
 	}
 	return redact(relativize(Normalize(diags), cfg.Dir), cfg.Inputs.Secrets), nil
+}
+
+// conflict is an output that a second unit makes too.
+type conflict struct {
+	name     string
+	prev, by producer
+}
+
+// conflictDiags reports the outputs generated twice. Those that two specs generate alike
+// (the same fleet given in CUE and in HCL, say) are one diagnostic naming both specs and
+// how many outputs collide; a lone conflict names both daemons and their lines.
+func conflictDiags(conflicts []conflict, specNames []string) (diags hcl.Diagnostics) {
+	type pair struct{ prev, by int }
+	groups := map[pair][]conflict{}
+	var order []pair
+	for _, c := range conflicts {
+		p := pair{c.prev.spec, c.by.spec}
+		if groups[p] == nil {
+			order = append(order, p)
+		}
+		groups[p] = append(groups[p], c)
+	}
+	for _, p := range order {
+		cs := groups[p]
+		first := cs[0]
+		if len(cs) == 1 || p.prev == p.by {
+			for _, c := range cs {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(c.by.at),
+					Detail: fmt.Sprintf("%s is generated twice: by %s and by %s", c.name, c.prev, c.by)})
+			}
+			continue
+		}
+		var names []string
+		for _, c := range cs {
+			names = append(names, c.name)
+		}
+		slices.Sort(names)
+		list := strings.Join(names, ", ")
+		if len(names) > maxContexts {
+			list = fmt.Sprintf("%s and %d more", strings.Join(names[:maxContexts], ", "), len(names)-maxContexts)
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(first.by.at),
+			Detail: fmt.Sprintf("%d outputs are generated twice, by the specs %s and %s (is one fleet given twice?): %s; the first by %s and by %s",
+				len(cs), specNames[p.prev], specNames[p.by], list, first.prev, first.by)})
+	}
+	return diags
 }
 
 // redact replaces the text of every sensitive value in diags' messages (see
@@ -270,7 +325,7 @@ func (u *unit) producer() producer {
 	if u.familyAt.IsValid() && !u.raw {
 		at = u.familyAt
 	}
-	return producer{u.key, u.raw, at.Position()}
+	return producer{u.key, u.raw, at.Position(), 0}
 }
 
 // producer is what made an output: a daemon of a spec, or an API-form file.
@@ -278,6 +333,8 @@ type producer struct {
 	key string
 	raw bool
 	at  token.Position
+	// spec is the index of the source among the run's, set by the run.
+	spec int
 }
 
 func (p producer) String() string {
@@ -303,6 +360,7 @@ type registered struct {
 	key          string
 	line, column int32
 	file         int32
+	spec         int32
 	raw          bool
 }
 
@@ -325,7 +383,7 @@ func (r *outputRegistry) add(name string, p producer) {
 		r.fileIndex[p.at.Filename] = file
 	}
 	r.index[name] = int32(len(r.entries))
-	r.entries = append(r.entries, registered{p.key, int32(p.at.Line), int32(p.at.Column), file, p.raw})
+	r.entries = append(r.entries, registered{p.key, int32(p.at.Line), int32(p.at.Column), file, int32(p.spec), p.raw})
 }
 
 // first returns what made the output name first.
@@ -346,7 +404,7 @@ func (r *outputRegistry) first(name string) (producer, bool) {
 		return producer{}, false
 	}
 	e := r.entries[i]
-	return producer{e.key, e.raw, token.Position{Filename: r.files[e.file], Line: int(e.line), Column: int(e.column)}}, true
+	return producer{e.key, e.raw, token.Position{Filename: r.files[e.file], Line: int(e.line), Column: int(e.column)}, int(e.spec)}, true
 }
 
 // relativize writes the file names inside messages relative to dir, as the positions are.

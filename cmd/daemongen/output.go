@@ -455,6 +455,13 @@ func (w *outputWrite) interrupt() (committed bool) {
 	return committed
 }
 
+// interrupted reports whether a signal has stopped the write.
+func (w *outputWrite) interrupted() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stopped
+}
+
 func (w *outputWrite) abortLocked() {
 	for tmp := range w.staged {
 		_ = os.Remove(filepath.Join(w.dir, filepath.FromSlash(tmp)))

@@ -8,7 +8,7 @@ import (
 	"syscall"
 )
 
-// exitProcess ends the process; a variable, so that tests can see the code instead.
+// exitProcess ends the process.
 var exitProcess = os.Exit
 
 // stopOnSignal makes SIGINT and SIGTERM stop a write cleanly: a write that has not
@@ -37,6 +37,11 @@ func stopOnSignal(w *outputWrite, stderr io.Writer) (stop func()) {
 		}
 	}()
 	return func() {
+		if w.interrupted() {
+			// The signal's handler is cleaning up and ends the process with the signal's
+			// code; returning would race it with the run's own exit code.
+			select {}
+		}
 		signal.Stop(signals)
 		close(done)
 	}

@@ -528,6 +528,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	for _, name := range removed {
 		fmt.Fprintf(stderr, "daemongen: removed %s\n", filepath.ToSlash(filepath.Join(out, filepath.FromSlash(name))))
 	}
+	if !prune && len(orphaned) > 0 && !sf.quiet {
+		fmt.Fprintln(stderr, orphansLine(out, orphaned))
+	}
 	if isTerminal(stderr) && !sf.quiet && !underGoGenerate() {
 		fmt.Fprintln(stderr, summaryLine(len(written), len(sortedProduced)-len(written), len(removed)))
 	}
@@ -586,6 +589,23 @@ func pruneRefusal(outGiven bool, out string, cfg gen.Config) string {
 		}
 	}
 	return ""
+}
+
+// orphansLine says which outputs a generate without --prune left in place although no
+// daemon generates them any more, and how to remove them.
+func orphansLine(out string, orphaned []string) string {
+	var shown []string
+	for _, name := range orphaned[:min(len(orphaned), 5)] {
+		shown = append(shown, filepath.ToSlash(filepath.Join(out, filepath.FromSlash(name))))
+	}
+	list := strings.Join(shown, ", ")
+	if len(orphaned) > len(shown) {
+		list += fmt.Sprintf(" and %d more", len(orphaned)-len(shown))
+	}
+	if len(orphaned) == 1 {
+		return fmt.Sprintf("daemongen: left %s, which no daemon generates any more; daemongen generate --prune -o %s removes it", list, out)
+	}
+	return fmt.Sprintf("daemongen: left %d outputs that no daemon generates any more (%s); daemongen generate --prune -o %s removes them", len(orphaned), list, out)
 }
 
 // summaryLine is what generate says at the end of a run on a terminal.

@@ -95,6 +95,9 @@ type Output struct {
 	// Sensitive are the paths of the values that derive from sensitive HCL variables, for
 	// [RedactDiff].
 	Sensitive [][]any
+	// Origin is where in the specs the output comes from: where its daemon's family is
+	// set, or is declared (the start of an API-form file), for messages about the output.
+	Origin hcl.Range
 }
 
 // Generate evaluates the specs and returns the output files, keyed by their path relative
@@ -166,7 +169,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			return nil
 		}
 		where.add(name, by)
-		return emit(Output{Name: name, Data: data, Sensitive: sensitive})
+		return emit(Output{Name: name, Data: data, Sensitive: sensitive, Origin: *positionRange(by.at)})
 	}
 	for i := range p.all {
 		l := &p.all[i]

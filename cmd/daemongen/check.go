@@ -34,12 +34,16 @@ type outputState struct {
 	sensitive map[string][][]any
 	// interrupted is set when a committed write was killed before it finished.
 	interrupted bool
+	// origins are where in the specs each stale or missing output comes from: a reviewer
+	// acts there. regen is the command that brings the folder up to date.
+	origins map[string]hcl.Range
+	regen   string
 }
 
 // newOutputState starts comparing with dir the outputs of environment scope ("" for
 // all); withDiff keeps what a unified diff needs.
-func newOutputState(dir, scope string, withDiff bool) *outputState {
-	st := &outputState{dir: dir, scope: scope, produced: map[string]bool{}, notFile: map[string]string{}}
+func newOutputState(dir, scope string, withDiff bool, regen string) *outputState {
+	st := &outputState{dir: dir, scope: scope, produced: map[string]bool{}, notFile: map[string]string{}, origins: map[string]hcl.Range{}, regen: regen}
 	if withDiff {
 		st.changed, st.sensitive = map[string][]byte{}, map[string][][]any{}
 	}
@@ -80,6 +84,7 @@ func (st *outputState) add(o gen.Output) error {
 	default:
 		return nil
 	}
+	st.origins[o.Name] = o.Origin
 	if st.changed != nil {
 		st.changed[o.Name] = o.Data
 		st.sensitive[o.Name] = o.Sensitive
@@ -125,36 +130,34 @@ func (st *outputState) current() bool {
 	return len(st.stale)+len(st.missing)+len(st.orphaned) == 0 && !st.interrupted
 }
 
-// diagnostics reports each stale, missing or orphaned output at its file.
+// diagnostics reports each stale or missing output at the spec line it comes from, where
+// a reviewer acts, naming the output and the command that brings it up to date; an
+// orphaned output, which no spec makes, at its file.
 func (st *outputState) diagnostics() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	add := func(names []string, msg string) {
-		for _, name := range names {
-			r := &hcl.Range{Filename: filepath.Join(st.dir, filepath.FromSlash(name))}
-			if msg != "missing: the specs generate it; run daemongen generate" {
-				r.Start, r.End = hcl.Pos{Line: 1, Column: 1}, hcl.Pos{Line: 1, Column: 2, Byte: 1}
-			}
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: msg, Subject: r})
-		}
+	file := func(name string) string { return filepath.ToSlash(filepath.Join(st.dir, filepath.FromSlash(name))) }
+	atOrigin := func(name, msg string) {
+		r := st.origins[name]
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: file(name), Detail: msg + "; run " + st.regen, Subject: &r})
 	}
 	if st.interrupted {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Subject: &hcl.Range{Filename: filepath.Join(st.dir, journalName)},
-			Detail: "a write into this folder was interrupted after it was committed; the next daemongen generate finishes it"})
+			Detail: "a write into this folder was interrupted after it was committed; run " + st.regen + " to finish it"})
 	}
-	var stale, notFile []string
 	for _, name := range st.stale {
-		if st.notFile[name] != "" {
-			notFile = append(notFile, name)
+		if what := st.notFile[name]; what != "" {
+			atOrigin(name, "stale: "+what+" where an output belongs (not opened); generating replaces it with the file")
 		} else {
-			stale = append(stale, name)
+			atOrigin(name, "stale: differs from what the specs generate")
 		}
 	}
-	add(stale, "stale: differs from what the specs generate; run daemongen generate")
-	for _, name := range notFile {
-		add([]string{name}, "stale: "+st.notFile[name]+" where an output belongs (not opened); run daemongen generate to replace it with the file")
+	for _, name := range st.missing {
+		atOrigin(name, "missing: the specs generate it")
 	}
-	add(st.missing, "missing: the specs generate it; run daemongen generate")
-	add(st.orphaned, "orphaned: no daemon generates it; remove it or run daemongen generate --prune")
+	for _, name := range st.orphaned {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: "orphaned: no daemon generates it; remove it, or run " + st.regen + " --prune",
+			Subject: &hcl.Range{Filename: filepath.Join(st.dir, filepath.FromSlash(name)), Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 2, Byte: 1}}})
+	}
 	return diags
 }
 

@@ -467,7 +467,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	check = check || diff
 	rep := reporter{sf.format, cfg.Dir, stdout, stderr}
 	if check {
-		return checkOutputs(fs.Name(), cfg, sf, out, diff, rep, stdout, stderr)
+		return checkOutputs(fs.Name(), cfg, sf, out, diff, regenCommand(args), rep, stdout, stderr)
 	}
 	// Outputs go to temporary files in the output folder as they are generated, under the
 	// folder's lock, and are renamed into place only when the whole run is clean.
@@ -539,8 +539,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 
 // checkOutputs is generate --check: it compares each output with the folder as it is
 // generated, holding only what a diff needs.
-func checkOutputs(command string, cfg gen.Config, sf specFlags, out string, diff bool, rep reporter, stdout, stderr io.Writer) int {
-	st := newOutputState(out, cfg.Env, diff)
+func checkOutputs(command string, cfg gen.Config, sf specFlags, out string, diff bool, regen string, rep reporter, stdout, stderr io.Writer) int {
+	st := newOutputState(out, cfg.Env, diff, regen)
 	diags, code, ok := evaluate(command, cfg, sf, stderr, st.add)
 	if !ok {
 		return code
@@ -563,6 +563,35 @@ func checkOutputs(command string, cfg gen.Config, sf specFlags, out string, diff
 		return exitInvalid
 	}
 	return exitOK
+}
+
+// regenCommand is the generate that brings the outputs of a generate --check with args up
+// to date: the same command line less --check, --diff and --format, quoted for a shell.
+func regenCommand(args []string) string {
+	words := []string{"daemongen", "generate"}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(a, "=")
+		switch name {
+		case "--" + flagCheck, "--" + flagDiff:
+			continue
+		case "--" + flagFormat:
+			if !hasValue {
+				i++ // its value
+			}
+			continue
+		}
+		words = append(words, shellQuote(a))
+	}
+	return strings.Join(words, " ")
+}
+
+// shellQuote quotes s for a POSIX shell where it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@+%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // pruneRefusal says why --prune must not run, or "": without an explicit -o it would

@@ -331,7 +331,7 @@ func TestCheckReportsAnInterruptedWrite(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, journalName), []byte(`{"renames": [], "removes": []}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st := newOutputState(dir, "", false)
+	st := newOutputState(dir, "", false, "daemongen generate")
 	st.finish(nil)
 	diags := st.diagnostics()
 	if len(diags) != 1 || !strings.Contains(diags[0].Detail, "interrupted after it was committed") {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -109,6 +110,30 @@ func TestImportFactor(t *testing.T) {
 			}
 			if !strings.Contains(spec, "7.57.2") || !strings.Contains(spec, "7.58.2") {
 				t.Errorf("the per-environment images are missing:\n%s", spec)
+			}
+		})
+	}
+}
+
+// TestImportFactorLeavesNoEmptyMap factors two environments whose secrets, environment
+// and tags share nothing: the shared part must hold no empty map, and generating must give
+// both inputs back.
+func TestImportFactorLeavesNoEmptyMap(t *testing.T) {
+	for _, to := range []string{"cue", "hcl"} {
+		t.Run(to, func(t *testing.T) {
+			inputs := []string{"testdata/factor/dev/agent.json", "testdata/factor/prod/agent.json"}
+			files, res := roundTrip(t, ImportConfig{Files: inputs, To: to, Factor: true})
+			for _, env := range []string{"dev", "prod"} {
+				in, _ := os.ReadFile("testdata/factor/" + env + "/agent.json")
+				var want, got any
+				json.Unmarshal(in, &want)
+				json.Unmarshal(files[env+"/agent.json"], &got)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s differs (-input +generated):\n%s", env, diff)
+				}
+			}
+			if spec := string(res.Combined); regexp.MustCompile(`(secrets|environment|tags)(:| =) \{\}`).MatchString(spec) {
+				t.Errorf("an empty map in the factored spec:\n%s", spec)
 			}
 		})
 	}

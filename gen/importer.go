@@ -415,11 +415,21 @@ func common(trees []*Node) *Node {
 		if len(values) != len(trees) {
 			continue
 		}
-		if c := common(values); c != nil {
+		if c := common(values); c != nil && !emptyOfNonEmpty(c, values) {
 			out.Set(f.Name, c)
 		}
 	}
 	return out
+}
+
+// emptyOfNonEmpty reports whether c, what values share, is an empty struct although some
+// value is not: maps with nothing in common (secrets: {}) say nothing in the shared part.
+// An empty struct that every value is (a volume ECS creates, scratch: {}) stays.
+func emptyOfNonEmpty(c *Node, values []*Node) bool {
+	if c.Kind != Struct || len(c.Fields) > 0 {
+		return false
+	}
+	return slices.ContainsFunc(values, func(v *Node) bool { return len(v.Fields) > 0 })
 }
 
 // difference returns what tree has that base lacks or has otherwise, such that laying it

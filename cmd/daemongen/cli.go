@@ -414,23 +414,35 @@ func specConfig(fs *pflag.FlagSet, sf *specFlags, args []string, stderr io.Write
 }
 
 func runVet(args []string, stdout, stderr io.Writer) int {
-	var sf specFlags
+	var (
+		sf   specFlags
+		lang string
+	)
 	fs := newFlagSet("vet", stdout, stderr)
 	sf.Bind(fs)
+	bindLang(fs, &lang)
 	cfg, code, ok := specConfig(fs, &sf, args, stderr)
 	if !ok {
 		return code
 	}
 	cfg.CheckOnly = true
-	diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr, func(gen.Output) error { return nil })
-	if !ok {
-		return code
-	}
-	reporter{sf.format, cfg.Dir, stdout, stderr}.report(diags)
-	if diags.HasErrors() {
-		return exitInvalid
-	}
-	return exitOK
+	return withStdin("vet", cfg.Paths, lang, stdout, stderr, func(paths []string, stdout, stderr io.Writer) int {
+		cfg.Paths = paths
+		diags, code, ok := evaluate(fs.Name(), cfg, sf, stderr, func(gen.Output) error { return nil })
+		if !ok {
+			return code
+		}
+		reporter{sf.format, cfg.Dir, stdout, stderr}.report(diags)
+		if diags.HasErrors() {
+			return exitInvalid
+		}
+		return exitOK
+	})
+}
+
+// bindLang adds --lang, the language of standard input, to fs.
+func bindLang(fs *pflag.FlagSet, lang *string) {
+	fs.StringVar(lang, "lang", "", "the language of standard input (-): cue, hcl or json (default: told from its text)")
 }
 
 func runGenerate(args []string, stdout, stderr io.Writer) int {
@@ -452,6 +464,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	if out == "" {
 		usageError(stderr, fs.Name(), "-o needs a folder; -o . is the current one")
+		return exitUsage
+	}
+	if slices.Contains(cfg.Paths, stdinPath) {
+		usageError(stderr, fs.Name(), "generate does not read standard input (-): its outputs, the cache and --check and --prune are tied to spec files; save the spec to a file, or check it with daemongen vet -")
 		return exitUsage
 	}
 	if prune && (check || diff) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/daemongen/daemongen/gen"
@@ -146,6 +147,8 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.To, "to", "cue", "write the spec in cue or hcl")
 	fs.StringVarP(&out, flagOut, "o", "", "write one spec file per family into `DIR` (default: all on stdout)")
 	fs.BoolVar(&cfg.Factor, "factor", false, "write several environments' files of one family as one daemon with per-environment overrides")
+	var lang string
+	bindLang(fs, &lang)
 	files, code, ok := parse(fs, args, stderr, 1, "FILE.json")
 	if !ok {
 		return code
@@ -154,7 +157,21 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		usageError(stderr, fs.Name(), fmt.Sprintf("--to %q: want cue or hcl", cfg.To))
 		return exitUsage
 	}
-	cfg.Files = files
+	if lang != "" && lang != langJSON {
+		usageError(stderr, fs.Name(), fmt.Sprintf("--lang %q: import reads JSON (register input or describe output)", lang))
+		return exitUsage
+	}
+	if slices.Contains(files, stdinPath) {
+		lang = langJSON
+	}
+	return withStdin("import", files, lang, stdout, stderr, func(files []string, stdout, stderr io.Writer) int {
+		cfg.Files = files
+		return importFiles(cfg, out, stdout, stderr)
+	})
+}
+
+// importFiles is import of cfg, writing into out, or on stdout when out is "".
+func importFiles(cfg gen.ImportConfig, out string, stdout, stderr io.Writer) int {
 	res, err := gen.Import(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "daemongen import: %v\n", err)

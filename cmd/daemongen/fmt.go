@@ -17,17 +17,42 @@ import (
 )
 
 func runFmt(args []string, stdout, stderr io.Writer) int {
-	var check, showDiff bool
+	var (
+		check, showDiff, quiet bool
+		lang                   string
+	)
 	fs := newFlagSet("fmt", stdout, stderr)
 	fs.BoolVar(&check, flagCheck, false, "write nothing; list the files that are not formatted and exit 1")
 	fs.BoolVarP(&showDiff, "diff", "d", false, "print what formatting changes, as a unified diff")
+	fs.BoolVarP(&quiet, flagQuiet, "q", false, "do not list the files rewritten")
+	bindLang(fs, &lang)
 	paths, code, ok := parse(fs, args, stderr, 1, "PATH")
 	if !ok {
 		return code
 	}
+	if slices.Contains(paths, stdinPath) {
+		if len(paths) > 1 {
+			usageError(stderr, fs.Name(), "standard input (-) is formatted alone: its result goes to stdout")
+			return exitUsage
+		}
+		if lang == langJSON {
+			usageError(stderr, fs.Name(), "--lang json: fmt formats CUE and HCL specs")
+			return exitUsage
+		}
+	}
+	return withStdin("fmt", paths, lang, stdout, stderr, func(paths []string, stdout, stderr io.Writer) int {
+		return formatFiles(fs.Name(), paths, check, showDiff, quiet, stdout, stderr)
+	})
+}
+
+// formatFiles formats the spec files of paths. A file read from standard input (the one
+// path, in a folder of its own) is written to stdout, never back; every other file that
+// changes is rewritten and listed, unless quiet, as gofmt -l and terraform fmt list them.
+func formatFiles(command string, paths []string, check, showDiff, quiet bool, stdout, stderr io.Writer) int {
+	fromStdin := len(paths) == 1 && strings.HasPrefix(filepath.Base(filepath.Dir(paths[0])), "daemongen-stdin-")
 	files, err := specFiles(paths)
 	if err != nil {
-		usageError(stderr, fs.Name(), err.Error())
+		usageError(stderr, command, err.Error())
 		return exitUsage
 	}
 	dir := workDir()
@@ -44,21 +69,30 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 			diags = append(diags, ds...)
 			continue
 		}
+		if fromStdin && !check && !showDiff {
+			stdout.Write(out)
+		}
 		if bytes.Equal(out, src) {
 			continue
 		}
 		unformatted = true
 		shown := filepath.ToSlash(gen.RelativeName(dir, name))
-		switch {
-		case showDiff:
+		if showDiff {
 			stdout.Write(diff.Diff(shown, src, shown, out))
-		case check:
-			fmt.Fprintln(stdout, shown)
 		}
-		if !check {
+		switch {
+		case check:
+			if !showDiff {
+				fmt.Fprintln(stdout, shown)
+			}
+		case fromStdin:
+		default:
 			if err := writeSpecs(filepath.Dir(name), map[string][]byte{filepath.Base(name): out}); err != nil {
 				fmt.Fprintf(stderr, "daemongen fmt: %v\n", err)
 				return exitInvalid
+			}
+			if !quiet && !showDiff {
+				fmt.Fprintln(stdout, shown)
 			}
 		}
 	}

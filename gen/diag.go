@@ -236,20 +236,44 @@ func RelativeName(dir, filename string) string {
 
 // FormatDiagnostic renders one diagnostic the way compilers do:
 // "file:line:col: path: message (in daemon)", with "warning: " before warnings.
-func FormatDiagnostic(d *hcl.Diagnostic, dir string) string {
+func FormatDiagnostic(d *hcl.Diagnostic, dir string) string { return formatDiagnostic(d, dir, noColor) }
+
+// palette holds the ANSI escapes that color a diagnostic on a terminal, as HCL's
+// diagnostic writer and terraform color theirs: the place bold, the severity (the word
+// warning, or an error's path) and the caret in its color. noColor writes plain text.
+type palette struct{ bold, err, warn, reset string }
+
+var (
+	noColor   = palette{}
+	ansiColor = palette{bold: "\x1b[1m", err: "\x1b[1;31m", warn: "\x1b[1;33m", reset: "\x1b[0m"}
+)
+
+// severity returns the escape of d's severity.
+func (p palette) severity(d *hcl.Diagnostic) string {
+	if d.Severity == hcl.DiagWarning {
+		return p.warn
+	}
+	return p.err
+}
+
+func formatDiagnostic(d *hcl.Diagnostic, dir string, p palette) string {
 	var b strings.Builder
 	r := subject(d)
 	switch {
 	case r.Filename != "" && r.Start.Line > 0:
-		fmt.Fprintf(&b, "%s:%d:%d: ", RelativeName(dir, r.Filename), r.Start.Line, r.Start.Column)
+		fmt.Fprintf(&b, "%s%s:%d:%d:%s ", p.bold, RelativeName(dir, r.Filename), r.Start.Line, r.Start.Column, p.reset)
 	case r.Filename != "":
-		fmt.Fprintf(&b, "%s: ", RelativeName(dir, r.Filename))
+		fmt.Fprintf(&b, "%s%s:%s ", p.bold, RelativeName(dir, r.Filename), p.reset)
 	}
 	if d.Severity == hcl.DiagWarning {
-		b.WriteString("warning: ")
+		b.WriteString(p.warn + "warning:" + p.reset + " ")
 	}
 	if d.Summary != "" {
-		b.WriteString(d.Summary)
+		if d.Severity == hcl.DiagWarning {
+			b.WriteString(d.Summary)
+		} else {
+			b.WriteString(p.err + d.Summary + p.reset)
+		}
 		b.WriteString(": ")
 	}
 	b.WriteString(d.Detail)
@@ -349,9 +373,19 @@ func githubEscape(s string, property bool) string {
 // WriteDiagnostics writes diags one per line, file names relative to dir. Below a
 // diagnostic in an .hcl file it shows the source line with a caret, as HCL tools do.
 func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, dir string) error {
+	return writeText(w, diags, dir, noColor)
+}
+
+// WriteDiagnosticsColored is WriteDiagnostics in color, for a terminal: the same text,
+// with the place, the severity and the caret colored.
+func WriteDiagnosticsColored(w io.Writer, diags hcl.Diagnostics, dir string) error {
+	return writeText(w, diags, dir, ansiColor)
+}
+
+func writeText(w io.Writer, diags hcl.Diagnostics, dir string, p palette) error {
 	sources := map[string][]string{}
 	for _, d := range diags {
-		if _, err := fmt.Fprintln(w, FormatDiagnostic(d, dir)); err != nil {
+		if _, err := fmt.Fprintln(w, formatDiagnostic(d, dir, p)); err != nil {
 			return err
 		}
 		r := subject(d)
@@ -374,7 +408,7 @@ func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, dir string) error {
 		}
 		line := strings.ReplaceAll(lines[r.Start.Line-1], "\t", " ")
 		gutter := fmt.Sprintf("%5d | ", r.Start.Line)
-		caret := strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", max(r.Start.Column-1, 0)) + "^"
+		caret := strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", max(r.Start.Column-1, 0)) + p.severity(d) + "^" + p.reset
 		if _, err := fmt.Fprintf(w, "%s%s\n%s\n", gutter, line, caret); err != nil {
 			return err
 		}

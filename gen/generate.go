@@ -916,3 +916,15 @@ func sortedKeys(m map[string]bool) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Environments returns the environments the specs of cfg declare, sorted, for a shell's
+// completion of --env: it reads the specs as far as the list of environments and reports
+// nothing.
+func Environments(cfg Config) []string {
+	cfg.Cache, cfg.Env = nil, ""
+	p, _, err := plan(cfg)
+	if err != nil || p == nil {
+		return nil
+	}
+	return p.envs
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/daemongen/daemongen/gen"
+	"github.com/daemongen/daemongen/hclspec"
 )
 
 // Exit codes.
@@ -27,40 +28,105 @@ const (
 	exitCrash   = 3 // daemongen itself failed: a bug, reported with its stack
 )
 
-const usage = `daemongen turns CUE and HCL daemon specs into register-ready ECS daemon task definitions.
+// command is one of daemongen's commands.
+type command struct {
+	name    string
+	summary string // one line, for the list of commands
+	run     func(args []string, stdout, stderr io.Writer) int
+}
 
-Usage:
-  daemongen generate [-o DIR] [--check [--diff] | --prune] [flags] PATH...
-      write DIR/[ENV/]FAMILY.json; --check writes nothing and fails when DIR is stale
-  daemongen vet [flags] PATH...
-      check specs and API-form JSON, write nothing
-  daemongen schema [--format cue|jsonschema]
-      print the schema
-  daemongen explain FIELD.PATH
-  daemongen explain --family FAMILY [--env ENV] FIELD.PATH PATH...
-      describe a field, or show a daemon's value and the layers that set it
-  daemongen import [--to cue|hcl] [-o DIR] [--factor] FILE.json...
-      turn registered JSON into a spec
-  daemongen fmt [--check] [-d] PATH...
-      format CUE and HCL specs
-  daemongen version
-      print daemongen's version and the API version of its schema
+// commands are daemongen's commands, in the order help lists them.
+var commands []command
 
-Flags of generate and vet:
-  --env NAME             only this environment (default: every declared environment)
-  -t, --tag KEY=VALUE    set a CUE @tag value (repeatable)
-  --var NAME=VALUE       set an HCL variable (repeatable)
-  --var-file FILE        read HCL variables from FILE (repeatable)
-  --format text|json|github
-                         how to print problems (default text)
-  --strict               fail on warnings the specs do not acknowledge
-  --timeout DURATION     stop when evaluating takes longer (default 5m)
-  --no-cache             check every daemon again ($DAEMONGEN_CACHE sets the cache folder)
-  -q, --quiet            no progress
+func init() {
+	commands = []command{
+		{"generate", "write DIR/[ENV/]FAMILY.json; --check writes nothing and fails when DIR is stale", runGenerate},
+		{"vet", "check specs and API-form JSON, write nothing", runVet},
+		{"fmt", "format CUE and HCL specs", runFmt},
+		{"explain", "describe a field, or show a daemon's value and the layers that set it", runExplain},
+		{"import", "turn registered JSON into a spec", runImport},
+		{"schema", "print the schema, as CUE or JSON Schema", runSchema},
+		{"completion", "print a shell completion script: bash, zsh or fish", runCompletion},
+		{"version", "print daemongen's version and the API version of its schema (also --version)", runVersion},
+		{"help", "show this help, or a command's: daemongen help COMMAND", runHelp},
+	}
+}
 
-PATH is a .cue, .hcl or .json file, or a directory of them.
-Exit status: 0 valid (and current), 1 invalid (or stale), 2 usage error.
+// lookupCommand returns the command called name.
+func lookupCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// commandNames lists the commands' names.
+func commandNames() []string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// exitCodesHelp says what each exit code means.
+const exitCodesHelp = `Exit status:
+  0    valid (and, with --check, current)
+  1    invalid, stale, or a write that failed
+  2    usage error: unknown command or flag, a bad flag value, a missing path, an
+       environment no spec declares
+  3    internal error: a bug in daemongen, reported with its stack (please report it)
+  130  interrupted by SIGINT; 143 by SIGTERM (a write removes what it staged)
 `
+
+// usage is daemongen's help: every command, every command's flags with their defaults
+// (read from the commands' own flags), the paths it takes and every exit code.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("daemongen turns CUE and HCL daemon specs into register-ready ECS daemon task definitions.\n\n")
+	b.WriteString("Usage:\n  daemongen COMMAND [flags] [PATH...]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-11s %s\n", c.name, c.summary)
+	}
+	for _, c := range commands {
+		fs := flagSetOf(c.name)
+		if fs == nil || !fs.HasFlags() {
+			continue
+		}
+		fmt.Fprintf(&b, "\nFlags of %s:\n%s", c.name, fs.FlagUsages())
+	}
+	b.WriteString(`
+PATH is a .cue, .hcl or .json file, a directory of them, or - for standard input (vet,
+fmt, import). 'daemongen help COMMAND' or 'daemongen COMMAND --help' shows a command's help.
+
+`)
+	b.WriteString(exitCodesHelp)
+	return b.String()
+}
+
+// captureFlagSet, when set, receives each flag set newFlagSet makes: flagSetOf reads a
+// command's flags from the command itself.
+var captureFlagSet func(*pflag.FlagSet)
+
+// flagSetOf returns the flags of command name, as the command binds them, by running it
+// with --help into nothing.
+func flagSetOf(name string) *pflag.FlagSet {
+	c, ok := lookupCommand(name)
+	if !ok || name == "help" {
+		return nil
+	}
+	var fs *pflag.FlagSet
+	captureFlagSet = func(f *pflag.FlagSet) {
+		if fs == nil {
+			fs = f
+		}
+	}
+	defer func() { captureFlagSet = nil }()
+	c.run([]string{"--help"}, io.Discard, io.Discard)
+	return fs
+}
 
 // Main runs daemongen with args and returns its exit code. A panic, which is a bug, is
 // reported with its stack and exits with exitCrash, never with the usage error's 2.
@@ -80,31 +146,57 @@ func Main(args []string, stdout, stderr io.Writer) (code int) {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return exitUsage
 	}
 	switch args[0] {
-	case "generate":
-		return runGenerate(args[1:], stdout, stderr)
-	case "vet":
-		return runVet(args[1:], stdout, stderr)
-	case "schema":
-		return runSchema(args[1:], stdout, stderr)
-	case "explain":
-		return runExplain(args[1:], stdout, stderr)
-	case "import":
-		return runImport(args[1:], stdout, stderr)
-	case "fmt":
-		return runFmt(args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintf(stdout, "daemongen %s\nschema: RegisterDaemonTaskDefinition of %s\n", moduleVersion(), gen.SchemaSource)
-		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	case "--version", "-version":
+		return runVersion(nil, stdout, stderr)
+	case "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage())
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "daemongen: unknown command %q\n\n%s", args[0], usage)
-	return exitUsage
+	if c, ok := lookupCommand(args[0]); ok {
+		return c.run(args[1:], stdout, stderr)
+	}
+	if args[0] == completeCommand {
+		return runComplete(args[1:], stdout)
+	}
+	msg := fmt.Sprintf("daemongen: unknown command %q", args[0])
+	if s := hclspec.Suggest(args[0], commandNames()); s != "" {
+		msg += fmt.Sprintf("; did you mean %q", s)
+	}
+	fmt.Fprintf(stderr, "%s; see 'daemongen help'\n", msg)
+	return exitUsage // one line, as git says it
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", stdout, stderr)
+	if _, code, ok := parse(fs, args, stderr, 0, ""); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		usageError(stderr, fs.Name(), "takes no arguments")
+		return exitUsage
+	}
+	fmt.Fprintf(stdout, "daemongen %s\nschema: RegisterDaemonTaskDefinition of %s\n", moduleVersion(), gen.SchemaSource)
+	return exitOK
+}
+
+// runHelp is daemongen help [COMMAND], as git and go take it.
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0 || len(args) == 1 && args[0] == "help":
+		fmt.Fprint(stdout, usage())
+		return exitOK
+	case len(args) > 1:
+		usageError(stderr, "daemongen help", "takes one command")
+		return exitUsage
+	}
+	if _, ok := lookupCommand(args[0]); !ok {
+		return run(args, stdout, stderr) // says it is unknown, with a suggestion
+	}
+	return run([]string{args[0], "--help"}, stdout, stderr)
 }
 
 // Flag names.
@@ -145,6 +237,9 @@ type specFlags struct {
 	// maxMemory is --max-memory as given, and maxMemoryBytes what it says, set by config.
 	maxMemory      string
 	maxMemoryBytes uint64
+	// color is --color, and colored what it means for stderr, set by config.
+	color   string
+	colored bool
 	// lockWait holds the folder generate waits on while another run holds its lock, so
 	// that a --timeout says what it waited for; nil for the other commands.
 	lockWait *atomic.Value
@@ -161,6 +256,7 @@ func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.timeout, flagTimeout, defaultTimeout, "stop when evaluating the specs takes longer than `DURATION`")
 	fs.StringVar(&f.maxMemory, flagMaxMem, defaultMaxMemory, "stop when evaluating the specs holds more than `SIZE` of memory")
 	fs.BoolVar(&f.noCache, flagNoCache, false, "check every daemon again, without the cache of daemons that passed ($DAEMONGEN_CACHE)")
+	bindColor(fs, &f.color)
 }
 
 // config returns the library's configuration for paths, or an error for a bad flag value.
@@ -171,10 +267,13 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 			return cfg, fmt.Errorf("--tag %q: want KEY=VALUE", t)
 		}
 	}
+	var err error
+	if f.colored, err = useColor(f.color, os.Stderr); err != nil {
+		return cfg, err
+	}
 	if f.timeout <= 0 {
 		return cfg, fmt.Errorf("--%s %v: want a positive duration, such as 30s or 5m", flagTimeout, f.timeout)
 	}
-	var err error
 	if f.maxMemoryBytes, err = parseSize(f.maxMemory); err != nil {
 		return cfg, fmt.Errorf("--%s %v", flagMaxMem, err)
 	}
@@ -216,6 +315,14 @@ written, or none. --check writes nothing and fails when DIR is stale.`,
 	"vet": `Usage: daemongen vet [flags] PATH...
 
 Check specs and API-form JSON files against the schema; write nothing.`,
+	"version": `Usage: daemongen version
+
+Print daemongen's version and the SDK version of the API that its schema encodes.`,
+	"completion": `Usage: daemongen completion bash|zsh|fish
+
+Print a script that completes daemongen's commands, flags, the values of flags with fixed
+choices, environment names from the specs on the line, and paths. See the README for
+where each shell reads it from.`,
 	"schema": `Usage: daemongen schema [--format cue|jsonschema]
 
 Print the schema: CUE for cue vet, or JSON Schema 2020-12 for editors.`,
@@ -235,13 +342,16 @@ that change.`,
 // newFlagSet returns the flag set of command name: errors go to stderr, -h to stdout.
 func newFlagSet(name string, stdout, stderr io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("daemongen "+name, pflag.ContinueOnError)
+	if captureFlagSet != nil {
+		captureFlagSet(fs)
+	}
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "%s\n\nFlags:\n", commandHelp[name])
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
+		fmt.Fprintf(stdout, "%s\n", commandHelp[name])
+		if fs.HasFlags() {
+			fmt.Fprintf(stdout, "\nFlags:\n%s", fs.FlagUsages())
+		}
 	}
 	return fs
 }
@@ -275,6 +385,7 @@ type reporter struct {
 	format         string
 	dir            string
 	stdout, stderr io.Writer
+	color          bool // text on a terminal, in color
 }
 
 func (r reporter) report(diags hcl.Diagnostics) {
@@ -282,9 +393,37 @@ func (r reporter) report(diags hcl.Diagnostics) {
 	if r.format != gen.FormatText {
 		w = r.stdout
 	}
-	if len(diags) > 0 || r.format == gen.FormatJSON {
+	switch {
+	case len(diags) == 0 && r.format != gen.FormatJSON:
+	case r.format == gen.FormatText && r.color:
+		_ = gen.WriteDiagnosticsColored(w, diags, r.dir)
+	default:
 		_ = gen.WriteDiagnosticsAs(w, diags, r.dir, r.format)
 	}
+}
+
+// flagColor is --color; colorModes its values.
+const flagColor = "color"
+
+var colorModes = []string{"auto", "always", "never"}
+
+// bindColor adds --color to fs.
+func bindColor(fs *pflag.FlagSet, mode *string) {
+	fs.StringVar(mode, flagColor, "auto", "color diagnostics: auto (on a terminal, unless NO_COLOR is set), always or never")
+}
+
+// useColor tells whether diagnostics written to w are colored in mode: always; never;
+// auto, on a terminal unless NO_COLOR is set (https://no-color.org) or TERM is dumb.
+func useColor(mode string, w io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		return isTerminal(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb", nil
+	}
+	return false, fmt.Errorf("--%s %q: want %s", flagColor, mode, strings.Join(colorModes, ", "))
 }
 
 // evaluate runs gen.Stream with progress, passing each output to emit, and returns the
@@ -432,7 +571,7 @@ func runVet(args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			return code
 		}
-		reporter{sf.format, cfg.Dir, stdout, stderr}.report(diags)
+		reporter{sf.format, cfg.Dir, stdout, stderr, sf.colored}.report(diags)
 		if diags.HasErrors() {
 			return exitInvalid
 		}
@@ -481,7 +620,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	check = check || diff
-	rep := reporter{sf.format, cfg.Dir, stdout, stderr}
+	rep := reporter{sf.format, cfg.Dir, stdout, stderr, sf.colored}
 	if check {
 		return checkOutputs(fs.Name(), cfg, sf, out, diff, regenCommand(args), rep, stdout, stderr)
 	}

@@ -19,16 +19,22 @@ import (
 func runFmt(args []string, stdout, stderr io.Writer) int {
 	var (
 		check, showDiff, quiet bool
-		lang                   string
+		lang, color            string
 	)
 	fs := newFlagSet("fmt", stdout, stderr)
 	fs.BoolVar(&check, flagCheck, false, "write nothing; list the files that are not formatted and exit 1")
 	fs.BoolVarP(&showDiff, "diff", "d", false, "print what formatting changes, as a unified diff")
 	fs.BoolVarP(&quiet, flagQuiet, "q", false, "do not list the files rewritten")
 	bindLang(fs, &lang)
+	bindColor(fs, &color)
 	paths, code, ok := parse(fs, args, stderr, 1, "PATH")
 	if !ok {
 		return code
+	}
+	colored, err := useColor(color, stderr)
+	if err != nil {
+		usageError(stderr, fs.Name(), err.Error())
+		return exitUsage
 	}
 	if slices.Contains(paths, stdinPath) {
 		if len(paths) > 1 {
@@ -41,14 +47,14 @@ func runFmt(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return withStdin("fmt", paths, lang, stdout, stderr, func(paths []string, stdout, stderr io.Writer) int {
-		return formatFiles(fs.Name(), paths, check, showDiff, quiet, stdout, stderr)
+		return formatFiles(fs.Name(), paths, check, showDiff, quiet, colored, stdout, stderr)
 	})
 }
 
 // formatFiles formats the spec files of paths. A file read from standard input (the one
 // path, in a folder of its own) is written to stdout, never back; every other file that
 // changes is rewritten and listed, unless quiet, as gofmt -l and terraform fmt list them.
-func formatFiles(command string, paths []string, check, showDiff, quiet bool, stdout, stderr io.Writer) int {
+func formatFiles(command string, paths []string, check, showDiff, quiet, colored bool, stdout, stderr io.Writer) int {
 	fromStdin := len(paths) == 1 && strings.HasPrefix(filepath.Base(filepath.Dir(paths[0])), "daemongen-stdin-")
 	files, err := specFiles(paths)
 	if err != nil {
@@ -97,7 +103,7 @@ func formatFiles(command string, paths []string, check, showDiff, quiet bool, st
 		}
 	}
 	if len(diags) > 0 {
-		_ = gen.WriteDiagnostics(stderr, gen.Normalize(diags), dir)
+		reporter{gen.FormatText, dir, stdout, stderr, colored}.report(gen.Normalize(diags))
 		return exitInvalid
 	}
 	if check && unformatted {

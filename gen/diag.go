@@ -289,10 +289,11 @@ const (
 	FormatText   = "text"
 	FormatJSON   = "json"
 	FormatGitHub = "github"
+	FormatSARIF  = "sarif"
 )
 
 // Formats lists the diagnostic formats.
-var Formats = []string{FormatText, FormatJSON, FormatGitHub}
+var Formats = []string{FormatText, FormatJSON, FormatGitHub, FormatSARIF}
 
 // jsonDiagnostic is a diagnostic in the json format.
 type jsonDiagnostic struct {
@@ -329,6 +330,8 @@ func WriteDiagnosticsAs(w io.Writer, diags hcl.Diagnostics, dir, format string) 
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		return enc.Encode(out)
+	case FormatSARIF:
+		return writeSARIF(w, diags, dir)
 	case FormatGitHub:
 		for _, d := range diags {
 			r := subject(d)
@@ -359,6 +362,112 @@ func WriteDiagnosticsAs(w io.Writer, diags hcl.Diagnostics, dir, format string) 
 	default:
 		return WriteDiagnostics(w, diags, dir)
 	}
+}
+
+// invalidRuleID is the SARIF rule of every error: the spec or definition breaks a rule of
+// the API (or of the spec language), which the message names. Warnings have their ids.
+const invalidRuleID = "invalid"
+
+// sarifURIBase is the base that SARIF locations are relative to: where daemongen ran
+// (the repository's root in CI).
+const sarifURIBase = "%SRCROOT%"
+
+// writeSARIF writes diags as one SARIF 2.1.0 log, as GitHub code scanning reads it: a rule
+// for errors (invalid) and one per warning id, each with its help, and a result per
+// diagnostic located in the spec file, relative to dir.
+func writeSARIF(w io.Writer, diags hcl.Diagnostics, dir string) error {
+	type text struct {
+		Text string `json:"text"`
+	}
+	type rule struct {
+		ID                   string `json:"id"`
+		Name                 string `json:"name,omitempty"`
+		ShortDescription     text   `json:"shortDescription"`
+		Help                 text   `json:"help"`
+		DefaultConfiguration struct {
+			Level string `json:"level"`
+		} `json:"defaultConfiguration"`
+	}
+	type region struct {
+		StartLine   int `json:"startLine,omitempty"`
+		StartColumn int `json:"startColumn,omitempty"`
+	}
+	type location struct {
+		PhysicalLocation struct {
+			ArtifactLocation struct {
+				URI       string `json:"uri"`
+				URIBaseID string `json:"uriBaseId"`
+			} `json:"artifactLocation"`
+			Region *region `json:"region,omitempty"`
+		} `json:"physicalLocation"`
+	}
+	type result struct {
+		RuleID    string     `json:"ruleId"`
+		Level     string     `json:"level"`
+		Message   text       `json:"message"`
+		Locations []location `json:"locations,omitempty"`
+	}
+	rules := []rule{}
+	index := map[string]bool{}
+	addRule := func(id, level, example string) {
+		if index[id] {
+			return
+		}
+		index[id] = true
+		r := rule{ID: id}
+		if id == invalidRuleID {
+			r.ShortDescription.Text = "The spec or definition breaks a rule of RegisterDaemonTaskDefinition or of the spec language"
+			r.Help.Text = "Each result names the field, what it allows and, where it helps, what was meant. Fix the value at the result's line; the run fails until then."
+		} else {
+			r.ShortDescription.Text = "daemongen warning " + id
+			r.Help.Text = example + ". Acknowledge it where it is weighed with ignoreWarnings: [\"" + id + "\"] in any layer of the spec; --strict makes the warnings left errors."
+		}
+		r.DefaultConfiguration.Level = level
+		rules = append(rules, r)
+	}
+	results := []result{}
+	for _, d := range diags {
+		id, level := WarningID(d), "error"
+		if d.Severity == hcl.DiagWarning {
+			level = "warning"
+		}
+		if id == "" {
+			id = invalidRuleID
+		}
+		addRule(id, level, d.Detail)
+		msg := d.Detail
+		if d.Summary != "" {
+			msg = d.Summary + ": " + msg
+		}
+		res := result{RuleID: id, Level: level, Message: text{msg + inContexts(d)}}
+		if r := subject(d); r.Filename != "" {
+			var loc location
+			loc.PhysicalLocation.ArtifactLocation.URI = RelativeName(dir, r.Filename)
+			loc.PhysicalLocation.ArtifactLocation.URIBaseID = sarifURIBase
+			if r.Start.Line > 0 {
+				loc.PhysicalLocation.Region = &region{r.Start.Line, max(r.Start.Column, 1)}
+			}
+			res.Locations = []location{loc}
+		}
+		results = append(results, res)
+	}
+	type driver struct {
+		Name           string `json:"name"`
+		InformationURI string `json:"informationUri"`
+		Rules          []rule `json:"rules"`
+	}
+	log := map[string]any{
+		"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+		"version": "2.1.0",
+		"runs": []any{map[string]any{
+			"tool":    map[string]any{"driver": driver{"daemongen", "https://github.com/daemongen/daemongen", rules}},
+			"results": results,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(log)
 }
 
 // githubEscape escapes a workflow command's data, or a property value.

@@ -7,9 +7,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/dlclark/regexp2"
+	"github.com/hashicorp/hcl/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -163,4 +165,59 @@ func TestJSONSchemaPassesPythonCheckSchema(t *testing.T) {
 	if out, err := exec.Command(python, "-c", check, schema).CombinedOutput(); err != nil {
 		t.Errorf("check_schema fails: %v\n%s", err, out)
 	}
+}
+
+// TestSARIFValidates writes every rule case's diagnostics, errors and warnings, and an
+// empty run, as SARIF, and validates each log against the SARIF 2.1.0 JSON Schema (OASIS,
+// as GitHub code scanning reads it).
+func TestSARIFValidates(t *testing.T) {
+	c := jsonschema.NewCompiler()
+	doc, err := jsonschema.UnmarshalJSON(mustOpen(t, "testdata/sarif-schema-2.1.0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const schemaURL = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile(schemaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all hcl.Diagnostics
+	for _, tc := range ruleCases {
+		diags, _ := vetText(t, tc.bad)
+		all = append(all, diags...)
+	}
+	all = append(all, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: "a problem without a place"})
+	for _, diags := range []hcl.Diagnostics{nil, all} {
+		var b bytes.Buffer
+		if err := WriteDiagnosticsAs(&b, diags, "", FormatSARIF); err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("the SARIF log of %d diagnostics does not validate: %v", len(diags), err)
+		}
+	}
+	var b bytes.Buffer
+	WriteDiagnosticsAs(&b, all, "", FormatSARIF)
+	for _, want := range []string{`"ruleId": "invalid"`, `"level": "warning"`, `"uriBaseId": "%SRCROOT%"`, `"startLine":`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the SARIF log lacks %s", want)
+		}
+	}
+}
+
+func mustOpen(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -250,7 +250,7 @@ func (f *specFlags) Bind(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.tags, flagTag, "t", nil, "set a CUE @tag value: `KEY=VALUE` (repeatable), as cue -t does")
 	fs.StringArrayVar(&f.vars, flagVar, nil, "set an HCL variable: `NAME=VALUE` (repeatable)")
 	fs.StringArrayVar(&f.varFiles, flagVarFile, nil, "read HCL variables from `FILE` (repeatable)")
-	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as text, json or github")
+	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as `FORMAT`: text (stderr), json, github (Actions annotations) or sarif (code scanning), on stdout")
 	fs.BoolVarP(&f.quiet, flagQuiet, "q", false, "show no progress")
 	fs.BoolVar(&f.strict, flagStrict, false, "fail on warnings that the specs do not acknowledge with ignoreWarnings")
 	fs.DurationVar(&f.timeout, flagTimeout, defaultTimeout, "stop when evaluating the specs takes longer than `DURATION`")
@@ -394,12 +394,28 @@ func (r reporter) report(diags hcl.Diagnostics) {
 		w = r.stdout
 	}
 	switch {
-	case len(diags) == 0 && r.format != gen.FormatJSON:
+	case len(diags) == 0 && r.format != gen.FormatJSON && r.format != gen.FormatSARIF:
 	case r.format == gen.FormatText && r.color:
 		_ = gen.WriteDiagnosticsColored(w, diags, r.dir)
+	case r.format == gen.FormatSARIF:
+		_ = gen.WriteDiagnosticsAs(w, diags, repositoryRoot(r.dir), r.format)
 	default:
 		_ = gen.WriteDiagnosticsAs(w, diags, r.dir, r.format)
 	}
+}
+
+// repositoryRoot returns the root of the git repository dir is in (the folder that holds
+// .git), or dir: SARIF locations are relative to the repository, as code scanning wants.
+func repositoryRoot(dir string) string {
+	for d := dir; d != ""; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return dir
 }
 
 // flagColor is --color; colorModes its values.

@@ -16,18 +16,12 @@ import (
 // the Go runtime's fatal "out of memory" exits with 2,
 // which callers read as a usage error; daemongen must exit with exitCrash and say why.
 func TestRuntimeCrashExitsThree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash for ulimit")
 	}
+	exe := buildDaemongen(t)
 	dir := t.TempDir()
-	exe := filepath.Join(dir, "daemongen")
-	if out, err := exec.Command("go", "build", "-o", exe, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	spec := "package fleet\n\nimport \"list\"\n\n_n: len([for i in list.Range(0, 100000000, 1) {a: i}])\n" +
 		"daemons: agent: containers: agent: {image: \"a:1\", memory: 64 + _n*0}\n"
 	if err := os.WriteFile(filepath.Join(dir, "big.cue"), []byte(spec), 0o644); err != nil {

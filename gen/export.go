@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/encoding/jsonschema"
 
 	schemafs "github.com/daemongen/daemongen/cue"
+	"github.com/daemongen/daemongen/hclspec"
 )
 
 // SchemaCUE returns the embedded schema as one self-contained CUE file: the schema's files
@@ -203,12 +204,45 @@ type FieldInfo struct {
 	Unsupported string
 }
 
+// specOnlyFields are the fields of a daemon in the spec language that the API lacks: their
+// type and what they do.
+var specOnlyFields = map[string][2]string{
+	fieldGroup:          {"string", "group names the group whose defaults the daemon takes (groups: NAME: defaults: {...}), between the spec's defaults and the environment's. Spec only: it never reaches the output."},
+	fieldEnabled:        {"bool", "enabled: false leaves the daemon out (in an environment's overlay, of that environment only); in HCL, enabled = env == \"prod\" works as Terraform's count. Spec only."},
+	fieldIgnoreWarnings: {"list of warning ids", "ignoreWarnings acknowledges warnings by id, in any layer; the lists of all layers add up. Spec only. The ids: "},
+}
+
+// apiName is the API's name of a path element written in HCL's: containerDefinitions for
+// container, firelensConfiguration for firelens_configuration.
+func apiName(name string) string {
+	if c := hclspec.ConciseName(name); c == "containers" {
+		return "containerDefinitions"
+	} else {
+		return c
+	}
+}
+
 // DescribeField describes the field at path, such as containerDefinitions.healthCheck.timeout.
+// Paths may use HCL's names (firelens_configuration, container): each is taken as its API
+// name. The fields of the spec language that the API lacks (group, enabled,
+// ignoreWarnings) are described too.
 func DescribeField(path string) (FieldInfo, error) {
 	v := processSchema().LookupPath(cue.ParsePath("#Fields"))
 	info := FieldInfo{Path: path}
 	parts := strings.Split(path, ".")
+	if len(parts) == 1 {
+		if doc, ok := specOnlyFields[hclspec.ConciseName(parts[0])]; ok {
+			info.Path, info.Type, info.Doc = hclspec.ConciseName(parts[0]), doc[0], doc[1]
+			if info.Path == fieldIgnoreWarnings {
+				info.Doc += strings.Join(WarningIDs(), ", ") + "."
+			}
+			return info, nil
+		}
+	}
 	for i, name := range parts {
+		if api := apiName(name); api != name && v.LookupPath(cue.MakePath(cue.Str(api).Optional())).Exists() || api != name && v.LookupPath(cue.MakePath(cue.AnyIndex, cue.Str(api).Optional())).Exists() {
+			parts[i], name = api, api // an HCL name
+		}
 		if l := v.LookupPath(cue.MakePath(cue.AnyIndex)); v.IncompleteKind()&cue.ListKind != 0 && l.Exists() {
 			v = l
 		}
@@ -229,12 +263,16 @@ func DescribeField(path string) (FieldInfo, error) {
 		}
 		if !found {
 			msg := fmt.Sprintf("the schema has no field %s", strings.Join(parts[:i+1], "."))
+			if i == 0 && slices.Contains(specFields, name) {
+				msg += fmt.Sprintf("; %s is a section of a spec, not a field of the API", name)
+			}
 			if s := suggest(name, known); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", strings.Join(append(slices.Clone(parts[:i]), s), "."))
 			}
 			return info, fmt.Errorf("%s", msg)
 		}
 	}
+	info.Path = strings.Join(parts, ".") // in the API's names
 	for _, d := range v.Doc() {
 		info.Doc = strings.TrimSpace(d.Text())
 	}

@@ -134,47 +134,8 @@ func checkKey(api *Node, concise bool, ignored []string) string {
 	}
 	ids := slices.Sorted(slices.Values(ignored))
 	io.WriteString(h, strings.Join(slices.Compact(ids), ",")+"\x00")
-	api.canonical(h)
+	api.Canonical(h)
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-// canonical writes n's content, without positions, in one unambiguous form.
-func (n *Node) canonical(w io.Writer) {
-	var b bytes.Buffer
-	n.writeCanonical(&b)
-	w.Write(b.Bytes())
-}
-
-func (n *Node) writeCanonical(b *bytes.Buffer) {
-	b.WriteByte(byte('0' + n.Kind))
-	switch n.Kind {
-	case Bool:
-		if n.Bool {
-			b.WriteByte('t')
-		} else {
-			b.WriteByte('f')
-		}
-	case Number, String:
-		writeString(b, n.Text)
-	case List:
-		b.WriteByte('[')
-		for _, e := range n.Elems {
-			e.writeCanonical(b)
-			b.WriteByte(',')
-		}
-		b.WriteByte(']')
-	case Struct:
-		// Field order is part of the input (the API's order of keys does not matter for
-		// the check, but keeping it costs nothing and never merges two different inputs).
-		b.WriteByte('{')
-		for _, f := range n.Fields {
-			writeString(b, f.Name)
-			b.WriteByte(':')
-			f.Value.writeCanonical(b)
-			b.WriteByte(',')
-		}
-		b.WriteByte('}')
-	}
 }
 
 // The files of a cache folder. The folder may be shared with other programs (a user may

@@ -20,7 +20,7 @@ func fieldsVerdicts(t testing.TB, ctx *cue.Context, lean cue.Value, name string,
 	api = api.Clone()
 	checkShape(api, api, nil, false)
 	fast = fastFields().accepts(api)
-	data := ctx.BuildExpr(api.toAST())
+	data := ctx.BuildExpr(toAST(api))
 	schema = data.Err() == nil && data.Unify(lean).Validate(cue.Concrete(true)) == nil
 	if fast && !schema {
 		b, _ := json.Marshal(nodeJSON(api))

@@ -872,7 +872,7 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		return nil, diags
 	}
 	rendered := Render(api)
-	if key != "" && len(diags) == 0 && !api.hasSensitive() {
+	if key != "" && len(diags) == 0 && !api.HasSensitive() {
 		known.put(key, rendered) // a sensitive value is never written to the cache
 	}
 	return finish(u, api, rendered, diags, key, ignored)
@@ -905,7 +905,7 @@ func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check st
 	if u.env != "" {
 		u.out = u.env + "/" + u.out
 	}
-	return &output{json: rendered, sensitive: api.sensitivePaths(nil, nil), check: check}, diags
+	return &output{json: rendered, sensitive: api.SensitivePaths(nil, nil), check: check}, diags
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"cuelang.org/go/cue/ast"
@@ -168,40 +167,6 @@ func readImport(file string) (importedDaemon, []string, error) {
 	return d, notes, nil
 }
 
-// fromJSON turns decoded JSON into a Node without positions.
-func fromJSON(v any) *Node {
-	switch x := v.(type) {
-	case nil:
-		return &Node{Kind: Null}
-	case bool:
-		return &Node{Kind: Bool, Bool: x}
-	case json.Number:
-		return &Node{Kind: Number, Text: x.String()}
-	case float64:
-		return &Node{Kind: Number, Text: strconv.FormatFloat(x, 'f', -1, 64)}
-	case string:
-		return NewString(x, token.NoPos)
-	case []any:
-		n := &Node{Kind: List, Elems: []*Node{}}
-		for _, e := range x {
-			n.Elems = append(n.Elems, fromJSON(e))
-		}
-		return n
-	case map[string]any:
-		n := NewStruct(token.NoPos)
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			n.Fields = append(n.Fields, &Field{Name: k, Value: fromJSON(x[k])})
-		}
-		return n
-	}
-	panic(fmt.Sprintf("gen: unexpected JSON value %T", v))
-}
-
 // inSchemaOrder orders every struct's fields as the output does, so that the spec reads in
 // the same order as the JSON daemongen writes.
 func inSchemaOrder(n *Node, path []any) *Node {
@@ -323,32 +288,6 @@ func scalars(n *Node) []*Node {
 		}
 	}
 	return out
-}
-
-// equalNodes compares values, field order aside.
-func equalNodes(a, b *Node) bool {
-	if a.Kind != b.Kind {
-		return false
-	}
-	switch a.Kind {
-	case Bool:
-		return a.Bool == b.Bool
-	case Number, String:
-		return a.Text == b.Text
-	case List:
-		return slices.EqualFunc(a.Elems, b.Elems, equalNodes)
-	case Struct:
-		if len(a.Fields) != len(b.Fields) {
-			return false
-		}
-		for _, f := range a.Fields {
-			g := b.Get(f.Name)
-			if g == nil || !equalNodes(f.Value, g) {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // factor writes the files of one family from several environments as one daemon holding

@@ -785,7 +785,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 			return nil, append(diags, errorDiagnostics(err)...)
 		}
 		root, ds := toNode(v, nil)
-		root.markSensitive(sensitive)
+		root.MarkSensitive(sensitive)
 		return root, append(diags, ds...)
 	}
 	return s

@@ -2,7 +2,6 @@ package gen
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -71,7 +70,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 			// and Terraform converts a number for a string attribute the same way.
 			v := f.Value
 			if v.Kind == Number {
-				v = v.asString()
+				v = v.AsString()
 			}
 			api.Set(f.Name, v)
 		case "containers":
@@ -178,17 +177,7 @@ func stringifyValues(list *Node) {
 	}
 	for _, e := range list.Elems {
 		if v := e.Get("value"); v != nil && (v.Kind == Number || v.Kind == Bool) {
-			e.Set("value", v.asString())
+			e.Set("value", v.AsString())
 		}
 	}
-}
-
-// asString returns a number or boolean as the string the API takes ("8125", "true"), at
-// the same place and as sensitive as it was.
-func (n *Node) asString() *Node {
-	text := n.Text
-	if n.Kind == Bool {
-		text = strconv.FormatBool(n.Bool)
-	}
-	return &Node{Kind: String, Text: text, Pos: n.Pos, Sensitive: n.Sensitive}
 }

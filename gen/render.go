@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
-	"strings"
 )
 
 // Render writes a validated daemon task definition as register-ready JSON: two-space
@@ -83,16 +82,6 @@ func orderedFields(n *Node, path []any) []*Field {
 		}
 	}
 	return out
-}
-
-// writeString writes s as a JSON string, without the HTML escaping of encoding/json:
-// "<" and "&" stay as they are, as in the aws CLI's own output.
-func writeString(b *bytes.Buffer, s string) {
-	var sb strings.Builder
-	enc := json.NewEncoder(&sb)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	b.WriteString(strings.TrimSuffix(sb.String(), "\n"))
 }
 
 // RedactDiff returns an old and a new rendering of a daemon task definition with the

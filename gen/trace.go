@@ -1,7 +1,6 @@
 package gen
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -158,42 +157,4 @@ func conciseSelector(path string) ([]any, error) {
 func FormatPos(n *Node, dir string) string {
 	r := rangeAt(n.Pos)
 	return fmt.Sprintf("%s:%d:%d", RelativeName(dir, r.Filename), r.Start.Line, r.Start.Column)
-}
-
-// Compact writes n as one line of JSON, struct fields sorted.
-func (n *Node) Compact() string {
-	var b bytes.Buffer
-	n.compact(&b)
-	return b.String()
-}
-
-func (n *Node) compact(b *bytes.Buffer) {
-	switch {
-	case n.Sensitive:
-		b.WriteString(sensitiveText)
-	case n.Kind == String:
-		writeString(b, n.Text)
-	case n.Kind == List:
-		b.WriteByte('[')
-		for i, e := range n.Elems {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			e.compact(b)
-		}
-		b.WriteByte(']')
-	case n.Kind == Struct:
-		b.WriteByte('{')
-		for i, f := range n.SortedFields() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeString(b, f.Name)
-			b.WriteString(": ")
-			f.Value.compact(b)
-		}
-		b.WriteByte('}')
-	default:
-		b.WriteString(n.Literal())
-	}
 }

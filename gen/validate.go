@@ -46,7 +46,7 @@ func (e *evaluator) build(api *Node) cue.Value {
 		_, fields, rules := compileSchema(ctx)
 		*e = evaluator{ctx: ctx, fields: fields, rules: rules, uses: 1}
 	}
-	return e.ctx.BuildExpr(api.toAST())
+	return e.ctx.BuildExpr(toAST(api))
 }
 
 // check validates one daemon task definition in API form. It reports every problem at once,

@@ -47,19 +47,11 @@ func checkWarningIDs(n *Node, path string) (diags hcl.Diagnostics) {
 func ignoredWarnings(layers []NamedLayer) []string {
 	var ids []string
 	for _, l := range layers {
-		for _, e := range l.Node.Get(fieldIgnoreWarnings).listElems() {
+		for _, e := range l.Node.Get(fieldIgnoreWarnings).ListElems() {
 			if id, ok := e.Str(); ok {
 				ids = append(ids, id)
 			}
 		}
 	}
 	return ids
-}
-
-// listElems returns the elements of a List node, or nil.
-func (n *Node) listElems() []*Node {
-	if n == nil || n.Kind != List {
-		return nil
-	}
-	return n.Elems
 }

@@ -863,6 +863,9 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		}
 	}
 	diags = append(diags, evaluator().check(api, !u.raw)...)
+	if !diags.HasErrors() {
+		diags = append(diags, lintDiags(api)...) // on a definition the API accepts
+	}
 	// An acknowledged warning prints nothing.
 	diags = slices.DeleteFunc(diags, func(d *hcl.Diagnostic) bool {
 		id := WarningID(d)

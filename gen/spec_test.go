@@ -119,10 +119,10 @@ func TestLowering(t *testing.T) {
 			dependsOn: init: "SUCCESS"
 			systemControls: "net.core.somaxconn": "1024"
 		}
-		init: {image: "busybox", memory: 8, essential: false}
+		init: {image: "busybox:1.36", memory: 8, essential: false}
 	}
 }`,
-			want: `{"containerDefinitions": [{"dependsOn": [{"condition": "SUCCESS", "containerName": "init"}], "environment": [{"name": "DEBUG", "value": "true"}, {"name": "NAME", "value": "x"}, {"name": "PORT", "value": "8125"}], "image": "a:1", "memory": 64, "mountPoints": [{"containerPath": "/logs", "sourceVolume": "logs"}, {"containerPath": "/tasks", "readOnly": true, "sourceVolume": "tasks"}], "name": "agent", "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}], "ulimits": [{"hardLimit": 10, "name": "core", "softLimit": 0}, {"hardLimit": 1024, "name": "nofile", "softLimit": 1024}]}, {"essential": false, "image": "busybox", "memory": 8, "name": "init"}], "family": "agent", "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}], "volumes": [{"host": {"sourcePath": "/var/log"}, "name": "logs"}, {"logDriverVolumeConfiguration": {"driver": "json-file"}, "name": "tasks"}]}`,
+			want: `{"containerDefinitions": [{"dependsOn": [{"condition": "SUCCESS", "containerName": "init"}], "environment": [{"name": "DEBUG", "value": "true"}, {"name": "NAME", "value": "x"}, {"name": "PORT", "value": "8125"}], "image": "a:1", "memory": 64, "mountPoints": [{"containerPath": "/logs", "sourceVolume": "logs"}, {"containerPath": "/tasks", "readOnly": true, "sourceVolume": "tasks"}], "name": "agent", "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}], "ulimits": [{"hardLimit": 10, "name": "core", "softLimit": 0}, {"hardLimit": 1024, "name": "nofile", "softLimit": 1024}]}, {"essential": false, "image": "busybox:1.36", "memory": 8, "name": "init"}], "family": "agent", "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}], "volumes": [{"host": {"sourcePath": "/var/log"}, "name": "logs"}, {"logDriverVolumeConfiguration": {"driver": "json-file"}, "name": "tasks"}]}`,
 		},
 		{
 			name:    "a name that differs from its key",

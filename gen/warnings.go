@@ -8,18 +8,32 @@ import (
 
 	"cuelang.org/go/cue"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/internal/lint"
 )
 
-// WarningIDs returns the ids of the schema's warnings (#WarningIDs), in the schema's order.
-// Every warning is printed with its id; a spec acknowledges the ones it has weighed with
-// ignoreWarnings, and an acknowledged warning prints nothing.
+// WarningIDs returns the ids of every warning: the schema's (#WarningIDs, in its order),
+// then the security lints' (internal/lint). Every warning is printed with its id; a spec
+// acknowledges the ones it has weighed with ignoreWarnings, and an acknowledged warning
+// prints nothing.
 var WarningIDs = sync.OnceValue(func() []string {
 	var ids []string
 	if err := processSchema().LookupPath(cue.ParsePath("#WarningIDs")).Decode(&ids); err != nil || len(ids) == 0 {
 		panic(fmt.Sprintf("gen: the schema's #WarningIDs: %v", err))
 	}
-	return ids
+	return append(ids, lint.IDs()...)
 })
+
+// lintDiags runs the security lints on a daemon in API form and reports each finding as a
+// warning with its id, at the offending value.
+func lintDiags(api *Node) (diags hcl.Diagnostics) {
+	for _, f := range lint.Check(api) {
+		d := diagAt(api, f.Path, hcl.DiagWarning, f.Message)
+		extra(d).WarningID = f.ID
+		diags = append(diags, d)
+	}
+	return diags
+}
 
 // checkWarningIDs reports an ignoreWarnings value that is not a list of warning ids.
 func checkWarningIDs(n *Node, path string) (diags hcl.Diagnostics) {

@@ -1,6 +1,9 @@
 daemon "datadog-agent" {
-  group         = "host-metrics"
-  task_role_arn = "arn:aws:iam::${local.account}:role/datadog-agent"
+  group = "host-metrics"
+  # The capabilities Datadog documents for its agent: SYS_ADMIN for the cgroup and
+  # container checks, SYS_PTRACE with the host's PID namespace for process monitoring.
+  ignore_warnings = ["dangerous-capability", "host-namespaces"]
+  task_role_arn   = "arn:aws:iam::${local.account}:role/datadog-agent"
 
   container "datadog-agent" {
     image  = "public.ecr.aws/datadog/agent:7.58.2"

@@ -363,6 +363,19 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 				continue
 			}
 		}
+		if hclspec.IsMapAttribute(name) && i+1 < len(path) {
+			// A keyed list written as a map attribute (environment = { LEVEL = "x" }):
+			// the element is its key, and its value the map's value.
+			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
+				e := elem(cur, idx)
+				parts = append(parts, hclspec.Snake(name), elemLabel(e, idx))
+				cur, i = e, i+1
+				if i+1 == len(path)-1 && (path[i+1] == "value" || path[i+1] == "valueFrom") {
+					i++
+				}
+				continue
+			}
+		}
 		parts = append(parts, hclspec.Snake(name))
 	}
 	return strings.Join(parts, ".")

@@ -321,6 +321,19 @@ func (c *Cache) trim() {
 type sourceRecord struct {
 	Envs  []string                    `json:"envs"`
 	Units map[string][]recordedOutput `json:"units"` // by environment, "" for none
+	// Budgets are the environments' budgets the source sets, for the fleet checks.
+	Budgets map[string]*FleetBudget `json:"budgets,omitempty"`
+}
+
+// setBudget records env's budget; a nil record records nothing.
+func (r *sourceRecord) setBudget(env string, b *FleetBudget) {
+	if r == nil || b == nil {
+		return
+	}
+	if r.Budgets == nil {
+		r.Budgets = map[string]*FleetBudget{}
+	}
+	r.Budgets[env] = b
 }
 
 // recordedOutput is one output of a source, with what made it, for the message should
@@ -338,6 +351,10 @@ type recordedOutput struct {
 	// changed elsewhere, takes Data for a daemon of this very API form without checking
 	// and rendering it again.
 	Check string `json:"check,omitempty"`
+	// Env and Facts are the daemon's environment and what the fleet checks read of it:
+	// a replayed source's daemons are checked with the rest of their environment.
+	Env   string       `json:"env,omitempty"`
+	Facts *FleetDaemon `json:"facts,omitempty"`
 }
 
 func (o recordedOutput) producer() producer {
@@ -355,7 +372,7 @@ func (r *sourceRecord) add(env, name string, o *output, by producer) {
 	r.Units[env] = append(r.Units[env], recordedOutput{
 		Name: name, Data: string(o.json), Key: by.key, Raw: by.raw,
 		File: by.at.Filename, Offset: by.at.Offset, Line: by.at.Line, Column: by.at.Column,
-		Check: o.check,
+		Check: o.check, Env: env, Facts: o.facts,
 	})
 }
 

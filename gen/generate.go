@@ -47,6 +47,9 @@ type Config struct {
 	// source's folder or files relative to Dir: a command that stops a run taking too
 	// much time or memory can say where it was.
 	Evaluating func(source string)
+	// Fleet, when set, receives at the end of a run every environment's daemons and
+	// budget, as the checks across an environment saw them (daemongen fleet).
+	Fleet func([]FleetEnv)
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -150,6 +153,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	}
 	where := newOutputRegistry()
 	var conflicts []conflict // outputs generated twice, reported together at the end
+	fleet := newFleetRun()   // every environment's daemons, checked together at the end
 	specNames := make([]string, len(p.all))
 	for i, l := range p.all {
 		specNames[i] = strings.Join(l.src.names, ", ")
@@ -180,6 +184,12 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 					by.spec = i
 					if err := add(o.Name, []byte(o.Data), nil, by); err != nil {
 						return nil, err
+					}
+					fleet.add(o.Env, o.Facts)
+				}
+				for env, b := range l.record.Budgets {
+					if slices.Contains(p.envs, env) {
+						fleet.setBudget(env, b)
 					}
 				}
 				done += len(outputs)
@@ -217,6 +227,11 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		for _, env := range p.envs {
 			units, ds := l.units(env, &shared)
 			diags = append(diags, ds...)
+			if l.root != nil && !l.raw {
+				b := budgetOf(l.root, env)
+				fleet.setBudget(env, b)
+				record.setBudget(env, b)
+			}
 			for _, u := range units {
 				u.writes = !cfg.CheckOnly
 			}
@@ -241,6 +256,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 						return nil, err
 					}
 					record.add(env, u.out, outputs[k], u.producer())
+					fleet.add(env, outputs[k].facts)
 				}
 			}
 		}
@@ -250,6 +266,11 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		p.all[i] = loaded{} // released: the next source's evaluation takes its place
 	}
 	diags = append(diags, conflictDiags(conflicts, specNames)...)
+	fleetDiags, envs := fleet.check()
+	diags = append(diags, fleetDiags...)
+	if cfg.Fleet != nil {
+		cfg.Fleet(envs)
+	}
 	if cfg.Cache != nil {
 		cfg.Cache.trim()
 	}
@@ -427,6 +448,9 @@ func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 type loaded struct {
 	src  *source
 	envs []string
+	// root is the evaluation its latest units came from, for what the run reads of the
+	// spec beside its daemons (an environment's budget); released with the source.
+	root *Node
 	// raw is set for a daemon task definition in API form: a JSON file, or a CUE file
 	// that holds one instead of a spec.
 	raw bool
@@ -660,6 +684,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	if l.raw {
 		return []*unit{{root: root, env: env, raw: true, at: root.Pos}}, diags
 	}
+	l.root = root
 	named, wrong := layerNameDiags(root, env)
 	diags = append(diags, named...)
 	for _, d := range structFields(root.Get("daemons")) {
@@ -726,6 +751,7 @@ type output struct {
 	json      []byte
 	sensitive [][]any // the paths of sensitive values
 	check     string  // the unit's check key (see [checkKey]), when the run computed it
+	facts     *FleetDaemon
 }
 
 // windowsReservedID is the id of the warning for a family that names a Windows device.
@@ -844,11 +870,12 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		diags   hcl.Diagnostics
 		ignored []string
 	)
+	var daemon *Node // the daemon's merged layers, for what the API form lacks
 	if u.raw {
 		api = u.root.Clone()
 	} else {
 		layers := Layers(u.root, u.key, u.env)
-		daemon := Layer(layers)
+		daemon = Layer(layers)
 		if daemon == nil {
 			return nil, nil
 		}
@@ -859,7 +886,7 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	if known.enabled() && len(diags) == 0 {
 		key = checkKey(api, !u.raw, ignored)
 		if rendered, ok := known.get(key); ok {
-			return finish(u, api, rendered, nil, key, ignored)
+			return finish(u, api, daemon, rendered, nil, key, ignored)
 		}
 	}
 	diags = append(diags, evaluator().check(api, !u.raw)...)
@@ -878,14 +905,14 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	if key != "" && len(diags) == 0 && !api.HasSensitive() {
 		known.put(key, rendered) // a sensitive value is never written to the cache
 	}
-	return finish(u, api, rendered, diags, key, ignored)
+	return finish(u, api, daemon, rendered, diags, key, ignored)
 }
 
 // finish names a checked unit's output file and returns it; check is its check key, if
 // the run computed one, and ignored the warnings the daemon acknowledges. A file to
 // write must have a name that every file system takes; vet, which writes nothing,
 // follows the API alone.
-func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check string, ignored []string) (*output, hcl.Diagnostics) {
+func finish(u *unit, api, daemon *Node, rendered []byte, diags hcl.Diagnostics, check string, ignored []string) (*output, hcl.Diagnostics) {
 	family, _ := api.Get("family").Str()
 	if f := api.Get("family"); f != nil && f.Sensitive {
 		return nil, append(diags, diagAt(api, []any{"family"}, hcl.DiagError,
@@ -908,7 +935,7 @@ func finish(u *unit, api *Node, rendered []byte, diags hcl.Diagnostics, check st
 	if u.env != "" {
 		u.out = u.env + "/" + u.out
 	}
-	return &output{json: rendered, sensitive: api.SensitivePaths(nil, nil), check: check}, diags
+	return &output{json: rendered, sensitive: api.SensitivePaths(nil, nil), check: check, facts: daemonFacts(u, api, daemon, ignored)}, diags
 }
 
 func sortedKeys(m map[string]bool) []string {

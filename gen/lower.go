@@ -63,7 +63,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 	api := NewStruct(daemon.Pos)
 	for _, f := range daemon.Fields {
 		switch f.Name {
-		case fieldGroup, fieldEnabled, fieldIgnoreWarnings:
+		case fieldGroup, fieldEnabled, fieldIgnoreWarnings, fieldListens, fieldBudget:
 			// The spec's own settings, read from the layers.
 		case "cpu", "memory":
 			// Task cpu and memory are strings in the API; cpu: 256 is what people write,

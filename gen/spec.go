@@ -25,6 +25,10 @@ const (
 	fieldGroup          = "group"
 	fieldEnabled        = "enabled"
 	fieldIgnoreWarnings = "ignoreWarnings"
+	// fieldListens lists the ports a daemon listens on, and fieldBudget what an instance
+	// gives its daemons: spec-only facts for the checks across an environment's daemons.
+	fieldListens = "listens"
+	fieldBudget  = "budget"
 )
 
 // nameRE is what family, environment and group names must look like: they become file and
@@ -190,6 +194,20 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 			}
 		case fieldIgnoreWarnings:
 			diags = append(diags, checkWarningIDs(f.Value, path)...)
+		case fieldListens:
+			if l.defaults {
+				diags = append(diags, specDiag(f.Value.Pos, path, "listens belongs in a daemon (or an environment's overlay of one): a port in defaults would be every daemon's, and clash"))
+				continue
+			}
+			_, ds := listenedPorts(f.Value, path)
+			diags = append(diags, ds...)
+		case fieldBudget:
+			if !l.defaults || strings.HasPrefix(l.path, "groups.") {
+				diags = append(diags, specDiag(f.Value.Pos, path, "budget belongs in defaults, or an environment's defaults: it is what one instance gives all the daemons of an environment"))
+				continue
+			}
+			_, ds := readBudget(f.Value, path)
+			diags = append(diags, ds...)
 		case everyContainer:
 			if f.Value.Kind != Struct {
 				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be a struct: the defaults of every container", f.Value.Literal())))
@@ -246,7 +264,7 @@ func checkContainerFields(c *Node, path string, everyOne bool) (structural, loca
 }
 
 // conciseDaemonFields are the fields a daemon of a spec has beyond the API's.
-var conciseDaemonFields = []string{fieldContainers, everyContainer, fieldGroup, fieldEnabled, fieldIgnoreWarnings}
+var conciseDaemonFields = []string{fieldContainers, everyContainer, fieldGroup, fieldEnabled, fieldIgnoreWarnings, fieldListens, fieldBudget}
 
 // daemonLayerFields are the names a layer of a daemon may use: the API's top-level fields
 // and the spec's own.

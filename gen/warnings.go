@@ -9,11 +9,12 @@ import (
 	"cuelang.org/go/cue"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/lint"
 )
 
 // WarningIDs returns the ids of every warning: the schema's (#WarningIDs, in its order),
-// then the security lints' (internal/lint). Every warning is printed with its id; a spec
+// then the security lints' (internal/lint), then the fleet checks' (internal/fleetcheck). Every warning is printed with its id; a spec
 // acknowledges the ones it has weighed with ignoreWarnings, and an acknowledged warning
 // prints nothing.
 var WarningIDs = sync.OnceValue(func() []string {
@@ -21,7 +22,7 @@ var WarningIDs = sync.OnceValue(func() []string {
 	if err := processSchema().LookupPath(cue.ParsePath("#WarningIDs")).Decode(&ids); err != nil || len(ids) == 0 {
 		panic(fmt.Sprintf("gen: the schema's #WarningIDs: %v", err))
 	}
-	return append(ids, lint.IDs()...)
+	return append(append(ids, lint.IDs()...), fleetcheck.SharedHostPathID)
 })
 
 // lintDiags runs the security lints on a daemon in API form and reports each finding as a

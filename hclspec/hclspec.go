@@ -419,6 +419,7 @@ func blockOf(blocks map[string]string, name string) (string, bool) {
 var structBlocks = []string{
 	"health_check", "log_configuration", "linux_parameters", "capabilities", "restart_policy",
 	"firelens_configuration", "repository_credentials", "host", "log_driver_volume_configuration",
+	"budget", // the spec's own: what an instance gives an environment's daemons
 }
 
 // mapAttributes are the attributes whose object keys are names or data (environment

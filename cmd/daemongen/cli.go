@@ -43,6 +43,7 @@ func init() {
 		{"generate", "write DIR/[ENV/]FAMILY.json; --check writes nothing and fails when DIR is stale", runGenerate},
 		{"vet", "check specs and API-form JSON, write nothing", runVet},
 		{"fmt", "format CUE and HCL specs", runFmt},
+		{"fleet", "show each environment's daemons side by side, as every instance runs them", runFleet},
 		{"explain", "describe a field, or show a daemon's value and the layers that set it", runExplain},
 		{"import", "turn registered JSON into a spec", runImport},
 		{"schema", "print the schema, as CUE or JSON Schema", runSchema},
@@ -246,11 +247,21 @@ type specFlags struct {
 }
 
 func (f *specFlags) Bind(fs *pflag.FlagSet) {
+	f.bindInputs(fs)
+	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as `FORMAT`: text (stderr), json, github (Actions annotations) or sarif (code scanning), on stdout")
+	f.bindRun(fs)
+}
+
+// bindInputs binds the flags that choose and feed the specs.
+func (f *specFlags) bindInputs(fs *pflag.FlagSet) {
 	fs.StringVar(&f.env, flagEnv, "", "only this environment (default: every declared environment)")
 	fs.StringArrayVarP(&f.tags, flagTag, "t", nil, "set a CUE @tag value: `KEY=VALUE` (repeatable), as cue -t does")
 	fs.StringArrayVar(&f.vars, flagVar, nil, "set an HCL variable: `NAME=VALUE` (repeatable)")
 	fs.StringArrayVar(&f.varFiles, flagVarFile, nil, "read HCL variables from `FILE` (repeatable)")
-	fs.StringVar(&f.format, flagFormat, gen.FormatText, "print problems as `FORMAT`: text (stderr), json, github (Actions annotations) or sarif (code scanning), on stdout")
+}
+
+// bindRun binds the flags that bound and tune a run.
+func (f *specFlags) bindRun(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.quiet, flagQuiet, "q", false, "show no progress")
 	fs.BoolVar(&f.strict, flagStrict, false, "fail on warnings that the specs do not acknowledge with ignoreWarnings")
 	fs.DurationVar(&f.timeout, flagTimeout, defaultTimeout, "stop when evaluating the specs takes longer than `DURATION`")
@@ -282,6 +293,9 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 		if dir, err := gen.DefaultCacheDir(); err == nil {
 			cfg.Cache = gen.OpenCache(dir)
 		}
+	}
+	if f.format == "" {
+		f.format = gen.FormatText // daemongen fleet's own --format is its report's
 	}
 	if !slices.Contains(gen.Formats, f.format) {
 		return cfg, fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(gen.Formats, ", "))
@@ -315,6 +329,13 @@ written, or none. --check writes nothing and fails when DIR is stale.`,
 	"vet": `Usage: daemongen vet [flags] PATH...
 
 Check specs and API-form JSON files against the schema; write nothing.`,
+	"fleet": `Usage: daemongen fleet [--env ENV] [--format text|json|markdown] [flags] PATH...
+
+Check the specs as vet does, then print, for each environment, one row per daemon (cpu,
+memory hard and reserved, the ports it listens on, its host paths read-only or writable,
+privileged, added capabilities, pidMode and ipcMode) and the totals against the
+environment's budget: what a change does to every instance. markdown is for a pull
+request's comment, json for tools.`,
 	"version": `Usage: daemongen version
 
 Print daemongen's version and the SDK version of the API that its schema encodes.`,

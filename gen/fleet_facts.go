@@ -1,0 +1,229 @@
+package gen
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/internal/fleetcheck"
+)
+
+// FleetDaemon and FleetBudget are what the checks across an environment's daemons read of
+// each daemon, and what an instance gives them (see internal/fleetcheck).
+type (
+	FleetDaemon = fleetcheck.Daemon
+	FleetBudget = fleetcheck.Budget
+)
+
+// FleetEnv is one environment of a run: its daemons, from every spec, and its budget.
+type FleetEnv struct {
+	Env     string
+	Daemons []FleetDaemon
+	Budget  *FleetBudget
+}
+
+// place turns a CUE position into a fleetcheck.Place.
+func place(pos token.Pos) fleetcheck.Place {
+	p := pos.Position()
+	return fleetcheck.Place{File: p.Filename, Line: p.Line, Column: p.Column}
+}
+
+// placeRange turns a fleetcheck.Place into a diagnostic's subject.
+func placeRange(p fleetcheck.Place) *hcl.Range {
+	start := hcl.Pos{Line: p.Line, Column: p.Column}
+	return &hcl.Range{Filename: p.File, Start: start, End: start}
+}
+
+// listenedPorts reads a daemon's listens: a list of "PORT/PROTOCOL", PORT from 1 to 65535
+// and PROTOCOL tcp or udp, each reported at its element when it is not.
+func listenedPorts(n *Node, path string) (ports []fleetcheck.Port, diags hcl.Diagnostics) {
+	if n == nil {
+		return nil, nil
+	}
+	if n.Kind != List {
+		return nil, hcl.Diagnostics{specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: must be a list of ports such as [\"8125/udp\", \"4317/tcp\"]", n.Literal()))}
+	}
+	for i, e := range n.Elems {
+		s, _ := e.Str()
+		num, proto, ok := strings.Cut(s, "/")
+		port, err := strconv.Atoi(num)
+		if e.Kind != String || !ok || err != nil || port < 1 || port > 65535 || (proto != "tcp" && proto != "udp") {
+			diags = append(diags, specDiag(e.Pos, fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf(
+				"invalid value %s: must be PORT/tcp or PORT/udp, PORT a whole number from 1 to 65535 (\"8125/udp\")", e.Literal())))
+			continue
+		}
+		ports = append(ports, fleetcheck.Port{Number: port, Protocol: proto, At: place(e.Pos)})
+	}
+	return ports, diags
+}
+
+// readBudget reads a budget: {cpu?: CPU units, memory?: MiB}, whole numbers above 0.
+func readBudget(n *Node, path string) (*fleetcheck.Budget, hcl.Diagnostics) {
+	if n.Kind != Struct {
+		return nil, hcl.Diagnostics{specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: must be a struct such as {cpu: 1024, memory: 2048}", n.Literal()))}
+	}
+	b := &fleetcheck.Budget{At: place(n.Pos)}
+	var diags hcl.Diagnostics
+	for _, f := range n.Fields {
+		v, ok := f.Value.Int()
+		switch {
+		case f.Name != "cpu" && f.Name != "memory":
+			msg := "unknown field; a budget has cpu (CPU units) and memory (MiB)"
+			if s := suggest(f.Name, []string{"cpu", "memory"}); s != "" {
+				msg = fmt.Sprintf("unknown field; did you mean %q?", s)
+			}
+			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, msg))
+		case !ok || v < 1 || v > 1<<31-1:
+			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, fmt.Sprintf("invalid value %s: must be a whole number from 1 to 2147483647", f.Value.Literal())))
+		case f.Name == "cpu":
+			b.CPU = int(v)
+		default:
+			b.Memory = int(v)
+		}
+	}
+	return b, diags
+}
+
+// budgetOf returns the budget of environment env in a spec's root: the environment's
+// defaults' budget, or the spec's defaults'.
+func budgetOf(root *Node, env string) *fleetcheck.Budget {
+	var n *Node
+	if env != "" {
+		n = root.Get("environments").Get(env).Get("defaults").Get(fieldBudget)
+	}
+	if n == nil {
+		n = root.Get("defaults").Get(fieldBudget)
+	}
+	if n == nil {
+		return nil
+	}
+	b, ds := readBudget(n, fieldBudget)
+	if len(ds) > 0 {
+		return nil // reported by the spec's check
+	}
+	return b
+}
+
+// daemonFacts draws the fleet checks' facts of a unit from its API form and its layers.
+func daemonFacts(u *unit, api, daemon *Node, ignored []string) *FleetDaemon {
+	at := u.at
+	if f := api.Get("family"); f != nil && f.Pos.IsValid() && !u.raw {
+		at = f.Pos
+	}
+	var ports []fleetcheck.Port
+	if daemon != nil {
+		ports, _ = listenedPorts(daemon.Get(fieldListens), fieldListens)
+	}
+	d := fleetcheck.Facts(api, place(at), ports)
+	if u.raw {
+		d.At = place(u.at)
+	}
+	d.Acknowledged = ignored
+	return &d
+}
+
+// fleetRun gathers, as a run goes, every daemon of each environment and each
+// environment's budget, and checks them together at the end.
+type fleetRun struct {
+	envs    map[string]*FleetEnv
+	budgets map[string]string // where each environment's budget was set, for a conflict
+	diags   hcl.Diagnostics
+}
+
+func newFleetRun() *fleetRun {
+	return &fleetRun{envs: map[string]*FleetEnv{}, budgets: map[string]string{}}
+}
+
+func (f *fleetRun) env(env string) *FleetEnv {
+	e, ok := f.envs[env]
+	if !ok {
+		e = &FleetEnv{Env: env}
+		f.envs[env] = e
+	}
+	return e
+}
+
+// add records a daemon of env.
+func (f *fleetRun) add(env string, d *FleetDaemon) {
+	if d != nil {
+		e := f.env(env)
+		e.Daemons = append(e.Daemons, *d)
+	}
+}
+
+// setBudget records env's budget; two specs that give one environment two budgets are an
+// error naming both.
+func (f *fleetRun) setBudget(env string, b *FleetBudget) {
+	if b == nil {
+		return
+	}
+	e := f.env(env)
+	switch {
+	case e.Budget == nil:
+		e.Budget = b
+	case *e.Budget != *b && (e.Budget.CPU != b.CPU || e.Budget.Memory != b.Memory):
+		f.diags = append(f.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fieldBudget, Subject: placeRange(b.At),
+			Detail: fmt.Sprintf("a second budget for %s, other than the one at %s: an environment has one budget", envWords(env), e.Budget.At)})
+	}
+}
+
+func envWords(env string) string {
+	if env == "" {
+		return "the daemons"
+	}
+	return "the environment " + env
+}
+
+// check runs the fleet checks on every environment, in order, and returns what they find
+// and the environments.
+func (f *fleetRun) check() (hcl.Diagnostics, []FleetEnv) {
+	diags := f.diags
+	var envs []FleetEnv
+	for _, name := range slices.Sorted(func(yield func(string) bool) {
+		for k := range f.envs {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		e := f.envs[name]
+		slices.SortStableFunc(e.Daemons, func(a, b FleetDaemon) int { return strings.Compare(a.Family, b.Family) })
+		for _, x := range fleetcheck.Check(name, e.Daemons, e.Budget) {
+			if x.ID != "" && acknowledged(e.Daemons, x) {
+				continue
+			}
+			sev := hcl.DiagError
+			if x.Severity == fleetcheck.Warning {
+				sev = hcl.DiagWarning
+			}
+			d := &hcl.Diagnostic{Severity: sev, Summary: x.Path, Detail: x.Message, Subject: placeRange(x.At)}
+			if x.ID != "" {
+				extra(d).WarningID = x.ID
+			}
+			for _, fam := range x.Daemons {
+				if name != "" {
+					fam += "/" + name
+				}
+				extra(d).Contexts = append(extra(d).Contexts, fam)
+			}
+			slices.Sort(extra(d).Contexts)
+			diags = append(diags, d)
+		}
+		envs = append(envs, *e)
+	}
+	return diags, envs
+}
+
+// acknowledged reports whether a daemon a warning names acknowledges it.
+func acknowledged(daemons []FleetDaemon, x fleetcheck.Finding) bool {
+	for _, d := range daemons {
+		if slices.Contains(x.Daemons, d.Family) && slices.Contains(d.Acknowledged, x.ID) {
+			return true
+		}
+	}
+	return false
+}

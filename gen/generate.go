@@ -12,11 +12,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/policy"
 )
 
 // Config says what to generate.
@@ -50,6 +52,14 @@ type Config struct {
 	// Fleet, when set, receives at the end of a run every environment's daemons and
 	// budget, as the checks across an environment saw them (daemongen fleet).
 	Fleet func([]FleetEnv)
+	// Policies are the organisation's policy files and folders; without them, the
+	// PolicyFolder of the repository or CUE module Dir is in, if it has one.
+	Policies []string
+	// Today is the date (YYYY-MM-DD) policy exceptions expire by; the current date in UTC
+	// when empty. Nothing else depends on the date.
+	Today string
+
+	policies *policy.Set // loaded by Stream
 }
 
 // UsageError is a mistake on the command line rather than in a spec, such as an
@@ -75,6 +85,9 @@ type unit struct {
 	// familyAt is where the daemon's family is set, once known: the output's name comes
 	// from there, so a conflict between two outputs is reported there.
 	familyAt token.Pos
+	// policies are the run's, checked on the unit's API form on the day today.
+	policies *policy.Set
+	today    string
 }
 
 func (u *unit) context() string {
@@ -146,6 +159,13 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	}
 	if cfg.Inputs.Secrets == nil {
 		cfg.Inputs.Secrets = &hclspec.Secrets{} // every message is kept free of them
+	}
+	if cfg.Today == "" {
+		cfg.Today = time.Now().UTC().Format(time.DateOnly)
+	}
+	var policyProblems hcl.Diagnostics
+	if cfg.policies, policyProblems = loadPolicies(cfg); policyProblems.HasErrors() {
+		return relativize(Normalize(policyProblems), cfg.Dir), nil // before any daemon is checked
 	}
 	p, diags, err := plan(cfg)
 	if err != nil {
@@ -234,6 +254,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			}
 			for _, u := range units {
 				u.writes = !cfg.CheckOnly
+				u.policies, u.today = cfg.policies, cfg.Today
 			}
 			known += len(units)
 			for len(units) > 0 {
@@ -268,6 +289,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	diags = append(diags, conflictDiags(conflicts, specNames)...)
 	fleetDiags, envs := fleet.check()
 	diags = append(diags, fleetDiags...)
+	diags = append(diags, unusedExceptions(cfg.policies, envs)...)
 	if cfg.Fleet != nil {
 		cfg.Fleet(envs)
 	}
@@ -502,7 +524,9 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	for _, src := range sources {
 		var l loaded
 		key, cacheable := "", false
-		if cfg.Cache != nil {
+		if cfg.Cache != nil && cfg.policies == nil {
+			// Under a policy, each daemon is checked against it on every run (an
+			// exception expires by the date): no source is replayed whole.
 			key, cacheable = src.inputKey()
 			if cacheable && cfg.CheckOnly {
 				// vet checks what generate checks, less the output files' names: a
@@ -881,6 +905,10 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		}
 		api, diags = Lower(daemon, u.key)
 		ignored = ignoredWarnings(layers)
+	}
+	if u.policies != nil && len(diags) == 0 {
+		// The policy's verdict is never cached: exceptions expire by the date.
+		diags = append(diags, policyDiags(u.policies, api, u.env, u.today)...)
 	}
 	var key string
 	if known.enabled() && len(diags) == 0 {

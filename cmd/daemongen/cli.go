@@ -216,6 +216,7 @@ const (
 	flagTag     = "tag"
 	flagNoCache = "no-cache"
 	flagMaxMem  = "max-memory"
+	flagPolicy  = "policy"
 	// flagAllowEmpty lets --prune remove every output.
 	flagAllowEmpty = "allow-empty"
 )
@@ -227,6 +228,7 @@ const defaultTimeout = 5 * time.Minute
 // specFlags are the flags of every command that reads specs.
 type specFlags struct {
 	env      string
+	policies []string
 	tags     []string
 	vars     []string
 	varFiles []string
@@ -258,6 +260,7 @@ func (f *specFlags) bindInputs(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.tags, flagTag, "t", nil, "set a CUE @tag value: `KEY=VALUE` (repeatable), as cue -t does")
 	fs.StringArrayVar(&f.vars, flagVar, nil, "set an HCL variable: `NAME=VALUE` (repeatable)")
 	fs.StringArrayVar(&f.varFiles, flagVarFile, nil, "read HCL variables from `FILE` (repeatable)")
+	fs.StringArrayVar(&f.policies, flagPolicy, nil, "check every daemon against the policy `PATH`, a CUE file or folder (repeatable; default: policy/ at the root of the repository or CUE module)")
 }
 
 // bindRun binds the flags that bound and tune a run.
@@ -272,7 +275,10 @@ func (f *specFlags) bindRun(fs *pflag.FlagSet) {
 
 // config returns the library's configuration for paths, or an error for a bad flag value.
 func (f *specFlags) config(paths []string) (gen.Config, error) {
-	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir(), Strict: f.strict, Tags: f.tags}
+	cfg := gen.Config{Paths: paths, Env: f.env, Dir: workDir(), Strict: f.strict, Tags: f.tags, Policies: f.policies}
+	// DAEMONGEN_TODAY sets the date policy exceptions expire by (a test's, or to see
+	// what a later day brings); nothing else depends on the date.
+	cfg.Today = os.Getenv("DAEMONGEN_TODAY")
 	for _, t := range f.tags {
 		if key, _, ok := strings.Cut(t, "="); !ok || key == "" {
 			return cfg, fmt.Errorf("--tag %q: want KEY=VALUE", t)

@@ -271,6 +271,10 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 					if outputs[k] == nil {
 						continue
 					}
+					if outputs[k].json == nil { // a daemon with errors, for the fleet report only
+						fleet.add(env, outputs[k].facts)
+						continue
+					}
 					by := u.producer()
 					by.spec = i
 					if err := add(u.out, outputs[k].json, outputs[k].sensitive, by); err != nil {
@@ -906,15 +910,24 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		api, diags = Lower(daemon, u.key)
 		ignored = ignoredWarnings(layers)
 	}
+	var violated, excepted []string // the policy's rules the daemon breaks, and is let through
 	if u.policies != nil && len(diags) == 0 {
 		// The policy's verdict is never cached: exceptions expire by the date.
-		diags = append(diags, policyDiags(u.policies, api, u.env, u.today)...)
+		var ds hcl.Diagnostics
+		ds, violated, excepted = policyDiags(u.policies, api, u.env, u.today)
+		diags = append(diags, ds...)
+	}
+	marked := func(o *output, ds hcl.Diagnostics) (*output, hcl.Diagnostics) {
+		if o != nil && o.facts != nil {
+			o.facts.Violations, o.facts.Exceptions = violated, excepted
+		}
+		return o, ds
 	}
 	var key string
 	if known.enabled() && len(diags) == 0 {
 		key = checkKey(api, !u.raw, ignored)
 		if rendered, ok := known.get(key); ok {
-			return finish(u, api, daemon, rendered, nil, key, ignored)
+			return marked(finish(u, api, daemon, rendered, nil, key, ignored))
 		}
 	}
 	diags = append(diags, evaluator().check(api, !u.raw)...)
@@ -927,13 +940,17 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		return id != "" && slices.Contains(ignored, id)
 	})
 	if diags.HasErrors() {
+		if len(violated) > 0 {
+			// No output, but what daemongen fleet shows of the daemon, and what it breaks.
+			return marked(&output{facts: daemonFacts(u, api, daemon, ignored)}, diags)
+		}
 		return nil, diags
 	}
 	rendered := Render(api)
 	if key != "" && len(diags) == 0 && !api.HasSensitive() {
 		known.put(key, rendered) // a sensitive value is never written to the cache
 	}
-	return finish(u, api, daemon, rendered, diags, key, ignored)
+	return marked(finish(u, api, daemon, rendered, diags, key, ignored))
 }
 
 // finish names a checked unit's output file and returns it; check is its check key, if

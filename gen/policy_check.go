@@ -97,9 +97,13 @@ func knownAPIPath(path []string) bool {
 // policyDiags checks a daemon in API form against the run's policies: each violation is
 // an error at the value that breaks the rule (the layer that set it), naming the rule and
 // where the policy says it. No ignoreWarnings silences it: only the policy's exceptions.
-func policyDiags(set *policy.Set, api *Node, env, today string) (diags hcl.Diagnostics) {
+func policyDiags(set *policy.Set, api *Node, env, today string) (diags hcl.Diagnostics, violated, excepted []string) {
 	family, _ := api.Get("family").Str()
-	for _, v := range set.Check(family, env, toAST(api), today) {
+	violations, excepted := set.Check(family, env, toAST(api), today)
+	for _, v := range violations {
+		if !slices.Contains(violated, v.Rule.Name) {
+			violated = append(violated, v.Rule.Name)
+		}
 		msg := fmt.Sprintf("violates the policy rule %q (%s): ", v.Rule.Name, positionString(v.Rule.At))
 		if v.Rule.Doc != "" {
 			msg += v.Rule.Doc + "; "
@@ -110,7 +114,7 @@ func policyDiags(set *policy.Set, api *Node, env, today string) (diags hcl.Diagn
 		}
 		diags = append(diags, diagAt(api, v.Path, hcl.DiagError, msg))
 	}
-	return diags
+	return diags, violated, excepted
 }
 
 func positionString(p token.Position) string {

@@ -22,6 +22,9 @@ type TraceResult struct {
 	Final *Node
 	// Entries are the layers that write the path, lowest first.
 	Entries []TraceEntry
+	// Policies are the policy rules that apply to the daemon there, each with where the
+	// policy says it.
+	Policies []string
 }
 
 // Trace shows where the value at path of daemon family comes from: the final value, and
@@ -36,6 +39,10 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 	// The cache remembers outputs, not the layers a trace reads: a source it replays is
 	// never evaluated, so a trace always evaluates every source.
 	cfg.Cache = nil
+	policies, problems := loadPolicies(cfg)
+	if problems.HasErrors() {
+		return nil, fmt.Errorf("the policy has errors; run daemongen vet")
+	}
 	p, diags, err := plan(cfg)
 	if err != nil {
 		return nil, err
@@ -98,6 +105,9 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 			}
 		}
 		r.Final, _ = daemon.Lookup(sel)
+		for _, rule := range policies.Applying(family, u.env) {
+			r.Policies = append(r.Policies, fmt.Sprintf("%s (%s:%d:%d)", rule.Name, RelativeName(cfg.Dir, rule.At.Filename), rule.At.Line, rule.At.Column))
+		}
 		results = append(results, r)
 	}
 	return results, nil

@@ -109,6 +109,9 @@ func runExplain(args []string, stdout, stderr io.Writer) int {
 		for _, e := range r.Entries {
 			fmt.Fprintf(stdout, "  %-48s %s  %s\n", e.Layer, gen.FormatPos(e.Value, cfg.Dir), e.Value.Compact())
 		}
+		for _, p := range r.Policies {
+			fmt.Fprintf(stdout, "  policy rule %s\n", p)
+		}
 	}
 	return exitOK
 }

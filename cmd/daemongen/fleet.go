@@ -99,11 +99,18 @@ func fleetRow(d gen.FleetDaemon) []string {
 	if d.IPCMode != "" {
 		ns = append(ns, "ipc "+d.IPCMode)
 	}
+	var pol []string
+	for _, r := range d.Violations {
+		pol = append(pol, "breaks "+r)
+	}
+	for _, r := range d.Exceptions {
+		pol = append(pol, "excepted from "+r)
+	}
 	return []string{d.Family, strconv.Itoa(d.CPU), strconv.Itoa(d.MemoryHard), strconv.Itoa(d.MemoryReserved),
-		dash(ports), dash(paths), priv, dash(d.Capabilities), dash(ns)}
+		dash(ports), dash(paths), priv, dash(d.Capabilities), dash(ns), dash(pol)}
 }
 
-var fleetHeader = []string{"daemon", "cpu", "memory", "reserved", "ports", "host paths", "privileged", "capabilities", "pid/ipc"}
+var fleetHeader = []string{"daemon", "cpu", "memory", "reserved", "ports", "host paths", "privileged", "capabilities", "pid/ipc", "policy"}
 
 // budgetLine says the totals against the budget.
 func budgetLine(e gen.FleetEnv) string {

@@ -64,6 +64,10 @@ type Daemon struct {
 	IPCMode        string   `json:"ipcMode,omitempty"`
 	// Acknowledged are the warning ids the daemon acknowledges (ignoreWarnings).
 	Acknowledged []string `json:"acknowledged,omitempty"`
+	// Violations are the policy rules the daemon breaks; Exceptions those an exception
+	// of the policy lets it through.
+	Violations []string `json:"policyViolations,omitempty"`
+	Exceptions []string `json:"policyExceptions,omitempty"`
 }
 
 // Budget is what one instance gives its daemons.

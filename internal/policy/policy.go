@@ -244,14 +244,13 @@ type Violation struct {
 // Check checks the daemon of family in env, given as the CUE expression def of its API
 // form, against every rule that applies, on the day today (YYYY-MM-DD). A violation an
 // exception covers is let through; one whose exception has expired is reported with it.
-func (s *Set) Check(family, env string, def ast.Expr, today string) []Violation {
+func (s *Set) Check(family, env string, def ast.Expr, today string) (violations []Violation, excepted []string) {
 	if s == nil || len(s.Rules) == 0 {
-		return nil
+		return nil, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	data := s.ctx.BuildExpr(def)
-	var out []Violation
 	for _, r := range s.Rules {
 		if !r.Applies(family, env) {
 			continue
@@ -263,6 +262,7 @@ func (s *Set) Check(family, env string, def ast.Expr, today string) []Violation 
 		exc := s.exception(family, env, r.Name)
 		if exc != nil && (exc.Expires == "" || today <= exc.Expires) {
 			exc.used = true
+			excepted = append(excepted, r.Name)
 			continue
 		}
 		for _, e := range errors.Errors(err) {
@@ -280,7 +280,21 @@ func (s *Set) Check(family, env string, def ast.Expr, today string) []Violation 
 				exc.used = true
 				v.Expired = exc
 			}
-			out = append(out, v)
+			violations = append(violations, v)
+		}
+	}
+	return violations, excepted
+}
+
+// Applying returns the rules that apply to the daemon family in env.
+func (s *Set) Applying(family, env string) []*Rule {
+	if s == nil {
+		return nil
+	}
+	var out []*Rule
+	for _, r := range s.Rules {
+		if r.Applies(family, env) {
+			out = append(out, r)
 		}
 	}
 	return out

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 )
 
 // fleetRun generates the files (name: text) in a folder of their own, each its own spec,
@@ -22,13 +24,22 @@ func fleetDiags(t *testing.T, dir string, files map[string]string, cache *Cache)
 		}
 		paths = append(paths, filepath.Dir(name))
 	}
-	_, diags, err := Generate(Config{Dir: dir, Paths: paths, Cache: cache})
+	return generateDiags(t, Config{Dir: dir, Paths: paths, Cache: cache}, nil)
+}
+
+// generateDiags runs Generate with cfg and returns its diagnostics formatted relative to
+// cfg.Dir, less those skip says are another test's.
+func generateDiags(t *testing.T, cfg Config, skip func(d *hcl.Diagnostic) bool) []string {
+	t.Helper()
+	_, diags, err := Generate(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, d := range diags {
-		out = append(out, FormatDiagnostic(d, dir))
+		if skip == nil || !skip(d) {
+			out = append(out, FormatDiagnostic(d, cfg.Dir))
+		}
 	}
 	return out
 }

@@ -3,6 +3,8 @@ package gen
 import (
 	"slices"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,18 +25,9 @@ func policyRun(t *testing.T, policyText, spec, today string) []string {
 			t.Fatal(err)
 		}
 	}
-	_, diags, err := Generate(Config{Dir: dir, Paths: []string{"spec"}, Policies: []string{"policy"}, Today: today})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, d := range diags {
-		if slices.Contains(lint.IDs(), WarningID(d)) {
-			continue // the security lints have tests of their own
-		}
-		out = append(out, FormatDiagnostic(d, dir))
-	}
-	return out
+	// The security lints have tests of their own.
+	return generateDiags(t, Config{Dir: dir, Paths: []string{"spec"}, Policies: []string{"policy"}, Today: today},
+		func(d *hcl.Diagnostic) bool { return slices.Contains(lint.IDs(), WarningID(d)) })
 }
 
 const policyHead = "package policy\n\nimport \"list\"\n\n_list: list.MatchN\n"
@@ -155,15 +148,7 @@ func TestExamplePolicy(t *testing.T) {
 		t.Errorf("the default policy from the monorepo: %q", got)
 	}
 	run := func(today string) []string {
-		_, diags, err := Generate(Config{Dir: dir, Paths: []string{"teams/logging", "teams/security"}, Today: today})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, d := range diags {
-			out = append(out, FormatDiagnostic(d, dir))
-		}
-		return out
+		return generateDiags(t, Config{Dir: dir, Paths: []string{"teams/logging", "teams/security"}, Today: today}, nil)
 	}
 	if got := run("2027-06-30"); len(got) > 0 {
 		t.Errorf("on the exception's last day: %q", got)

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,29 +130,67 @@ func daemonFacts(u *unit, api, daemon *Node, ignored []string) *FleetDaemon {
 // fleetRun gathers, as a run goes, every daemon of each environment and each
 // environment's budget, and checks them together at the end.
 type fleetRun struct {
-	envs    map[string]*FleetEnv
-	budgets map[string]string // where each environment's budget was set, for a conflict
-	diags   hcl.Diagnostics
+	envs   map[string]*fleetEnv
+	diags  hcl.Diagnostics
+	report bool // keep every daemon's facts, for daemongen fleet
+	// generated are the families of each environment, kept under a policy only, to tell
+	// an exception that lets nothing through from one whose family the run did not make.
+	generated map[string]map[string]bool
 }
 
-func newFleetRun() *fleetRun {
-	return &fleetRun{envs: map[string]*FleetEnv{}, budgets: map[string]string{}}
+// fleetEnv is what a run gathers of one environment.
+type fleetEnv struct {
+	checks  *fleetcheck.Env
+	budget  *FleetBudget
+	daemons []FleetDaemon // only when reporting
 }
 
-func (f *fleetRun) env(env string) *FleetEnv {
+func newFleetRun(report, families bool) *fleetRun {
+	f := &fleetRun{envs: map[string]*fleetEnv{}, report: report}
+	if families {
+		f.generated = map[string]map[string]bool{}
+	}
+	return f
+}
+
+// made reports whether the run made family in env ("" for any environment).
+func (f *fleetRun) made(env, family string) bool {
+	for name, fams := range f.generated {
+		if (env == "" || name == env) && fams[family] {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fleetRun) env(env string) *fleetEnv {
 	e, ok := f.envs[env]
 	if !ok {
-		e = &FleetEnv{Env: env}
+		e = &fleetEnv{checks: fleetcheck.NewEnv(env)}
 		f.envs[env] = e
 	}
 	return e
 }
 
-// add records a daemon of env.
+// add gathers a daemon of env: what the checks need always, the whole of it for a report.
 func (f *fleetRun) add(env string, d *FleetDaemon) {
-	if d != nil {
-		e := f.env(env)
-		e.Daemons = append(e.Daemons, *d)
+	if d == nil {
+		return
+	}
+	e := f.env(env)
+	e.checks.Add(d)
+	if f.generated != nil {
+		if f.generated[env] == nil {
+			f.generated[env] = map[string]bool{}
+		}
+		f.generated[env][d.Family] = true
+	}
+	if f.report {
+		kept := *d
+		if kept.Shown == nil {
+			kept.Shown = &fleetcheck.Shown{}
+		}
+		e.daemons = append(e.daemons, kept)
 	}
 }
 
@@ -163,11 +202,11 @@ func (f *fleetRun) setBudget(env string, b *FleetBudget) {
 	}
 	e := f.env(env)
 	switch {
-	case e.Budget == nil:
-		e.Budget = b
-	case *e.Budget != *b && (e.Budget.CPU != b.CPU || e.Budget.Memory != b.Memory):
+	case e.budget == nil:
+		e.budget = b
+	case *e.budget != *b && (e.budget.CPU != b.CPU || e.budget.Memory != b.Memory):
 		f.diags = append(f.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fieldBudget, Subject: placeRange(b.At),
-			Detail: fmt.Sprintf("a second budget for %s, other than the one at %s: an environment has one budget", envWords(env), e.Budget.At)})
+			Detail: fmt.Sprintf("a second budget for %s, other than the one at %s: an environment has one budget", envWords(env), e.budget.At)})
 	}
 }
 
@@ -179,23 +218,13 @@ func envWords(env string) string {
 }
 
 // check runs the fleet checks on every environment, in order, and returns what they find
-// and the environments.
+// and, for a report, the environments.
 func (f *fleetRun) check() (hcl.Diagnostics, []FleetEnv) {
 	diags := f.diags
 	var envs []FleetEnv
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range f.envs {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(f.envs)) {
 		e := f.envs[name]
-		slices.SortStableFunc(e.Daemons, func(a, b FleetDaemon) int { return strings.Compare(a.Family, b.Family) })
-		for _, x := range fleetcheck.Check(name, e.Daemons, e.Budget) {
-			if x.ID != "" && acknowledged(e.Daemons, x) {
-				continue
-			}
+		for _, x := range e.checks.Check(e.budget) {
 			sev := hcl.DiagError
 			if x.Severity == fleetcheck.Warning {
 				sev = hcl.DiagWarning
@@ -213,17 +242,8 @@ func (f *fleetRun) check() (hcl.Diagnostics, []FleetEnv) {
 			slices.Sort(extra(d).Contexts)
 			diags = append(diags, d)
 		}
-		envs = append(envs, *e)
+		slices.SortStableFunc(e.daemons, func(a, b FleetDaemon) int { return strings.Compare(a.Family, b.Family) })
+		envs = append(envs, FleetEnv{Env: name, Daemons: e.daemons, Budget: e.budget})
 	}
 	return diags, envs
-}
-
-// acknowledged reports whether a daemon a warning names acknowledges it.
-func acknowledged(daemons []FleetDaemon, x fleetcheck.Finding) bool {
-	for _, d := range daemons {
-		if slices.Contains(x.Daemons, d.Family) && slices.Contains(d.Acknowledged, x.ID) {
-			return true
-		}
-	}
-	return false
 }

@@ -4,7 +4,9 @@
 package gen
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -172,8 +174,8 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		return nil, err
 	}
 	where := newOutputRegistry()
-	var conflicts []conflict // outputs generated twice, reported together at the end
-	fleet := newFleetRun()   // every environment's daemons, checked together at the end
+	var conflicts []conflict                                    // outputs generated twice, reported together at the end
+	fleet := newFleetRun(cfg.Fleet != nil, cfg.policies != nil) // every environment's daemons, checked together at the end
 	specNames := make([]string, len(p.all))
 	for i, l := range p.all {
 		specNames[i] = strings.Join(l.src.names, ", ")
@@ -183,11 +185,6 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	var progress func(n, total int)
 	// add hands one output over, unless another unit made it already.
 	add := func(name string, data []byte, sensitive [][]any, by producer) error {
-		if twin, prev, clash := where.caseTwin(name); clash && !(cfg.CheckOnly && (by.raw || prev.raw)) {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
-				Detail: fmt.Sprintf("%s and %s differ only in case: by %s and by %s; a file system that ignores case (macOS, Windows) cannot hold both, so the set cannot be checked out there", name, twin, by, prev)})
-			return nil
-		}
 		if prev, dup := where.first(name); dup && !(cfg.CheckOnly && (by.raw || prev.raw)) {
 			conflicts = append(conflicts, conflict{name, prev, by})
 			return nil
@@ -291,9 +288,18 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 		p.all[i] = loaded{} // released: the next source's evaluation takes its place
 	}
 	diags = append(diags, conflictDiags(conflicts, specNames)...)
+	for _, pair := range where.caseTwins() {
+		prev, _ := where.first(pair[0])
+		by, _ := where.first(pair[1])
+		if cfg.CheckOnly && (by.raw || prev.raw) {
+			continue
+		}
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
+			Detail: fmt.Sprintf("%s and %s differ only in case: by %s and by %s; a file system that ignores case (macOS, Windows) cannot hold both, so the set cannot be checked out there", pair[1], pair[0], by, prev)})
+	}
 	fleetDiags, envs := fleet.check()
 	diags = append(diags, fleetDiags...)
-	diags = append(diags, unusedExceptions(cfg.policies, envs)...)
+	diags = append(diags, unusedExceptions(cfg.policies, fleet.made)...)
 	if cfg.Fleet != nil {
 		cfg.Fleet(envs)
 	}
@@ -399,8 +405,7 @@ func (p producer) String() string {
 // unit makes it too. A run holds one entry per output, so an entry is small: an index in
 // the map, and a line, a column and a file number beside the producer's key.
 type outputRegistry struct {
-	index     map[string]int32  // output name -> entry
-	folded    map[string]string // output name in lower case -> output name
+	index     map[string]int32 // output name -> entry
 	entries   []registered
 	files     []string // the file names entries refer to
 	fileIndex map[string]int32
@@ -415,16 +420,13 @@ type registered struct {
 }
 
 func newOutputRegistry() *outputRegistry {
-	return &outputRegistry{index: map[string]int32{}, folded: map[string]string{}, fileIndex: map[string]int32{}}
+	return &outputRegistry{index: map[string]int32{}, fileIndex: map[string]int32{}}
 }
 
 // add records that p made the output name, unless something made it already.
 func (r *outputRegistry) add(name string, p producer) {
 	if _, ok := r.index[name]; ok {
 		return
-	}
-	if _, ok := r.folded[strings.ToLower(name)]; !ok {
-		r.folded[strings.ToLower(name)] = name
 	}
 	file, ok := r.fileIndex[p.at.Filename]
 	if !ok {
@@ -437,15 +439,19 @@ func (r *outputRegistry) add(name string, p producer) {
 }
 
 // first returns what made the output name first.
-// caseTwin returns another output of the run whose name differs from name only in case,
-// and what made it.
-func (r *outputRegistry) caseTwin(name string) (twin string, by producer, ok bool) {
-	twin, ok = r.folded[strings.ToLower(name)]
-	if !ok || twin == name {
-		return "", producer{}, false
+// caseTwins returns the pairs of outputs whose names differ only in case, the one made
+// first first. It sorts the names once, at the end of a run, rather than keep a second
+// index of them through it.
+func (r *outputRegistry) caseTwins() (pairs [][2]string) {
+	names := slices.SortedFunc(maps.Keys(r.index), func(a, b string) int {
+		return cmp.Or(strings.Compare(strings.ToLower(a), strings.ToLower(b)), cmp.Compare(r.index[a], r.index[b]))
+	})
+	for i := 1; i < len(names); i++ {
+		if strings.EqualFold(names[i-1], names[i]) && names[i-1] != names[i] {
+			pairs = append(pairs, [2]string{names[i-1], names[i]})
+		}
 	}
-	by, _ = r.first(twin)
-	return twin, by, true
+	return pairs
 }
 
 func (r *outputRegistry) first(name string) (producer, bool) {
@@ -638,6 +644,9 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		diags = append(diags, ds...)
 		l.broken = true
 	}
+	// What the syntax said of environments is checked: let it go, since its positions
+	// keep the source's parse alive (open reads it again when the source is checked again).
+	src.envEntries, src.envIndexes = nil, nil
 	for _, use := range src.envNames {
 		if !slices.Contains(l.envs, use.name) {
 			msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)

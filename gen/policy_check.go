@@ -123,16 +123,9 @@ func positionString(p token.Position) string {
 
 // unusedExceptions warns of the exceptions that let nothing through, among those whose
 // family (and environment) the run generated: a stale exception is an open door.
-func unusedExceptions(set *policy.Set, envs []FleetEnv) (diags hcl.Diagnostics) {
+func unusedExceptions(set *policy.Set, made func(env, family string) bool) (diags hcl.Diagnostics) {
 	for _, e := range set.Unused() {
-		seen := false
-		for _, fe := range envs {
-			if e.Env != "" && fe.Env != e.Env {
-				continue
-			}
-			seen = seen || slices.ContainsFunc(fe.Daemons, func(d FleetDaemon) bool { return d.Family == e.Family })
-		}
-		if !seen {
+		if !made(e.Env, e.Family) {
 			continue
 		}
 		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "exceptions", Subject: positionRange(e.At),

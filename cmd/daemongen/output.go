@@ -263,7 +263,7 @@ type outputWrite struct {
 	// temporary file of produced[i] is named after the write's run and i (tempFor).
 	run      string   // random, for this write's temporary files
 	produced []string // every output staged, new, changed or unchanged
-	sizes    []int    // the size of each produced output, to find it in place at commit
+	sizes    []int32  // the size of each produced output, to find it in place at commit
 	changed  []int    // the indexes in produced of the outputs written to temporary files
 	extra    [][2]string
 	made     []string         // the folders staging created, to remove when it does not commit
@@ -396,7 +396,7 @@ func (w *outputWrite) stage(name string, data []byte) error {
 	}
 	i := len(w.produced)
 	w.produced = append(w.produced, name)
-	w.sizes = append(w.sizes, len(data))
+	w.sizes = append(w.sizes, int32(len(data))) // an output is at most a few MiB
 	written, err := w.stageFile(name, w.tempFor(name, i), data)
 	if written {
 		w.changed = append(w.changed, i)

@@ -9,6 +9,7 @@ package fleetcheck
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,11 +40,10 @@ type Port struct {
 
 func (p Port) String() string { return strconv.Itoa(p.Number) + "/" + p.Protocol }
 
-// Mount is a host path a daemon's container mounts.
+// Mount is a host path a daemon mounts.
 type Mount struct {
-	HostPath  string `json:"hostPath"`
-	Writable  bool   `json:"writable"`
-	Container string `json:"container"`
+	HostPath string `json:"hostPath"`
+	Writable bool   `json:"writable"`
 }
 
 // Daemon is what the fleet checks need of one daemon in one environment.
@@ -51,19 +51,24 @@ type Daemon struct {
 	Family string `json:"family"`
 	At     Place  `json:"at"` // where the daemon is declared (or the file, for an API-form file)
 	// CPU is the task's cpu, or the sum of its containers'; MemoryHard the task's memory,
-	// or the sum of the containers' hard limits where set and reservations elsewhere;
-	// MemoryReserved the sum of the containers' reservations.
-	CPU            int      `json:"cpu"`
-	MemoryHard     int      `json:"memory"`
+	// or the sum of the containers' hard limits where set and reservations elsewhere.
+	CPU        int     `json:"cpu"`
+	MemoryHard int     `json:"memory"`
+	Ports      []Port  `json:"ports,omitempty"`
+	Mounts     []Mount `json:"hostPaths,omitempty"`
+	// Acknowledged are the warning ids the daemon acknowledges (ignoreWarnings).
+	Acknowledged []string `json:"acknowledged,omitempty"`
+	// Shown is what only the report shows; a run that prints no report keeps none of it.
+	*Shown
+}
+
+// Shown is what daemongen fleet shows of a daemon beyond what the checks read.
+type Shown struct {
 	MemoryReserved int      `json:"memoryReservation"`
-	Ports          []Port   `json:"ports,omitempty"`
-	Mounts         []Mount  `json:"hostPaths,omitempty"`
 	Privileged     bool     `json:"privileged,omitempty"`
 	Capabilities   []string `json:"capabilities,omitempty"`
 	PIDMode        string   `json:"pidMode,omitempty"`
 	IPCMode        string   `json:"ipcMode,omitempty"`
-	// Acknowledged are the warning ids the daemon acknowledges (ignoreWarnings).
-	Acknowledged []string `json:"acknowledged,omitempty"`
 	// Violations are the policy rules the daemon breaks; Exceptions those an exception
 	// of the policy lets it through.
 	Violations []string `json:"policyViolations,omitempty"`
@@ -80,7 +85,7 @@ type Budget struct {
 // Facts draws a daemon's facts from its definition in API form (cpu, memory, mounts,
 // privileges) and the ports its spec says it listens on.
 func Facts(def *node.Node, at Place, ports []Port) Daemon {
-	d := Daemon{At: at, Ports: ports}
+	d := Daemon{At: at, Ports: ports, Shown: &Shown{}}
 	d.Family, _ = def.Get("family").Str()
 	volumes := map[string]string{}
 	for _, v := range def.Get("volumes").ListElems() {
@@ -91,7 +96,6 @@ func Facts(def *node.Node, at Place, ports []Port) Daemon {
 	}
 	var cpu, hard, reserved int
 	for _, c := range def.Get("containerDefinitions").ListElems() {
-		name, _ := c.Get("name").Str()
 		n, _ := c.Get("cpu").Int()
 		cpu += int(n)
 		h, hasHard := c.Get("memory").Int()
@@ -106,7 +110,7 @@ func Facts(def *node.Node, at Place, ports []Port) Daemon {
 			src, _ := m.Get("sourceVolume").Str()
 			if p, ok := volumes[src]; ok {
 				ro := m.Get("readOnly")
-				d.Mounts = append(d.Mounts, Mount{cleanPath(p), ro == nil || ro.Kind != node.Bool || !ro.Bool, name})
+				d.Mounts = append(d.Mounts, Mount{cleanPath(p), ro == nil || ro.Kind != node.Bool || !ro.Bool})
 			}
 		}
 		if p := c.Get("privileged"); p != nil && p.Kind == node.Bool && p.Bool {
@@ -164,85 +168,212 @@ type Finding struct {
 	Daemons  []string // the families involved
 }
 
-// Check finds what the daemons of environment env clash on: a port two of them listen on,
-// a host path two of them mount with one writable, and a budget their sum exceeds.
-func Check(env string, daemons []Daemon, budget *Budget) []Finding {
-	// Messages do not name env: the diagnostics' contexts do, so that one clash in
-	// several environments is one message.
-	var out []Finding
-	// Ports: one network namespace per instance.
-	type owner struct {
-		d    *Daemon
-		port Port
+// maxNamed is how many daemons a message names before it says how many more.
+const maxNamed = 5
+
+// owner is a daemon as a message names it.
+type owner struct {
+	family string
+	at     Place
+}
+
+// pathUse is every daemon that mounts one host path: the first few, to name, and how
+// many there are, so that a fleet of thousands mounting /var/log costs one entry.
+type pathUse struct {
+	named []owner
+	count int
+}
+
+// writer is a daemon's writable mount, checked against every other mount at the end.
+type writer struct {
+	owner
+	path         string
+	acknowledged bool
+}
+
+// share is a daemon's part of the budget.
+type share struct {
+	family   string
+	cpu, mem int32 // an int32 each, as the API's
+}
+
+// Env gathers the daemons of one environment as a run makes them, keeping what the checks
+// need: the ports, the host paths by path, the writable mounts, and each daemon's share.
+// Add each daemon, then Check. It holds a few words per daemon, whatever the fleet.
+type Env struct {
+	name   string
+	ports  map[string]Port   // by port/protocol, the first daemon's
+	owners map[string]string // port/protocol -> family
+	paths  map[string]*pathUse
+	writes []writer
+	shares []share
+	clash  []Finding
+}
+
+// NewEnv starts gathering the daemons of environment name ("" for none).
+func NewEnv(name string) *Env {
+	return &Env{name: name, ports: map[string]Port{}, owners: map[string]string{}, paths: map[string]*pathUse{}}
+}
+
+// Add gathers one daemon; a port another daemon of the environment listens on already is
+// found here.
+func (e *Env) Add(d *Daemon) {
+	e.shares = append(e.shares, share{d.Family, int32(min(d.CPU, math.MaxInt32)), int32(min(d.MemoryHard, math.MaxInt32))})
+	for _, p := range d.Ports {
+		key := p.String()
+		if prev, taken := e.owners[key]; taken && prev != d.Family {
+			e.clash = append(e.clash, Finding{Severity: Error, At: p.At, Path: "listens", Daemons: []string{prev, d.Family},
+				Message: fmt.Sprintf("%s is taken: %s listens on it too (%s); an environment's daemons run on every instance in one network namespace, so each needs a port of its own", key, prev, e.ports[key].At)})
+			continue
+		}
+		e.owners[key], e.ports[key] = d.Family, p
 	}
-	seen := map[string]owner{}
-	for i := range daemons {
-		d := &daemons[i]
-		for _, p := range d.Ports {
-			key := p.String()
-			if prev, ok := seen[key]; ok && prev.d.Family != d.Family {
-				out = append(out, Finding{Severity: Error, At: p.At, Path: "listens", Daemons: []string{prev.d.Family, d.Family},
-					Message: fmt.Sprintf("%s is taken: %s listens on it too (%s); an environment's daemons run on every instance in one network namespace, so each needs a port of its own", key, prev.d.Family, prev.port.At)})
-				continue
-			}
-			seen[key] = owner{d, p}
+	for _, m := range d.Mounts {
+		u := e.paths[m.HostPath]
+		if u == nil {
+			u = &pathUse{}
+			e.paths[m.HostPath] = u
+		}
+		u.count++
+		if len(u.named) <= maxNamed && !slices.ContainsFunc(u.named, func(o owner) bool { return o.family == d.Family }) {
+			u.named = append(u.named, owner{d.Family, d.At})
+		}
+		if m.Writable {
+			e.writes = append(e.writes, writer{owner{d.Family, d.At}, m.HostPath, slices.Contains(d.Acknowledged, SharedHostPathID)})
 		}
 	}
-	// Host paths: one file system per instance.
-	for i := range daemons {
-		for j := i + 1; j < len(daemons); j++ {
-			a, b := &daemons[i], &daemons[j]
-			if a.Family == b.Family {
-				continue
-			}
-			for _, ma := range a.Mounts {
-				for _, mb := range b.Mounts {
-					if !(ma.Writable || mb.Writable) || !overlaps(ma.HostPath, mb.HostPath) {
-						continue
-					}
-					writer := a.Family
-					if !ma.Writable {
-						writer = b.Family
-					}
-					out = append(out, Finding{Severity: Warning, ID: SharedHostPathID, At: b.At, Path: "volumes", Daemons: []string{a.Family, b.Family},
-						Message: fmt.Sprintf("%s mounts %s and %s (declared at %s) mounts %s of every instance, and %s writes there: one can change what the other reads; mount them read-only, or give each a path of its own",
-							b.Family, mb.HostPath, a.Family, a.At, ma.HostPath, writer)})
-				}
-			}
-		}
-	}
-	// The budget: one instance's cpu and memory.
+}
+
+// Check finds what the environment's daemons clash on: a port two of them listen on
+// (found as they were added), a host path one writes and another mounts too (the same
+// path, one above or one below it), and a budget their sum exceeds. Messages do not name
+// the environment: the caller's contexts do, so that one clash in several environments
+// is one message.
+func (e *Env) Check(budget *Budget) []Finding {
+	out := slices.Clone(e.clash)
+	out = append(out, e.sharedHostPaths()...)
 	if budget != nil {
-		out = append(out, overBudget(env, daemons, budget, "cpu", budget.CPU, func(d Daemon) int { return d.CPU }, "CPU units")...)
-		out = append(out, overBudget(env, daemons, budget, "memory", budget.Memory, func(d Daemon) int { return d.MemoryHard }, "MiB")...)
+		out = append(out, e.overBudget(budget, "cpu", budget.CPU, func(s share) int { return int(s.cpu) }, "CPU units")...)
+		out = append(out, e.overBudget(budget, "memory", budget.Memory, func(s share) int { return int(s.mem) }, "MiB")...)
 	}
 	return out
 }
 
-// overlaps reports whether host paths a and b are one, or one holds the other.
-func overlaps(a, b string) bool {
-	return a == b || a == "/" || b == "/" || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
+// Check checks the daemons of environment env together (see [Env.Check]).
+func Check(env string, daemons []Daemon, budget *Budget) []Finding {
+	e := NewEnv(env)
+	for i := range daemons {
+		e.Add(&daemons[i])
+	}
+	return e.Check(budget)
 }
 
-func overBudget(env string, daemons []Daemon, budget *Budget, what string, limit int, share func(Daemon) int, unit string) []Finding {
+// sharedHostPaths reports each writable mount of a host path that another daemon mounts
+// too: one warning per writer, at its declaration, naming the others. A writer that
+// acknowledges shared-host-path is not reported, nor named by another's warning.
+func (e *Env) sharedHostPaths() (out []Finding) {
+	if len(e.writes) == 0 {
+		return nil
+	}
+	paths := make([]string, 0, len(e.paths))
+	for p := range e.paths {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, w := range e.writes {
+		if w.acknowledged {
+			continue
+		}
+		var others []string
+		count := 0
+		note := func(p string) {
+			u := e.paths[p]
+			if u == nil {
+				return
+			}
+			for _, o := range u.named {
+				if o.family != w.family && !slices.ContainsFunc(others, func(s string) bool { return strings.HasPrefix(s, o.family+" (") }) {
+					others = append(others, fmt.Sprintf("%s (%s at %s)", o.family, p, o.at))
+				}
+			}
+			count += u.count
+			if slices.ContainsFunc(u.named, func(o owner) bool { return o.family == w.family }) {
+				count-- // the writer itself
+			}
+		}
+		// The same path and the folders above it.
+		for p := w.path; ; p = parentPath(p) {
+			note(p)
+			if p == "/" || p == "" {
+				break
+			}
+		}
+		// The paths below it: after it in order, starting with it and a slash.
+		prefix := strings.TrimSuffix(w.path, "/") + "/"
+		for k, _ := slices.BinarySearch(paths, prefix); k < len(paths) && strings.HasPrefix(paths[k], prefix); k++ {
+			note(paths[k])
+		}
+		if len(others) == 0 {
+			continue
+		}
+		slices.Sort(others)
+		families := []string{w.family}
+		for _, o := range others {
+			families = append(families, o[:strings.Index(o, " (")])
+		}
+		shown, more := others, ""
+		if len(others) > maxNamed {
+			shown = others[:maxNamed]
+		}
+		if count > len(shown) {
+			more = fmt.Sprintf(" and %d more", count-len(shown))
+		}
+		verb := "mount"
+		if count == 1 {
+			verb = "mounts"
+		}
+		out = append(out, Finding{Severity: Warning, ID: SharedHostPathID, At: w.at, Path: "volumes", Daemons: families,
+			Message: fmt.Sprintf("%s writes the host path %s of every instance, which %s%s %s too: one can change what the other reads; mount it read-only, or give each daemon a path of its own",
+				w.family, w.path, strings.Join(shown, ", "), more, verb)})
+	}
+	return out
+}
+
+// parentPath returns the folder above the host path p ("/" above "/var").
+func parentPath(p string) string {
+	i := strings.LastIndex(p, "/")
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
+}
+
+func (e *Env) overBudget(budget *Budget, what string, limit int, of func(share) int, unit string) []Finding {
 	if limit <= 0 {
 		return nil
 	}
-	sorted := slices.Clone(daemons)
-	slices.SortStableFunc(sorted, func(a, b Daemon) int { return cmp.Or(cmp.Compare(share(b), share(a)), cmp.Compare(a.Family, b.Family)) })
 	total := 0
-	var parts, families []string
-	for _, d := range sorted {
-		total += share(d)
-		parts = append(parts, fmt.Sprintf("%s %d", d.Family, share(d)))
-		families = append(families, d.Family)
+	for _, s := range e.shares {
+		total += of(s)
 	}
 	if total <= limit {
 		return nil
 	}
+	sorted := slices.Clone(e.shares)
+	slices.SortStableFunc(sorted, func(a, b share) int { return cmp.Or(cmp.Compare(of(b), of(a)), cmp.Compare(a.family, b.family)) })
+	var parts, families []string
+	for i, s := range sorted {
+		families = append(families, s.family)
+		if i < 2*maxNamed {
+			parts = append(parts, fmt.Sprintf("%s %d", s.family, of(s)))
+		}
+	}
+	if len(sorted) > 2*maxNamed {
+		parts = append(parts, fmt.Sprintf("and %d more", len(sorted)-2*maxNamed))
+	}
 	in := ""
-	if env != "" {
-		in = " of " + env
+	if e.name != "" {
+		in = " of " + e.name
 	}
 	return []Finding{{Severity: Error, At: budget.At, Path: "budget." + what, Daemons: families,
 		Message: fmt.Sprintf("the daemons%s take %d %s on every instance, over the %s budget of %d: %s", in, total, unit, what, limit, strings.Join(parts, ", "))}}

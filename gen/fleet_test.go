@@ -3,6 +3,7 @@ package gen
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,6 +25,7 @@ func fleetDiags(t *testing.T, dir string, files map[string]string, cache *Cache)
 		}
 		paths = append(paths, filepath.Dir(name))
 	}
+	slices.Sort(paths) // the order a user would name them in
 	return generateDiags(t, Config{Dir: dir, Paths: paths, Cache: cache}, nil)
 }
 
@@ -87,7 +89,7 @@ func TestFleetChecks(t *testing.T) {
 	files := map[string]string{"a/fleet.cue": statsdCUE, "b/fleet.hcl": dogstatsdHCL}
 	want := []string{
 		"a/fleet.cue:4:10: warning: volumes: statsd writes the host path /var/log/agents of every instance, which dogstatsd (/var/log at b/fleet.hcl:9:8) mounts too: one can change what the other reads; mount it read-only, or give each daemon a path of its own [shared-host-path] (in dogstatsd/dev, dogstatsd/prod, statsd/dev, statsd/prod)",
-		"b/fleet.hcl:10:14: listens: 8125/udp is taken: statsd listens on it too (a/fleet.cue:5:12); an environment's daemons run on every instance in one network namespace, so each needs a port of its own (in dogstatsd/dev, dogstatsd/prod, statsd/dev, statsd/prod)",
+		"a/fleet.cue:5:12: listens: 8125/udp is taken: dogstatsd listens on it too (b/fleet.hcl:10:14); an environment's daemons run on every instance in one network namespace, so each needs a port of its own (in dogstatsd/dev, dogstatsd/prod, statsd/dev, statsd/prod)",
 		"b/fleet.hcl:4:5: budget.memory: the daemons of prod take 768 MiB on every instance, over the memory budget of 600: statsd 512, dogstatsd 256 (in dogstatsd/prod, statsd/prod)",
 	}
 	cache := OpenCache(t.TempDir())

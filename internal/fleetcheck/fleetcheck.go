@@ -9,6 +9,7 @@ package fleetcheck
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -191,6 +192,12 @@ type writer struct {
 	acknowledged bool
 }
 
+// claim is a daemon's port.
+type claim struct {
+	family string
+	port   Port
+}
+
 // share is a daemon's part of the budget.
 type share struct {
 	family   string
@@ -202,31 +209,25 @@ type share struct {
 // Add each daemon, then Check. It holds a few words per daemon, whatever the fleet.
 type Env struct {
 	name   string
-	ports  map[string]Port   // by port/protocol, the first daemon's
-	owners map[string]string // port/protocol -> family
+	ports  map[string][]claim // by port/protocol, every daemon's that listens on it
 	paths  map[string]*pathUse
 	writes []writer
 	shares []share
-	clash  []Finding
 }
 
 // NewEnv starts gathering the daemons of environment name ("" for none).
 func NewEnv(name string) *Env {
-	return &Env{name: name, ports: map[string]Port{}, owners: map[string]string{}, paths: map[string]*pathUse{}}
+	return &Env{name: name, ports: map[string][]claim{}, paths: map[string]*pathUse{}}
 }
 
-// Add gathers one daemon; a port another daemon of the environment listens on already is
-// found here.
+// Add gathers one daemon.
 func (e *Env) Add(d *Daemon) {
 	e.shares = append(e.shares, share{d.Family, int32(min(d.CPU, math.MaxInt32)), int32(min(d.MemoryHard, math.MaxInt32))})
 	for _, p := range d.Ports {
 		key := p.String()
-		if prev, taken := e.owners[key]; taken && prev != d.Family {
-			e.clash = append(e.clash, Finding{Severity: Error, At: p.At, Path: "listens", Daemons: []string{prev, d.Family},
-				Message: fmt.Sprintf("%s is taken: %s listens on it too (%s); an environment's daemons run on every instance in one network namespace, so each needs a port of its own", key, prev, e.ports[key].At)})
-			continue
+		if !slices.ContainsFunc(e.ports[key], func(c claim) bool { return c.family == d.Family }) {
+			e.ports[key] = append(e.ports[key], claim{d.Family, p})
 		}
-		e.owners[key], e.ports[key] = d.Family, p
 	}
 	for _, m := range d.Mounts {
 		u := e.paths[m.HostPath]
@@ -250,11 +251,29 @@ func (e *Env) Add(d *Daemon) {
 // the environment: the caller's contexts do, so that one clash in several environments
 // is one message.
 func (e *Env) Check(budget *Budget) []Finding {
-	out := slices.Clone(e.clash)
+	out := e.portClashes()
 	out = append(out, e.sharedHostPaths()...)
 	if budget != nil {
 		out = append(out, e.overBudget(budget, "cpu", budget.CPU, func(s share) int { return int(s.cpu) }, "CPU units")...)
 		out = append(out, e.overBudget(budget, "memory", budget.Memory, func(s share) int { return int(s.mem) }, "MiB")...)
+	}
+	return out
+}
+
+// portClashes reports each port two daemons listen on, at every daemon's but the first
+// in order of family, whatever order the run made them in.
+func (e *Env) portClashes() (out []Finding) {
+	for _, key := range slices.Sorted(maps.Keys(e.ports)) {
+		claims := e.ports[key]
+		if len(claims) < 2 {
+			continue
+		}
+		slices.SortFunc(claims, func(a, b claim) int { return strings.Compare(a.family, b.family) })
+		first := claims[0]
+		for _, c := range claims[1:] {
+			out = append(out, Finding{Severity: Error, At: c.port.At, Path: "listens", Daemons: []string{first.family, c.family},
+				Message: fmt.Sprintf("%s is taken: %s listens on it too (%s); an environment's daemons run on every instance in one network namespace, so each needs a port of its own", key, first.family, first.port.At)})
+		}
 	}
 	return out
 }

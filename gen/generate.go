@@ -173,147 +173,196 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	if err != nil {
 		return nil, err
 	}
-	where := newOutputRegistry()
-	var conflicts []conflict                                    // outputs generated twice, reported together at the end
-	fleet := newFleetRun(cfg.Fleet != nil, cfg.policies != nil) // every environment's daemons, checked together at the end
-	specNames := make([]string, len(p.all))
-	for i, l := range p.all {
-		specNames[i] = strings.Join(l.src.names, ", ")
-	}
-	pool := &evaluatorPool{}
-	done, known := 0, 0
-	var progress func(n, total int)
-	// add hands one output over, unless another unit made it already.
-	add := func(name string, data []byte, sensitive [][]any, by producer) error {
-		if prev, dup := where.first(name); dup && !(cfg.CheckOnly && (by.raw || prev.raw)) {
-			conflicts = append(conflicts, conflict{name, prev, by})
-			return nil
-		}
-		where.add(name, by)
-		return emit(Output{Name: name, Data: data, Sensitive: sensitive, Origin: *positionRange(by.at)})
+	r := &streamRun{cfg: cfg, p: p, emit: emit, diags: diags, where: newOutputRegistry(), pool: &evaluatorPool{},
+		fleet: newFleetRun(cfg.Fleet != nil, cfg.policies != nil)}
+	for i := range p.all {
+		r.specNames = append(r.specNames, strings.Join(p.all[i].src.names, ", "))
 	}
 	for i := range p.all {
-		l := &p.all[i]
-		if l.record != nil {
-			if outputs, ok := l.record.outputs(p.envs, l.envs); ok {
-				for _, o := range outputs {
-					by := o.producer()
-					by.spec = i
-					if err := add(o.Name, []byte(o.Data), nil, by); err != nil {
-						return nil, err
-					}
-					fleet.add(o.Env, o.Facts)
-				}
-				for env, b := range l.record.Budgets {
-					if slices.Contains(p.envs, env) {
-						fleet.setBudget(env, b)
-					}
-				}
-				done += len(outputs)
-				known += len(outputs)
-				if cfg.Progress != nil {
-					cfg.Progress(done, known)
-				}
-				cfg.Cache.sourceHits.Add(1)
-				p.all[i] = loaded{}
-				continue
-			}
-			// The run needs an environment the cache has no outputs for.
-			key := l.key
-			fresh, ds, ok := checkSource(l.src)
-			diags = append(diags, ds...)
-			if !ok {
-				p.all[i] = loaded{}
-				continue
-			}
-			*l = fresh
-			l.key = key
-		}
-		// A source the cache may remember is remembered whole, when nothing about it
-		// was reported; its daemons are not remembered one by one, but a unit whose check
-		// key the source's latest record holds takes its output from there. The record
-		// holds the source's outputs until the source is done.
-		reuse := &knownOutputs{cache: cfg.Cache, perDaemon: true}
-		var record *sourceRecord
-		before := len(diags)
-		if cfg.Cache != nil && l.key != "" {
-			record = &sourceRecord{Envs: l.envs}
-			reuse = &knownOutputs{cache: cfg.Cache, previous: cfg.Cache.latestOutputs(l.src.names, cfg.Tags)}
-		}
-		var shared *Node // the source's evaluation, when it is one for every environment
-		for _, env := range p.envs {
-			units, ds := l.units(env, &shared)
-			diags = append(diags, ds...)
-			if l.root != nil && !l.raw {
-				b := budgetOf(l.root, env)
-				fleet.setBudget(env, b)
-				record.setBudget(env, b)
-			}
-			for _, u := range units {
-				u.writes = !cfg.CheckOnly
-				u.policies, u.today = cfg.policies, cfg.Today
-			}
-			known += len(units)
-			for len(units) > 0 {
-				chunk := units[:min(len(units), streamChunk)]
-				units = units[len(chunk):]
-				if cfg.Progress != nil {
-					from, total := done, known
-					progress = func(n, _ int) { cfg.Progress(from+n, total) }
-				}
-				outputs, unitDiags := run(chunk, pool, progress, reuse)
-				done += len(chunk)
-				diags = append(diags, unitDiags...)
-				for k, u := range chunk {
-					if outputs[k] == nil {
-						continue
-					}
-					if outputs[k].json == nil { // a daemon with errors, for the fleet report only
-						fleet.add(env, outputs[k].facts)
-						continue
-					}
-					by := u.producer()
-					by.spec = i
-					if err := add(u.out, outputs[k].json, outputs[k].sensitive, by); err != nil {
-						return nil, err
-					}
-					record.add(env, u.out, outputs[k], u.producer())
-					fleet.add(env, outputs[k].facts)
-				}
-			}
-		}
-		if record != nil && l.clean && len(diags) == before {
-			cfg.Cache.putRecord(l.key, record, l.src.names, cfg.Tags)
+		if err := r.source(i); err != nil {
+			return nil, err
 		}
 		p.all[i] = loaded{} // released: the next source's evaluation takes its place
 	}
-	diags = append(diags, conflictDiags(conflicts, specNames)...)
-	for _, pair := range where.caseTwins() {
-		prev, _ := where.first(pair[0])
-		by, _ := where.first(pair[1])
-		if cfg.CheckOnly && (by.raw || prev.raw) {
-			continue
-		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
-			Detail: fmt.Sprintf("%s and %s differ only in case: by %s and by %s; a file system that ignores case (macOS, Windows) cannot hold both, so the set cannot be checked out there", pair[1], pair[0], by, prev)})
-	}
-	fleetDiags, envs := fleet.check()
-	diags = append(diags, fleetDiags...)
-	diags = append(diags, unusedExceptions(cfg.policies, fleet.made)...)
-	if cfg.Fleet != nil {
-		cfg.Fleet(envs)
-	}
+	r.acrossTheRun()
 	if cfg.Cache != nil {
 		cfg.Cache.trim()
 	}
 	if cfg.Strict {
-		for _, d := range diags {
+		for _, d := range r.diags {
 			if d.Severity == hcl.DiagWarning {
 				d.Severity = hcl.DiagError
 			}
 		}
 	}
-	return redact(relativize(Normalize(diags), cfg.Dir), cfg.Inputs.Secrets), nil
+	return redact(relativize(Normalize(r.diags), cfg.Dir), cfg.Inputs.Secrets), nil
+}
+
+// streamRun is one run of Stream: what it gathers as it goes through the sources, for the
+// checks that span them at the end.
+type streamRun struct {
+	cfg   Config
+	p     *planned
+	emit  func(Output) error
+	diags hcl.Diagnostics
+	where *outputRegistry
+	// conflicts are the outputs generated twice, reported together at the end, with the
+	// names of the specs (by index) for the message.
+	conflicts []conflict
+	specNames []string
+	fleet     *fleetRun // every environment's daemons, checked together at the end
+	pool      *evaluatorPool
+	// done and known count the units checked and known, for progress.
+	done, known int
+}
+
+// add hands one output over, unless another unit made it already.
+func (r *streamRun) add(name string, data []byte, sensitive [][]any, by producer) error {
+	if prev, dup := r.where.first(name); dup && !(r.cfg.CheckOnly && (by.raw || prev.raw)) {
+		r.conflicts = append(r.conflicts, conflict{name, prev, by})
+		return nil
+	}
+	r.where.add(name, by)
+	return r.emit(Output{Name: name, Data: data, Sensitive: sensitive, Origin: *positionRange(by.at)})
+}
+
+// source produces the outputs of source i: replayed from its record, when the cache has
+// one for every environment of the run, or made unit by unit.
+func (r *streamRun) source(i int) error {
+	l := &r.p.all[i]
+	if l.record != nil {
+		if replayed, err := r.replay(i); replayed || err != nil {
+			return err
+		}
+		// The run needs an environment the cache has no outputs for.
+		key := l.key
+		fresh, ds, ok := checkSource(l.src)
+		r.diags = append(r.diags, ds...)
+		if !ok {
+			return nil
+		}
+		*l = fresh
+		l.key = key
+	}
+	// A source the cache may remember is remembered whole, when nothing about it was
+	// reported; its daemons are not remembered one by one, but a unit whose check key the
+	// source's latest record holds takes its output from there. The record holds the
+	// source's outputs until the source is done.
+	cfg := r.cfg
+	reuse := &knownOutputs{cache: cfg.Cache, perDaemon: true}
+	var record *sourceRecord
+	before := len(r.diags)
+	if cfg.Cache != nil && l.key != "" {
+		record = &sourceRecord{Envs: l.envs}
+		reuse = &knownOutputs{cache: cfg.Cache, previous: cfg.Cache.latestOutputs(l.src.names, cfg.Tags)}
+	}
+	var shared *Node // the source's evaluation, when it is one for every environment
+	for _, env := range r.p.envs {
+		units, ds := l.units(env, &shared)
+		r.diags = append(r.diags, ds...)
+		if l.root != nil && !l.raw {
+			b := budgetOf(l.root, env)
+			r.fleet.setBudget(env, b)
+			record.setBudget(env, b)
+		}
+		for _, u := range units {
+			u.writes = !cfg.CheckOnly
+			u.policies, u.today = cfg.policies, cfg.Today
+		}
+		r.known += len(units)
+		for len(units) > 0 {
+			chunk := units[:min(len(units), streamChunk)]
+			units = units[len(chunk):]
+			if err := r.chunk(i, env, chunk, reuse, record); err != nil {
+				return err
+			}
+		}
+	}
+	if record != nil && l.clean && len(r.diags) == before {
+		cfg.Cache.putRecord(l.key, record, l.src.names, cfg.Tags)
+	}
+	return nil
+}
+
+// chunk produces one chunk of source i's units in env and hands their outputs over.
+func (r *streamRun) chunk(i int, env string, chunk []*unit, reuse *knownOutputs, record *sourceRecord) error {
+	var progress func(n, total int)
+	if r.cfg.Progress != nil {
+		from, total := r.done, r.known
+		progress = func(n, _ int) { r.cfg.Progress(from+n, total) }
+	}
+	outputs, unitDiags := run(chunk, r.pool, progress, reuse)
+	r.done += len(chunk)
+	r.diags = append(r.diags, unitDiags...)
+	for k, u := range chunk {
+		if outputs[k] == nil {
+			continue
+		}
+		if outputs[k].json == nil { // a daemon with errors, for the fleet report only
+			r.fleet.add(env, outputs[k].facts)
+			continue
+		}
+		by := u.producer()
+		by.spec = i
+		if err := r.add(u.out, outputs[k].json, outputs[k].sensitive, by); err != nil {
+			return err
+		}
+		record.add(env, u.out, outputs[k], u.producer())
+		r.fleet.add(env, outputs[k].facts)
+	}
+	return nil
+}
+
+// replay hands over source i's outputs from its cache record, with the facts the fleet
+// checks read; replayed is false when the record lacks one of the run's environments.
+func (r *streamRun) replay(i int) (replayed bool, err error) {
+	l := &r.p.all[i]
+	outputs, ok := l.record.outputs(r.p.envs, l.envs)
+	if !ok {
+		return false, nil
+	}
+	for _, o := range outputs {
+		by := o.producer()
+		by.spec = i
+		if err := r.add(o.Name, []byte(o.Data), nil, by); err != nil {
+			return true, err
+		}
+		r.fleet.add(o.Env, o.Facts)
+	}
+	for env, b := range l.record.Budgets {
+		if slices.Contains(r.p.envs, env) {
+			r.fleet.setBudget(env, b)
+		}
+	}
+	r.done += len(outputs)
+	r.known += len(outputs)
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(r.done, r.known)
+	}
+	r.cfg.Cache.sourceHits.Add(1)
+	return true, nil
+}
+
+// acrossTheRun reports what only the whole run shows: outputs two units make, names that
+// differ only in case, the clashes between an environment's daemons, and the policy's
+// exceptions that let nothing through; and hands the fleet to cfg.Fleet.
+func (r *streamRun) acrossTheRun() {
+	r.diags = append(r.diags, conflictDiags(r.conflicts, r.specNames)...)
+	for _, pair := range r.where.caseTwins() {
+		prev, _ := r.where.first(pair[0])
+		by, _ := r.where.first(pair[1])
+		if r.cfg.CheckOnly && (by.raw || prev.raw) {
+			continue
+		}
+		r.diags = append(r.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
+			Detail: fmt.Sprintf("%s and %s differ only in case: by %s and by %s; a file system that ignores case (macOS, Windows) cannot hold both, so the set cannot be checked out there", pair[1], pair[0], by, prev)})
+	}
+	fleetDiags, envs := r.fleet.check()
+	r.diags = append(r.diags, fleetDiags...)
+	r.diags = append(r.diags, unusedExceptions(r.cfg.policies, r.fleet.made)...)
+	if r.cfg.Fleet != nil {
+		r.cfg.Fleet(envs)
+	}
 }
 
 // conflict is an output that a second unit makes too.

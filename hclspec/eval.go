@@ -226,31 +226,7 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 		fromText(name, value, EnvVarPrefix+name)
 	}
 	for _, path := range in.VarFiles {
-		src, err := safefile.Read(path, MaxVarFileSize)
-		if err != nil {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: err.Error()})
-			continue
-		}
-		var f *hcl.File
-		var ds hcl.Diagnostics
-		if strings.HasSuffix(path, ".json") {
-			f, ds = hcljson.Parse(src, path)
-		} else {
-			f, ds = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
-		}
-		diags = append(diags, ds...)
-		if ds.HasErrors() {
-			continue
-		}
-		attrs, ds := f.Body.JustAttributes()
-		diags = append(diags, ds...)
-		for _, a := range inSourceOrder(attrs, func(a *hcl.Attribute) hcl.Range { return a.Range }) {
-			val, ds := a.Expr.Value(nil)
-			diags = append(diags, ds...)
-			if !ds.HasErrors() {
-				set(a.Name, val, a.NameRange.Ptr())
-			}
-		}
+		diags = append(diags, readVarFile(path, set)...)
 	}
 	names := make([]string, 0, len(in.Vars))
 	for name := range in.Vars {
@@ -287,6 +263,35 @@ func (s *Spec) evalContext(env string, in Inputs) (*hcl.EvalContext, hcl.Diagnos
 	in.Secrets.addMarked(ctx.Variables["var"])
 	in.Secrets.addMarked(ctx.Variables["local"])
 	return ctx, diags
+}
+
+// readVarFile reads the variable file path (HCL, or JSON for a .json name) and sets each
+// of its attributes, in source order.
+func readVarFile(path string, set func(name string, val cty.Value, subject *hcl.Range)) hcl.Diagnostics {
+	src, err := safefile.Read(path, MaxVarFileSize)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variable file", Detail: err.Error()}}
+	}
+	var f *hcl.File
+	var diags hcl.Diagnostics
+	if strings.HasSuffix(path, ".json") {
+		f, diags = hcljson.Parse(src, path)
+	} else {
+		f, diags = hclsyntax.ParseConfig(src, path, hcl.InitialPos)
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	attrs, ds := f.Body.JustAttributes()
+	diags = append(diags, ds...)
+	for _, a := range inSourceOrder(attrs, func(a *hcl.Attribute) hcl.Range { return a.Range }) {
+		val, ds := a.Expr.Value(nil)
+		diags = append(diags, ds...)
+		if !ds.HasErrors() {
+			set(a.Name, val, a.NameRange.Ptr())
+		}
+	}
+	return diags
 }
 
 func (s *Spec) varNames() []string {

@@ -224,9 +224,20 @@ func namesOf(list []*Node, field string) []nullable {
 func (r *ruleReader) errors() []ruleFinding {
 	var out []ruleFinding
 	add := func(msg string, path ...any) { out = append(out, ruleFinding{Path: path, Msg: msg}) }
+	// In the schema's order, group by group.
+	r.errorsReferences(add)
+	r.errorsDependencies(add)
+	r.errorsResources(add)
+	r.errorsLogging(add)
+	r.errorsDuplicates(add)
+	return out
+}
+
+// errorsReferences adds the rules' errors of the containers listed and essential, names
+// unique, and the volumes mounts name, in the schema's order.
+func (r *ruleReader) errorsReferences(add func(msg string, path ...any)) {
 	const cd = "containerDefinitions"
 	in, c := r.in, r.c
-
 	if asString(in.Get("family")).set {
 		if l := in.Get(cd); l != nil && l.Kind == List && len(r.containers) == 0 {
 			add("must list at least one container", cd)
@@ -261,6 +272,13 @@ func (r *ruleReader) errors() []ruleFinding {
 			}
 		}
 	}
+}
+
+// errorsDependencies adds the rules' errors of dependsOn: targets that exist, conditions
+// their targets allow, no cycle, in the schema's order.
+func (r *ruleReader) errorsDependencies(add func(msg string, path ...any)) {
+	const cd = "containerDefinitions"
+	c := r.c
 	for i, x := range c {
 		for j, d := range x.deps {
 			t := asString(d.Get("containerName"))
@@ -316,6 +334,13 @@ func (r *ruleReader) errors() []ruleFinding {
 			add(fmt.Sprintf("dependsOn forms a cycle: container \"%s\" waits, directly or through other containers, for itself", x.name.s), cd, i, "dependsOn")
 		}
 	}
+}
+
+// errorsResources adds the rules' errors of memory and cpu against the task's, and what
+// needs the execution role, in the schema's order.
+func (r *ruleReader) errorsResources(add func(msg string, path ...any)) {
+	const cd = "containerDefinitions"
+	c := r.c
 	if r.taskMemory == nil {
 		for i, x := range c {
 			if !x.hasMemory {
@@ -355,6 +380,13 @@ func (r *ruleReader) errors() []ruleFinding {
 			}
 		}
 	}
+}
+
+// errorsLogging adds the rules' errors of FireLens routers, log drivers' options, health
+// check commands and volumes, in the schema's order.
+func (r *ruleReader) errorsLogging(add func(msg string, path ...any)) {
+	const cd = "containerDefinitions"
+	c := r.c
 	if len(r.routers) == 0 {
 		for i, x := range c {
 			if x.logDriver.set && x.logDriver.s == "awsfirelens" {
@@ -429,6 +461,13 @@ func (r *ruleReader) errors() []ruleFinding {
 			add("a volume sets either host or logDriverVolumeConfiguration, not both", "volumes", i, "logDriverVolumeConfiguration")
 		}
 	}
+}
+
+// errorsDuplicates adds the rules' errors of environment variables, secrets and ulimits
+// set once each, in the schema's order.
+func (r *ruleReader) errorsDuplicates(add func(msg string, path ...any)) {
+	const cd = "containerDefinitions"
+	c := r.c
 	for i, x := range c {
 		en := namesOf(x.env, "name")
 		for _, j := range firstDuplicates(en) {
@@ -466,7 +505,6 @@ func (r *ruleReader) errors() []ruleFinding {
 			add(fmt.Sprintf("ulimit \"%s\" is set more than once", un[j].s), cd, i, "ulimits", j, "name")
 		}
 	}
-	return out
 }
 
 // dependencyReach is the schema's reach5: for each named container, the containers it

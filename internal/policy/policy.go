@@ -275,7 +275,11 @@ func (s *Set) Check(family, env string, def ast.Expr, today string) (violations 
 					path = append(path, p)
 				}
 			}
-			v := Violation{Rule: r, Path: path, Msg: fmt.Sprintf(format, args...)}
+			msg := fmt.Sprintf(format, args...)
+			if len(path) > 0 && !data.LookupPath(selectorPath(path)).Exists() {
+				msg = "not set, and the rule requires it" // CUE says "incomplete value ..."
+			}
+			v := Violation{Rule: r, Path: path, Msg: msg}
 			if exc != nil {
 				exc.used = true
 				v.Expired = exc
@@ -284,6 +288,20 @@ func (s *Set) Check(family, env string, def ast.Expr, today string) (violations 
 		}
 	}
 	return violations, excepted
+}
+
+// selectorPath turns a path of field names and list indexes into a CUE path.
+func selectorPath(path []any) cue.Path {
+	var sels []cue.Selector
+	for _, p := range path {
+		switch p := p.(type) {
+		case int:
+			sels = append(sels, cue.Index(p))
+		case string:
+			sels = append(sels, cue.Str(p))
+		}
+	}
+	return cue.MakePath(sels...)
 }
 
 // Applying returns the rules that apply to the daemon family in env.

@@ -53,7 +53,7 @@ func TestPolicyForms(t *testing.T) {
 			`spec/fleet.cue:8:56: containerDefinitions[agent].image: violates the policy rule "prod-pinned" (policy/org.cue:7:8): invalid value "public.ecr.aws/agent:latest" (out of bound !~":latest$") (in agent/prod)`},
 		{"required field", `rules: "task-role": check: taskRoleArn: =~"^arn:aws:iam::"`, strings.Replace(daemon(""), "tags: team:", "taskRoleArn: \"arn:aws:iam::123456789012:role/a\"\n\ttags: team:", 1), daemon(""),
 			`spec/fleet.cue:4:10: taskRoleArn: violates the policy rule "task-role" (policy/org.cue:7:8): not set, and the rule requires it (in agent/dev, agent/prod)`},
-				{"family scope", `rules: "agent-small": {families: ["agent"], check: containerDefinitions: [...{memory: <=64}]}`, daemon(""), strings.Replace(daemon(""), "memory: 64", "memory: 128", 1),
+		{"family scope", `rules: "agent-small": {families: ["agent"], check: containerDefinitions: [...{memory: <=64}]}`, daemon(""), strings.Replace(daemon(""), "memory: 64", "memory: 128", 1),
 			`spec/fleet.cue:6:57: containerDefinitions[agent].memory: violates the policy rule "agent-small" (policy/org.cue:7:8): invalid value 128 (out of bound <=64) (in agent/dev, agent/prod)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,6 +53,7 @@ func supervise(args []string) (code int, supervised bool) {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), supervisedEnv+"=3")
 	cmd.ExtraFiles = []*os.File{reportW}
+	tieToParent(cmd)
 	// SIGINT from a terminal reaches the child itself; a signal sent to this process
 	// alone is passed on, so that the child cleans up as it would.
 	signals := make(chan os.Signal, 4)

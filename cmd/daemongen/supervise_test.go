@@ -6,8 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	fleetgen "github.com/daemongen/daemongen/gen/fleet"
 )
 
 // TestRuntimeCrashExitsThree runs the built command under an address-space limit with a
@@ -36,5 +40,46 @@ func TestRuntimeCrashExitsThree(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "daemongen: internal error: the Go runtime stopped daemongen with ") {
 		t.Errorf("output does not say what happened:\n%.3000s", out)
+	}
+}
+
+// TestKilledSupervisorStopsTheWrite kills the supervising process with SIGKILL while its
+// child stages a fleet: the child must not run on unseen and write, but stop as on
+// SIGTERM, leaving no temporary and no output behind.
+func TestKilledSupervisorStopsTheWrite(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the child's parent-death signal is Linux's")
+	}
+	exe := buildDaemongen(t)
+	specDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(specDir, "fleet.cue"), []byte(fleetgen.Spec(1500)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	cmd := exec.Command(exe, "generate", "--no-cache", "-q", "-o", out, specDir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(temporaries(out)) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no temporary file appeared")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	for time.Now().Before(deadline) && len(temporaries(out)) > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := temporaries(out); len(left) > 0 {
+		t.Errorf("%d temporaries left after the supervisor was killed; stderr:\n%s", len(left), stderr.String())
+	}
+	written, _ := filepath.Glob(filepath.Join(out, "*", "*.json")) // ENV/FAMILY.json
+	if _, err := os.Stat(filepath.Join(out, manifestName)); err == nil || len(written) > 0 {
+		t.Errorf("the child ran on and wrote %d outputs and the manifest after its supervisor was killed", len(written))
 	}
 }

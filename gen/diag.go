@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/lang"
+
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
@@ -498,7 +500,7 @@ func writeText(w io.Writer, diags hcl.Diagnostics, dir string, p palette) error 
 			return err
 		}
 		r := subject(d)
-		if !strings.HasSuffix(r.Filename, ".hcl") || r.Start.Line < 1 {
+		if lang.Of(r.Filename) != lang.HCL || r.Start.Line < 1 {
 			continue
 		}
 		lines, ok := sources[r.Filename]

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/lang"
+
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
@@ -17,8 +19,8 @@ import (
 // fmt (cue/format), HCL (.hcl, variable files included) as terraform fmt (hclwrite). A file
 // that does not parse is reported at its error instead.
 func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
-	switch filepath.Ext(name) {
-	case ".cue":
+	switch lang.Of(name) {
+	case lang.CUE:
 		// As cue fmt does: parse with comments, print with the default options.
 		f, err := parser.ParseFile(name, src, parser.ParseComments)
 		if err != nil {
@@ -29,7 +31,7 @@ func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
 			return nil, errorDiagnostics(errors.Promote(err, "cannot format"))
 		}
 		return out, nil
-	case ".hcl":
+	case lang.HCL:
 		// hclwrite formats what it is given even when it does not parse; check first, so
 		// that a broken file is reported, not rewritten.
 		if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {

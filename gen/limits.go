@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/daemongen/daemongen/internal/lang"
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
@@ -47,12 +48,12 @@ func readInput(name string) ([]byte, *hcl.Diagnostic) {
 		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: err.Error()}
 	}
 	if d := checkUTF8(name, src); d != nil {
-		if strings.HasSuffix(name, ".json") {
+		if lang.Of(name) == lang.JSON {
 			d.Detail = "invalid JSON: " + d.Detail
 		}
 		return nil, d
 	}
-	if strings.HasSuffix(name, ".cue") {
+	if lang.Of(name) == lang.CUE {
 		if d := checkNesting(name, src); d != nil {
 			return nil, d
 		}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daemongen/daemongen/internal/lang"
+
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
@@ -154,15 +156,15 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 			for _, e := range entries {
 				switch name := e.Name(); {
 				case e.IsDir():
-				case strings.HasSuffix(name, ".cue"):
+				case lang.Of(name) == lang.CUE:
 					hasCUE = true
 				case strings.HasSuffix(name, hclspec.AutoVarFileSuffix):
 					autoVars = append(autoVars, filepath.Join(abs, name))
 				case strings.HasSuffix(name, varFileSuffix):
 					// Variable files are named with --var-file, not read as specs.
-				case strings.HasSuffix(name, ".hcl"):
+				case lang.Of(name) == lang.HCL:
 					dirHCL = append(dirHCL, filepath.Join(abs, name))
-				case strings.HasSuffix(name, ".json"):
+				case lang.Of(name) == lang.JSON:
 					sources = append(sources, jsonSource(filepath.Join(abs, name)))
 				}
 			}
@@ -191,12 +193,12 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 			}
 			continue
 		}
-		switch filepath.Ext(p) {
-		case ".cue":
+		switch lang.Of(p) {
+		case lang.CUE:
 			cueFiles = append(cueFiles, abs)
-		case ".json":
+		case lang.JSON:
 			sources = append(sources, jsonSource(abs))
-		case ".hcl":
+		case lang.HCL:
 			hclFiles = append(hclFiles, abs)
 		default:
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: not a .cue, .hcl or .json file or a directory", p)})

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/lang"
+
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/errors"
@@ -458,7 +460,7 @@ func elemLabel(e *Node, i int) string {
 }
 
 // inHCL tells whether pos is in an .hcl file, whose messages use HCL's names.
-func inHCL(pos token.Pos) bool { return strings.HasSuffix(pos.Filename(), ".hcl") }
+func inHCL(pos token.Pos) bool { return lang.Of(pos.Filename()) == lang.HCL }
 
 // renderPath writes a data path for people: list elements by their name where they have
 // one (containerDefinitions[agent].memory), by index otherwise.

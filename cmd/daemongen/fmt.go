@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/lang"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
 
@@ -116,7 +118,7 @@ func formatFiles(command string, paths []string, check, showDiff, quiet, colored
 // files (not their subfolders'), sorted.
 func specFiles(paths []string) ([]string, error) {
 	var files []string
-	isSpec := func(name string) bool { return strings.HasSuffix(name, ".cue") || strings.HasSuffix(name, ".hcl") }
+	isSpec := func(name string) bool { l := lang.Of(name); return l == lang.CUE || l == lang.HCL }
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/lang"
+
 	"cuelang.org/go/cue/parser"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -24,14 +26,13 @@ const (
 	stdinName = "<stdin>"
 )
 
-// Input languages, for --lang.
-const (
-	langCUE  = "cue"
-	langHCL  = "hcl"
-	langJSON = "json"
+// Input languages, for --lang, by the names internal/lang gives them.
+var (
+	langCUE  = lang.CUE.String()
+	langHCL  = lang.HCL.String()
+	langJSON = lang.JSON.String()
+	langs    = lang.Names()
 )
-
-var langs = []string{langCUE, langHCL, langJSON}
 
 // stdinReader is what - reads: the process's standard input.
 var stdinReader io.Reader = os.Stdin
@@ -40,12 +41,12 @@ var stdinReader io.Reader = os.Stdin
 // own, so that the commands that read paths read it like any file; rename turns the file's
 // path back into <stdin> in what they print.
 type stdinFile struct {
-	dir, path, lang string
+	dir, path, lang string // lang: the input language's name
 }
 
-// readStdin reads standard input, at most gen.MaxFileSize bytes, in the language lang or,
-// when lang is "", the one its text is written in (see [sniffLang]).
-func readStdin(lang string) (*stdinFile, error) {
+// readStdin reads standard input, at most gen.MaxFileSize bytes, in language or,
+// when language is "", the one its text is written in (see [sniffLang]).
+func readStdin(language string) (*stdinFile, error) {
 	src, err := io.ReadAll(io.LimitReader(stdinReader, gen.MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading standard input: %v", err)
@@ -53,14 +54,14 @@ func readStdin(lang string) (*stdinFile, error) {
 	if len(src) > gen.MaxFileSize {
 		return nil, fmt.Errorf("%s: more than %d bytes; specs and JSON files may be at most %d (%d MiB)", stdinName, gen.MaxFileSize, gen.MaxFileSize, gen.MaxFileSize>>20)
 	}
-	if lang == "" {
-		lang = sniffLang(src)
+	if language == "" {
+		language = sniffLang(src)
 	}
 	dir, err := os.MkdirTemp("", "daemongen-stdin-")
 	if err != nil {
 		return nil, err
 	}
-	s := &stdinFile{dir: dir, path: filepath.Join(dir, "stdin."+lang), lang: lang}
+	s := &stdinFile{dir: dir, path: filepath.Join(dir, "stdin"+languageExt(language)), lang: language}
 	if err := os.WriteFile(s.path, src, 0o600); err != nil {
 		s.close()
 		return nil, err
@@ -90,6 +91,12 @@ func sniffLang(src []byte) string {
 
 func parses(parse func() error) bool { return parse() == nil }
 
+// languageExt is the extension of files of the language called name.
+func languageExt(name string) string {
+	l, _ := lang.Named(name)
+	return l.Ext()
+}
+
 func (s *stdinFile) close() { os.RemoveAll(s.dir) }
 
 // rename replaces the file's path, as given and as printed relative to the working folder,
@@ -106,7 +113,7 @@ func (s *stdinFile) rename(b []byte) []byte {
 // withStdin runs a command whose paths may name standard input as -: at most one, read
 // into a file (in --lang, or the language its text is in), whose path run sees instead,
 // and which everything printed names <stdin>.
-func withStdin(command string, paths []string, lang string, stdout, stderr io.Writer, run func(paths []string, stdout, stderr io.Writer) int) int {
+func withStdin(command string, paths []string, language string, stdout, stderr io.Writer, run func(paths []string, stdout, stderr io.Writer) int) int {
 	n := 0
 	for _, p := range paths {
 		if p == stdinPath {
@@ -114,10 +121,10 @@ func withStdin(command string, paths []string, lang string, stdout, stderr io.Wr
 		}
 	}
 	switch {
-	case lang != "" && !slices.Contains(langs, lang):
-		usageError(stderr, "daemongen "+command, fmt.Sprintf("--lang %q: want %s", lang, strings.Join(langs, ", ")))
+	case language != "" && !slices.Contains(langs, language):
+		usageError(stderr, "daemongen "+command, fmt.Sprintf("--lang %q: want %s", language, strings.Join(langs, ", ")))
 		return exitUsage
-	case lang != "" && n == 0:
+	case language != "" && n == 0:
 		usageError(stderr, "daemongen "+command, "--lang says the language of standard input, and no path is -")
 		return exitUsage
 	case n > 1:
@@ -126,7 +133,7 @@ func withStdin(command string, paths []string, lang string, stdout, stderr io.Wr
 	case n == 0:
 		return run(paths, stdout, stderr)
 	}
-	in, err := readStdin(lang)
+	in, err := readStdin(language)
 	if err != nil {
 		fmt.Fprintf(stderr, "daemongen %s: %v\n", command, err)
 		return exitInvalid

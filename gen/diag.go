@@ -150,7 +150,7 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 var pathElement = regexp.MustCompile(`\[[^\]]*\]|[^.\[]+`)
 
 // specSections start the paths of a spec as written, in CUE's names and HCL's.
-var specSections = []string{"defaults", "groups", "environments", "daemons", "group", "environment", "daemon"}
+var specSections = []string{sectionDefaults, sectionGroups, sectionEnvironments, sectionDaemons, "group", "environment", "daemon"}
 
 // commonPath joins the paths one value was found at (in several daemons, environments or
 // containers) into one. A path as the user wrote it (defaults.container.memory, from the

@@ -94,10 +94,10 @@ func readBudget(n *Node, path string) (*fleetcheck.Budget, hcl.Diagnostics) {
 func budgetOf(root *Node, env string) *fleetcheck.Budget {
 	var n *Node
 	if env != "" {
-		n = root.Get("environments").Get(env).Get("defaults").Get(fieldBudget)
+		n = root.Get(sectionEnvironments).Get(env).Get(sectionDefaults).Get(fieldBudget)
 	}
 	if n == nil {
-		n = root.Get("defaults").Get(fieldBudget)
+		n = root.Get(sectionDefaults).Get(fieldBudget)
 	}
 	if n == nil {
 		return nil

@@ -83,7 +83,7 @@ func Import(cfg ImportConfig) (*Imported, error) {
 		root := NewStruct(token.NoPos)
 		switch {
 		case len(ds) == 1 && !cfg.Factor:
-			root.Set("daemons", NewStruct(token.NoPos, &Field{Name: family, Value: ds[0].concise}))
+			root.Set(sectionDaemons, NewStruct(token.NoPos, &Field{Name: family, Value: ds[0].concise}))
 		case !cfg.Factor:
 			return nil, fmt.Errorf("%s and %s both hold the family %s; use --factor to write them as environments of one daemon", ds[0].file, ds[1].file, family)
 		default:
@@ -316,13 +316,13 @@ func factor(family string, ds []importedDaemon) (*Node, error) {
 	for _, d := range ds {
 		env := NewStruct(token.NoPos)
 		if rest := difference(d.concise, base); rest != nil && len(rest.Fields) > 0 {
-			env.Set("daemons", NewStruct(token.NoPos, &Field{Name: family, Value: rest}))
+			env.Set(sectionDaemons, NewStruct(token.NoPos, &Field{Name: family, Value: rest}))
 		}
 		envs.Set(d.env, env)
 	}
 	return NewStruct(token.NoPos,
-		&Field{Name: "daemons", Value: NewStruct(token.NoPos, &Field{Name: family, Value: base})},
-		&Field{Name: "environments", Value: envs},
+		&Field{Name: sectionDaemons, Value: NewStruct(token.NoPos, &Field{Name: family, Value: base})},
+		&Field{Name: sectionEnvironments, Value: envs},
 	), nil
 }
 
@@ -397,7 +397,7 @@ func difference(tree, base *Node) *Node {
 
 // writeCUE writes a spec root as a CUE file.
 func writeCUE(root *Node) ([]byte, error) {
-	f := &ast.File{Decls: []ast.Decl{&ast.Package{Name: ast.NewIdent("daemons")}}}
+	f := &ast.File{Decls: []ast.Decl{&ast.Package{Name: ast.NewIdent(sectionDaemons)}}}
 	for _, fd := range root.Fields {
 		f.Decls = append(f.Decls, &ast.Field{Label: cueLabel(fd.Name), Value: cueExpr(fd.Value)})
 	}
@@ -443,13 +443,13 @@ func cueExpr(n *Node) ast.Expr {
 func writeHCL(root *Node) []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
-	for _, d := range structFields(root.Get("daemons")) {
+	for _, d := range structFields(root.Get(sectionDaemons)) {
 		writeHCLBody(body.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		body.AppendNewline()
 	}
-	for _, e := range structFields(root.Get("environments")) {
+	for _, e := range structFields(root.Get(sectionEnvironments)) {
 		eb := body.AppendNewBlock("environment", []string{e.Name}).Body()
-		for _, d := range structFields(e.Value.Get("daemons")) {
+		for _, d := range structFields(e.Value.Get(sectionDaemons)) {
 			writeHCLBody(eb.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		}
 		body.AppendNewline()

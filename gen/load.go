@@ -409,7 +409,7 @@ func envNamesOnly(v cue.Value) (*Node, hcl.Diagnostics) {
 	for it.Next() {
 		name := it.Selector().Unquoted()
 		outline := NewStruct(it.Value().Pos())
-		if name == "environments" {
+		if name == sectionEnvironments {
 			envs, err := it.Value().Fields()
 			if err != nil {
 				return nil, errorDiagnostics(err)
@@ -491,7 +491,7 @@ func cueEnvEntries(inst *build.Instance) (entries []envEntry, all bool) {
 			if !ok {
 				return true
 			}
-			if name, _, _ := ast.LabelName(field.Label); name != "environments" {
+			if name, _, _ := ast.LabelName(field.Label); name != sectionEnvironments {
 				return true
 			}
 			sl, isStruct := field.Value.(*ast.StructLit)
@@ -530,7 +530,7 @@ func onlyDaemons(v ast.Expr) bool {
 		if !ok {
 			return false
 		}
-		if name, _, _ := ast.LabelName(f.Label); name != "daemons" {
+		if name, _, _ := ast.LabelName(f.Label); name != sectionDaemons {
 			return false
 		}
 	}
@@ -764,7 +764,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 			for _, e := range envs {
 				list.Set(e, NewStruct(token.NoPos))
 			}
-			root.Set("environments", list)
+			root.Set(sectionEnvironments, list)
 			return root, nil
 		}
 		if spec == nil {

@@ -16,7 +16,15 @@ import (
 )
 
 // The top-level fields of a spec.
-var specFields = []string{"daemons", "defaults", "groups", "environments", "env"}
+// The sections of a spec's top level; an environment has defaults and daemons of its own.
+const (
+	sectionDaemons      = "daemons"
+	sectionDefaults     = "defaults"
+	sectionGroups       = "groups"
+	sectionEnvironments = "environments"
+)
+
+var specFields = []string{sectionDaemons, sectionDefaults, sectionGroups, sectionEnvironments, "env"}
 
 // The fields a layer of a daemon has beyond the API's own top-level fields: the concise
 // forms and the spec's own settings, which [Lower] removes.
@@ -81,26 +89,26 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 			structural = append(structural, specDiag(f.Value.Pos, f.Name, msg))
 		}
 	}
-	for _, name := range []string{"daemons", "defaults", "groups", "environments"} {
+	for _, name := range []string{sectionDaemons, sectionDefaults, sectionGroups, sectionEnvironments} {
 		if n := root.Get(name); n != nil && n.Kind != Struct {
 			structural = append(structural, specDiag(n.Pos, name, "must be a struct"))
 		}
 	}
 	var layers []specLayer
-	if d := root.Get("defaults"); d != nil && d.Kind == Struct {
-		layers = append(layers, specLayer{"defaults", d, true})
+	if d := root.Get(sectionDefaults); d != nil && d.Kind == Struct {
+		layers = append(layers, specLayer{sectionDefaults, d, true})
 	}
-	daemons := structFields(root.Get("daemons"))
+	daemons := structFields(root.Get(sectionDaemons))
 	daemonNames := names(daemons)
-	groups := structFields(root.Get("groups"))
+	groups := structFields(root.Get(sectionGroups))
 	groupNames := names(groups)
 	for _, g := range groups {
 		path := "groups." + g.Name
 		if !nameRE.MatchString(g.Name) {
 			structural = append(structural, specDiag(g.Value.Pos, path, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
 		}
-		structural = append(structural, onlyFields(g.Value, path, "defaults")...)
-		if d := g.Value.Get("defaults"); d != nil {
+		structural = append(structural, onlyFields(g.Value, path, sectionDefaults)...)
+		if d := g.Value.Get(sectionDefaults); d != nil {
 			if layer, ok := layerAt(d, path+".defaults", true, false, &structural); ok {
 				layers = append(layers, layer)
 			}
@@ -111,25 +119,25 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 			layers = append(layers, layer)
 		}
 	}
-	for _, e := range structFields(root.Get("environments")) {
+	for _, e := range structFields(root.Get(sectionEnvironments)) {
 		path := "environments." + e.Name
 		if !nameRE.MatchString(e.Name) {
 			structural = append(structural, specDiag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
 		}
-		structural = append(structural, onlyFields(e.Value, path, "defaults", "daemons")...)
-		if d := e.Value.Get("defaults"); d != nil {
+		structural = append(structural, onlyFields(e.Value, path, sectionDefaults, sectionDaemons)...)
+		if d := e.Value.Get(sectionDefaults); d != nil {
 			if layer, ok := layerAt(d, path+".defaults", true, false, &structural); ok {
 				layers = append(layers, layer)
 			}
 		}
-		overlays := e.Value.Get("daemons")
+		overlays := e.Value.Get(sectionDaemons)
 		if overlays != nil && overlays.Kind != Struct {
 			structural = append(structural, specDiag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
 		}
 		for _, d := range structFields(overlays) {
 			dpath := path + ".daemons." + d.Name
 			if !slices.Contains(daemonNames, d.Name) {
-				if misspelt["daemons"] {
+				if misspelt[sectionDaemons] {
 					continue
 				}
 				msg := "names no daemon of this spec"
@@ -145,7 +153,7 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 		}
 	}
 	for _, l := range layers {
-		s, ls := checkLayer(l, groupNames, !misspelt["groups"])
+		s, ls := checkLayer(l, groupNames, !misspelt[sectionGroups])
 		structural = append(structural, s...)
 		local = append(local, ls...)
 	}
@@ -282,7 +290,7 @@ func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
 }
 
 // keyedSections are the spec fields whose keys are names: the next path element is a key.
-var keyedSections = map[string]string{"daemons": "daemon", "groups": "group", "environments": "environment", "containers": "container"}
+var keyedSections = map[string]string{sectionDaemons: "daemon", sectionGroups: "group", sectionEnvironments: "environment", "containers": "container"}
 
 // hclSpecPath writes a spec path (daemons.agent.containers.agent.memoryReservation) in HCL's
 // names (daemon.agent.container.agent.memory_reservation).
@@ -426,20 +434,20 @@ type NamedLayer struct {
 // So a daemon's own value wins over every default, and an environment's value for one
 // daemon wins over everything. This is the only place that decides the order.
 func Layers(root *Node, key, env string) []NamedLayer {
-	daemon := root.Get("daemons").Get(key)
+	daemon := root.Get(sectionDaemons).Get(key)
 	var envDefaults, envDaemon *Node
 	if env != "" {
-		e := root.Get("environments").Get(env)
-		envDefaults = e.Get("defaults")
-		envDaemon = e.Get("daemons").Get(key)
+		e := root.Get(sectionEnvironments).Get(env)
+		envDefaults = e.Get(sectionDefaults)
+		envDaemon = e.Get(sectionDaemons).Get(key)
 	}
 	group, _ := daemon.Get("group").Str()
 	if g, ok := envDaemon.Get("group").Str(); ok {
 		group = g
 	}
 	return []NamedLayer{
-		{"defaults", root.Get("defaults")},
-		{"group " + group + " defaults", root.Get("groups").Get(group).Get("defaults")},
+		{sectionDefaults, root.Get(sectionDefaults)},
+		{"group " + group + " defaults", root.Get(sectionGroups).Get(group).Get(sectionDefaults)},
 		{"environment " + env + " defaults", envDefaults},
 		{"daemon " + key, daemon},
 		{"environment " + env + " daemon " + key, envDaemon},

@@ -58,7 +58,7 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 			continue
 		}
 		name := u.key
-		if f, ok := u.root.Get("daemons").Get(u.key).Get("family").Str(); ok {
+		if f, ok := u.root.Get(sectionDaemons).Get(u.key).Get("family").Str(); ok {
 			name = f
 		}
 		families = append(families, name)

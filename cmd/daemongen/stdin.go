@@ -41,7 +41,7 @@ var stdinReader io.Reader = os.Stdin
 // own, so that the commands that read paths read it like any file; rename turns the file's
 // path back into <stdin> in what they print.
 type stdinFile struct {
-	dir, path, lang string // lang: the input language's name
+	dir, path string
 }
 
 // readStdin reads standard input, at most gen.MaxFileSize bytes, in language or,
@@ -61,7 +61,7 @@ func readStdin(language string) (*stdinFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &stdinFile{dir: dir, path: filepath.Join(dir, "stdin"+languageExt(language)), lang: language}
+	s := &stdinFile{dir: dir, path: filepath.Join(dir, "stdin"+languageExt(language))}
 	if err := os.WriteFile(s.path, src, 0o600); err != nil {
 		s.close()
 		return nil, err

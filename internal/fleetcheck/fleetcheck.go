@@ -278,15 +278,6 @@ func (e *Env) portClashes() (out []Finding) {
 	return out
 }
 
-// Check checks the daemons of environment env together (see [Env.Check]).
-func Check(env string, daemons []Daemon, budget *Budget) []Finding {
-	e := NewEnv(env)
-	for i := range daemons {
-		e.Add(&daemons[i])
-	}
-	return e.Check(budget)
-}
-
 // sharedHostPaths reports each writable mount of a host path that another daemon mounts
 // too: one warning per writer, at its declaration, naming the others. A writer that
 // acknowledges shared-host-path is not reported, nor named by another's warning.

@@ -111,19 +111,6 @@ func read(name string, limit int64, noFollow bool) ([]byte, error) {
 	return b, nil
 }
 
-// Check reports, without opening it, whether name is a regular file (following links);
-// a *NotRegularError when it is something else.
-func Check(name string) error {
-	info, err := os.Stat(name)
-	if err != nil {
-		return err
-	}
-	if !info.Mode().IsRegular() {
-		return &NotRegularError{name, info.Mode()}
-	}
-	return nil
-}
-
 // Head returns the first n bytes of the regular file name, which must not be a link
 // (fewer when the file is shorter).
 func Head(name string, n int) ([]byte, error) {

@@ -777,7 +777,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 		// An attribute whose expression fails is left out and reported; the daemons it
 		// reaches are not checked (see source.failed), the rest are, so that every
 		// mistake shows at once and none as a knock-on of another.
-		expr, sensitive, failed, diags := spec.CUEWithFailures(env, in)
+		expr, sensitive, failed, diags := spec.CUE(env, in)
 		s.failed = failed
 		if expr == nil {
 			return nil, diags

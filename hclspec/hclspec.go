@@ -223,15 +223,6 @@ func (s *Spec) pos(r hcl.Range) token.Pos {
 	return f.token.Pos(r.Start.Byte, token.NoRelPos)
 }
 
-// CUE evaluates the spec for environment env ("" when there are none) with the given
-// variables, and returns it as a CUE struct with positions. Only environment env's block
-// is kept, and `env` is env in every expression. sensitive holds the positions, in expr,
-// of the values derived from variables declared sensitive: what messages must not show.
-func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, diags hcl.Diagnostics) {
-	expr, sensitive, _, diags = s.evaluate(env, in)
-	return expr, sensitive, diags
-}
-
 // Failed says which daemons an evaluation's own errors reach: an attribute whose
 // expression failed, or a block the vocabulary lacks, leaves a value out, and the
 // daemons whose layers it is in would only report knock-ons of the missing value.
@@ -248,13 +239,12 @@ func (f *Failed) Reaches(key, group string) bool {
 	return f != nil && (f.All || f.Daemons[key] || group != "" && f.Groups[group])
 }
 
-// CUEWithFailures is [Spec.CUE], and also says which daemons the evaluation's own errors
-// reach; failed is nil when there are none.
-func (s *Spec) CUEWithFailures(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, failed *Failed, diags hcl.Diagnostics) {
-	return s.evaluate(env, in)
-}
-
-func (s *Spec) evaluate(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, failed *Failed, diags hcl.Diagnostics) {
+// CUE evaluates the spec for environment env ("" when there are none) with the given
+// variables, and returns it as a CUE struct with positions. Only environment env's block
+// is kept, and `env` is env in every expression. sensitive holds the positions, in expr,
+// of the values derived from variables declared sensitive: what messages must not show.
+// failed says which daemons the evaluation's own errors reach; nil when there are none.
+func (s *Spec) CUE(env string, in Inputs) (expr ast.Expr, sensitive map[token.Pos]bool, failed *Failed, diags hcl.Diagnostics) {
 	ctx, diags := s.evalContext(env, in)
 	if diags.HasErrors() {
 		return nil, nil, nil, diags

@@ -38,7 +38,7 @@ func lower(t *testing.T, src, env string, in Inputs) (cue.Value, hcl.Diagnostics
 	if diags.HasErrors() {
 		return cue.Value{}, diags
 	}
-	expr, _, diags := spec.CUE(env, in)
+	expr, _, _, diags := spec.CUE(env, in)
 	if expr == nil {
 		return cue.Value{}, diags
 	}
@@ -158,7 +158,7 @@ func FuzzHCLToCUE(f *testing.F) {
 			return
 		}
 		for _, env := range append([]string{""}, spec.Environments()...) {
-			expr, _, diags := spec.CUE(env, Inputs{})
+			expr, _, _, diags := spec.CUE(env, Inputs{})
 			checkRanges(t, diags, name, src)
 			if expr == nil {
 				continue

@@ -280,8 +280,7 @@ func cueSource(abs []string, tags []string) *source {
 			return failed
 		}
 		s.perEnv, s.params, s.envNames = usesTag(base, envTag), taggedFields(base), envComparisons(base)
-		s.envEntries, s.envEntriesAll = cueEnvEntries(base)
-		s.envIndexes = cueEnvIndexes(base)
+		s.envEntries, s.envEntriesAll, s.envIndexes = cueEnvSyntax(base)
 		return nil
 	}
 	s.releaseFunc = func() { base = nil }
@@ -476,46 +475,122 @@ type envEntry struct {
 	hcl         bool
 }
 
-// cueEnvEntries returns the entries of environments in the files of inst. all is false
-// when the spec names environments in a way the syntax does not show (a computed label,
-// a comprehension, a value from another package), and the check is then not made.
-func cueEnvEntries(inst *build.Instance) (entries []envEntry, all bool) {
+// cueEnvSyntax reads, in one walk of the files of inst, what the syntax says of
+// environments: the entries of environments (all is false when the spec names
+// environments in a way the syntax does not show: a computed label, a comprehension, a
+// value from another package, and the typo check is then not made), and the structs the
+// spec indexes by env whose keys the syntax shows (a struct literal, or a top-level field
+// of the package holding one; an index inside a disjunction may have a fallback and is
+// left out).
+func cueEnvSyntax(inst *build.Instance) (entries []envEntry, all bool, indexes []envIndex) {
 	all = true
+	literals := map[string]*ast.StructLit{} // top-level fields whose value is a struct literal
+	for _, f := range inst.Files {
+		for _, d := range f.Decls {
+			if field, ok := d.(*ast.Field); ok {
+				if sl, ok := field.Value.(*ast.StructLit); ok {
+					if name, _, err := ast.LabelName(field.Label); err == nil {
+						literals[name] = sl
+					}
+				}
+			}
+		}
+	}
+	isOr := func(n ast.Node) bool {
+		b, ok := n.(*ast.BinaryExpr)
+		return ok && b.Op == token.OR
+	}
 	for _, f := range inst.Files {
 		top := map[ast.Node]bool{}
 		for _, d := range f.Decls {
 			top[d] = true
 		}
+		owner := map[ast.Expr]string{}
+		inDisjunction := 0
 		ast.Walk(f, func(n ast.Node) bool {
-			field, ok := n.(*ast.Field)
-			if !ok {
-				return true
+			if isOr(n) {
+				inDisjunction++
 			}
-			if name, _, _ := ast.LabelName(field.Label); name != sectionEnvironments {
-				return true
-			}
-			sl, isStruct := field.Value.(*ast.StructLit)
-			if !top[field] || !isStruct {
-				all = false
-				return false
-			}
-			for _, elt := range sl.Elts {
-				env, isField := elt.(*ast.Field)
-				if !isField {
-					all = false // a comprehension or an embedding: names not in the syntax
-					continue
+			switch n := n.(type) {
+			case *ast.Field:
+				name, _, err := ast.LabelName(n.Label)
+				if err == nil {
+					owner[n.Value] = name
 				}
-				name, _, err := ast.LabelName(env.Label)
-				if err != nil {
-					all = false // a computed label
-					continue
+				if name == sectionEnvironments {
+					var ok bool
+					entries, ok = appendEnvEntries(entries, n, top[n])
+					all = all && ok
 				}
-				entries = append(entries, envEntry{name: name, pos: env.Label.Pos(), overlayOnly: onlyDaemons(env.Value)})
+			case *ast.IndexExpr:
+				if ix, ok := envIndexOf(n, literals, inDisjunction > 0); ok {
+					ix.field = owner[n]
+					indexes = append(indexes, ix)
+				}
 			}
-			return false
-		}, nil)
+			return true
+		}, func(n ast.Node) {
+			if isOr(n) {
+				inDisjunction--
+			}
+		})
 	}
-	return entries, all
+	return entries, all, indexes
+}
+
+// appendEnvEntries appends the entries of the environments field f; ok is false when
+// they are not all in the syntax (f is not at the top level, or not a struct literal, or
+// has a comprehension or a computed label).
+func appendEnvEntries(entries []envEntry, f *ast.Field, atTop bool) (_ []envEntry, ok bool) {
+	sl, isStruct := f.Value.(*ast.StructLit)
+	if !atTop || !isStruct {
+		return entries, false
+	}
+	ok = true
+	for _, elt := range sl.Elts {
+		env, isField := elt.(*ast.Field)
+		if !isField {
+			ok = false // a comprehension or an embedding: names not in the syntax
+			continue
+		}
+		name, _, err := ast.LabelName(env.Label)
+		if err != nil {
+			ok = false // a computed label
+			continue
+		}
+		entries = append(entries, envEntry{name: name, pos: env.Label.Pos(), overlayOnly: onlyDaemons(env.Value)})
+	}
+	return entries, ok
+}
+
+// envIndexOf returns the struct that ix indexes by env, when its keys are in the syntax.
+func envIndexOf(ix *ast.IndexExpr, literals map[string]*ast.StructLit, inDisjunction bool) (envIndex, bool) {
+	if id, ok := ix.Index.(*ast.Ident); !ok || id.Name != envTag || inDisjunction {
+		return envIndex{}, false
+	}
+	var sl *ast.StructLit
+	switch x := ix.X.(type) {
+	case *ast.StructLit:
+		sl = x
+	case *ast.Ident:
+		sl = literals[x.Name]
+	}
+	if sl == nil {
+		return envIndex{}, false
+	}
+	var keys []string
+	for _, elt := range sl.Elts {
+		f, isField := elt.(*ast.Field)
+		if !isField {
+			return envIndex{}, false // a comprehension or an embedding: keys not in the syntax
+		}
+		name, _, err := ast.LabelName(f.Label)
+		if err != nil {
+			return envIndex{}, false
+		}
+		keys = append(keys, name)
+	}
+	return envIndex{pos: ix.Lbrack, keys: keys}, len(keys) > 0
 }
 
 // onlyDaemons reports whether the value of an environment's entry is a struct that holds
@@ -543,82 +618,6 @@ type envIndex struct {
 	field string    // the field whose value is the index, "" when it is nested deeper
 	pos   token.Pos // the index expression
 	keys  []string
-}
-
-// cueEnvIndexes returns the structs the files of inst index by env whose keys the syntax
-// shows: a struct literal, or a top-level field of the package holding one.
-func cueEnvIndexes(inst *build.Instance) []envIndex {
-	literals := map[string]*ast.StructLit{} // top-level fields whose value is a struct literal
-	for _, f := range inst.Files {
-		for _, d := range f.Decls {
-			if field, ok := d.(*ast.Field); ok {
-				if sl, ok := field.Value.(*ast.StructLit); ok {
-					if name, _, err := ast.LabelName(field.Label); err == nil {
-						literals[name] = sl
-					}
-				}
-			}
-		}
-	}
-	keysOf := func(sl *ast.StructLit) (keys []string, ok bool) {
-		for _, elt := range sl.Elts {
-			f, isField := elt.(*ast.Field)
-			if !isField {
-				return nil, false // a comprehension or an embedding: keys not in the syntax
-			}
-			name, _, err := ast.LabelName(f.Label)
-			if err != nil {
-				return nil, false
-			}
-			keys = append(keys, name)
-		}
-		return keys, len(keys) > 0
-	}
-	var out []envIndex
-	for _, f := range inst.Files {
-		owner := map[ast.Expr]string{}
-		inDisjunction := 0 // an index inside a | may have a fallback: not checked
-		isOr := func(n ast.Node) bool {
-			b, ok := n.(*ast.BinaryExpr)
-			return ok && b.Op == token.OR
-		}
-		ast.Walk(f, func(n ast.Node) bool {
-			if isOr(n) {
-				inDisjunction++
-			}
-			if field, ok := n.(*ast.Field); ok {
-				if name, _, err := ast.LabelName(field.Label); err == nil {
-					owner[field.Value] = name
-				}
-			}
-			ix, ok := n.(*ast.IndexExpr)
-			if !ok {
-				return true
-			}
-			if id, ok := ix.Index.(*ast.Ident); !ok || id.Name != envTag || inDisjunction > 0 {
-				return true
-			}
-			var sl *ast.StructLit
-			switch x := ix.X.(type) {
-			case *ast.StructLit:
-				sl = x
-			case *ast.Ident:
-				sl = literals[x.Name]
-			}
-			if sl == nil {
-				return true
-			}
-			if keys, ok := keysOf(sl); ok {
-				out = append(out, envIndex{field: owner[ix], pos: ix.Lbrack, keys: keys})
-			}
-			return true
-		}, func(n ast.Node) {
-			if isOr(n) {
-				inDisjunction--
-			}
-		})
-	}
-	return out
 }
 
 // envIndexDiags reports each struct indexed by env that has no entry for one of the

@@ -204,7 +204,7 @@ func (f *fleetRun) setBudget(env string, b *FleetBudget) {
 	switch {
 	case e.budget == nil:
 		e.budget = b
-	case *e.budget != *b && (e.budget.CPU != b.CPU || e.budget.Memory != b.Memory):
+	case e.budget.CPU != b.CPU || e.budget.Memory != b.Memory: // the same budget twice is one
 		f.diags = append(f.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fieldBudget, Subject: placeRange(b.At),
 			Detail: fmt.Sprintf("a second budget for %s, other than the one at %s: an environment has one budget", envWords(env), e.budget.At)})
 	}

@@ -34,19 +34,7 @@ func TestSignalRemovesTemporaries(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			cmd := exec.Command(os.Args[0], "generate", "--no-cache", "-q", "-o", out, specDir)
 			cmd.Env = append(os.Environ(), runAsDaemongen+"=1")
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(60 * time.Second)
-			for len(temporaries(out)) == 0 {
-				if time.Now().After(deadline) {
-					cmd.Process.Kill()
-					t.Fatal("no temporary file appeared")
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
+			stderr := startStaging(t, cmd, out)
 			cmd.Process.Signal(tc.sig)
 			err := cmd.Wait()
 			var exit *exec.ExitError
@@ -66,6 +54,26 @@ func TestSignalRemovesTemporaries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startStaging starts cmd, a generate into out, and returns once its write has staged a
+// temporary file; its stderr is gathered in the builder returned.
+func startStaging(t *testing.T, cmd *exec.Cmd, out string) *strings.Builder {
+	t.Helper()
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(temporaries(out)) == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no temporary file appeared")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return &stderr
 }
 
 // temporaries lists the write temporaries below dir.

@@ -57,20 +57,9 @@ func TestKilledSupervisorStopsTheWrite(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	cmd := exec.Command(exe, "generate", "--no-cache", "-q", "-o", out, specDir)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for len(temporaries(out)) == 0 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no temporary file appeared")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	stderr := startStaging(t, cmd, out)
 	cmd.Process.Kill()
+	deadline := time.Now().Add(60 * time.Second)
 	cmd.Wait()
 	for time.Now().Before(deadline) && len(temporaries(out)) > 0 {
 		time.Sleep(20 * time.Millisecond)

@@ -74,30 +74,11 @@ func ReadNoFollow(name string, limit int64) ([]byte, error) {
 }
 
 func read(name string, limit int64, noFollow bool) ([]byte, error) {
-	if noFollow {
-		info, err := os.Lstat(name)
-		if err != nil {
-			return nil, err
-		}
-		if !info.Mode().IsRegular() {
-			return nil, &NotRegularError{name, info.Mode()}
-		}
-	}
-	f, err := open(name, noFollow)
+	f, info, err := openRegular(name, noFollow)
 	if err != nil {
-		if isLoopError(err) {
-			return nil, &NotRegularError{name, fs.ModeSymlink}
-		}
 		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, &NotRegularError{name, info.Mode()}
-	}
 	if info.Size() > limit {
 		return nil, &LimitError{name, info.Size(), limit}
 	}
@@ -111,24 +92,45 @@ func read(name string, limit int64, noFollow bool) ([]byte, error) {
 	return b, nil
 }
 
+// openRegular opens name for reading when it is a regular file (and, with noFollow, not
+// a link itself), and returns it with what fstat says of it; anything else is a
+// *NotRegularError, and nothing it points to or holds is read.
+func openRegular(name string, noFollow bool) (*os.File, fs.FileInfo, error) {
+	if noFollow {
+		info, err := os.Lstat(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !info.Mode().IsRegular() {
+			return nil, nil, &NotRegularError{name, info.Mode()}
+		}
+	}
+	f, err := open(name, noFollow)
+	if err != nil {
+		if isLoopError(err) {
+			return nil, nil, &NotRegularError{name, fs.ModeSymlink}
+		}
+		return nil, nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = &NotRegularError{name, info.Mode()}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, info, nil
+}
+
 // Head returns the first n bytes of the regular file name, which must not be a link
 // (fewer when the file is shorter).
 func Head(name string, n int) ([]byte, error) {
-	info, err := os.Lstat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, &NotRegularError{name, info.Mode()}
-	}
-	f, err := open(name, true)
+	f, _, err := openRegular(name, true)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
-		return nil, &NotRegularError{name, info.Mode()}
-	}
 	b := make([]byte, n)
 	k, err := io.ReadFull(f, b)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {

@@ -62,9 +62,10 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	api := NewStruct(daemon.Pos)
 	for _, f := range daemon.Fields {
+		if specOnlyField(f.Name).name != "" {
+			continue // the spec's own settings (specOnlyFields), read from the layers
+		}
 		switch f.Name {
-		case fieldGroup, fieldEnabled, fieldIgnoreWarnings, fieldListens, fieldBudget:
-			// The spec's own settings, read from the layers.
 		case "cpu", "memory":
 			// Task cpu and memory are strings in the API; cpu: 256 is what people write,
 			// and Terraform converts a number for a string attribute the same way.

@@ -272,7 +272,7 @@ func checkContainerFields(c *Node, path string, everyOne bool) (structural, loca
 }
 
 // conciseDaemonFields are the fields a daemon of a spec has beyond the API's.
-var conciseDaemonFields = []string{fieldContainers, everyContainer, fieldGroup, fieldEnabled, fieldIgnoreWarnings, fieldListens, fieldBudget}
+var conciseDaemonFields = append([]string{fieldContainers, everyContainer}, specOnlyNames()...)
 
 // daemonLayerFields are the names a layer of a daemon may use: the API's top-level fields
 // and the spec's own.

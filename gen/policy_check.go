@@ -71,7 +71,7 @@ func loadPolicies(cfg Config) (*policy.Set, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	set, problems := policy.Load(paths, knownAPIPath)
+	set, problems := policy.Load(paths, knownAPIPath, MaxListLength)
 	for _, p := range problems {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: p.Msg, Subject: positionRange(p.At)})
 	}

@@ -84,7 +84,9 @@ type Problem struct {
 // policy), checks each against [Schema] and its checks against known, the API's field
 // paths (containerDefinitions.*.privileged), and returns them, or every problem. Imports
 // are limited to the standard library, and none of it that runs code (tool/...).
-func Load(paths []string, known func(path []string) bool) (*Set, []Problem) {
+// maxList bounds the list literals a policy may write, as specs are bounded, before CUE
+// evaluates any of it.
+func Load(paths []string, known func(path []string) bool, maxList int) (*Set, []Problem) {
 	ctx := cuecontext.New()
 	schema := ctx.CompileString(Schema, cue.Filename("policy schema"))
 	set := &Set{ctx: ctx}
@@ -102,7 +104,7 @@ func Load(paths []string, known func(path []string) bool) (*Set, []Problem) {
 				problems = append(problems, fromError(inst.Err)...)
 				continue
 			}
-			if ps := imports(inst); len(ps) > 0 {
+			if ps := append(imports(inst), longLists(inst, maxList)...); len(ps) > 0 {
 				problems = append(problems, ps...)
 				continue
 			}
@@ -139,6 +141,20 @@ func imports(inst *build.Instance) (problems []Problem) {
 				problems = append(problems, Problem{spec.Pos().Position(), fmt.Sprintf("a policy may import the standard library only, and none of tool/...: %q", path)})
 			}
 		}
+	}
+	return problems
+}
+
+// longLists reports each list literal of more than max elements.
+func longLists(inst *build.Instance, max int) (problems []Problem) {
+	for _, f := range inst.Files {
+		ast.Walk(f, func(n ast.Node) bool {
+			if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > max {
+				problems = append(problems, Problem{l.Pos().Position(), fmt.Sprintf("a list of %d elements; lists may have at most %d", len(l.Elts), max)})
+				return false
+			}
+			return true
+		}, nil)
 	}
 	return problems
 }

@@ -79,19 +79,20 @@ func loadPolicies(cfg Config) (*policy.Set, hcl.Diagnostics) {
 }
 
 // knownAPIPath reports whether the API form has the field at path (names, * for a list's
-// elements), as a policy's check names it.
-func knownAPIPath(path []string) bool {
+// elements), as a policy's check names it, and suggests the field meant when it has not.
+func knownAPIPath(path []string) (ok bool, suggestion string) {
 	last := path[len(path)-1]
 	if last == "*" {
-		return true
+		return true, ""
 	}
-	parent := strings.Join(path[:len(path)-1], ".")
-	idx, ok := schemaIndex()[parent]
-	if !ok {
-		return false
+	idx, found := schemaIndex()[strings.Join(path[:len(path)-1], ".")]
+	if !found {
+		return false, ""
 	}
-	_, known := idx.fields[last]
-	return known
+	if _, known := idx.fields[last]; known {
+		return true, ""
+	}
+	return false, suggest(last, idx.order)
 }
 
 // policyDiags checks a daemon in API form against the run's policies: each violation is

@@ -125,7 +125,7 @@ func TestPolicyProblems(t *testing.T) {
 	spec := "package fleet\n\ndaemons: agent: containers: agent: {image: \"agent:1\", memory: 1}\n"
 	for name, tc := range map[string]struct{ policy, want string }{
 		"syntax":        {"package policy\n\nrules: x: check: {\n", "policy/org.cue:3:20: expected '}', found 'EOF'"},
-		"unknown field": {"package policy\n\nrules: x: check: containerDefinitions: [...{privilegd?: false}]\n", `policy/org.cue:3:45: check.containerDefinitions.*.privilegd: the API has no such field`},
+		"unknown field": {"package policy\n\nrules: x: check: containerDefinitions: [...{privilegd?: false}]\n", `policy/org.cue:3:45: check.containerDefinitions.*.privilegd: the API has no such field; did you mean "privileged"?`},
 		"import":        {"package policy\n\nimport \"tool/exec\"\n\n_x: exec.Run\nrules: {}\n", `policy/org.cue:3:8: a policy may import the standard library only, and none of tool/...: "tool/exec"`},
 		"long list":     {"package policy\n\nrules: x: check: tags: [" + strings.Repeat("{key: \"k\"}, ", MaxListLength+1) + "]\n", "policy/org.cue:3:24: a list of 10001 elements; lists may have at most 10000"},
 		"exception":     {"package policy\n\nexceptions: [{family: \"a\", rule: \"r\"}]\n", "policy/org.cue:3:14: "},

@@ -81,12 +81,12 @@ type Problem struct {
 }
 
 // Load reads the policy files and folders of paths (a folder's .cue files are one
-// policy), checks each against [Schema] and its checks against known, the API's field
-// paths (containerDefinitions.*.privileged), and returns them, or every problem. Imports
+// policy), checks each against [Schema] and its checks against known, which says whether
+// the API has a field path (containerDefinitions.*.privileged) and suggests one, and returns them, or every problem. Imports
 // are limited to the standard library, and none of it that runs code (tool/...).
 // maxList bounds the list literals a policy may write, as specs are bounded, before CUE
 // evaluates any of it.
-func Load(paths []string, known func(path []string) bool, maxList int) (*Set, []Problem) {
+func Load(paths []string, known func(path []string) (ok bool, suggestion string), maxList int) (*Set, []Problem) {
 	ctx := cuecontext.New()
 	schema := ctx.CompileString(Schema, cue.Filename("policy schema"))
 	set := &Set{ctx: ctx}
@@ -171,7 +171,7 @@ func fromError(err error) (out []Problem) {
 	return out
 }
 
-func readRules(v, written cue.Value, known func([]string) bool) (rules []*Rule, problems []Problem) {
+func readRules(v, written cue.Value, known func([]string) (bool, string)) (rules []*Rule, problems []Problem) {
 	it, err := v.LookupPath(cue.ParsePath("rules")).Fields()
 	if err != nil {
 		return nil, nil
@@ -191,7 +191,7 @@ func readRules(v, written cue.Value, known func([]string) bool) (rules []*Rule, 
 }
 
 // unknownFields reports each field of a check that the API has not.
-func unknownFields(v cue.Value, path []string, known func([]string) bool) (problems []Problem) {
+func unknownFields(v cue.Value, path []string, known func([]string) (bool, string)) (problems []Problem) {
 	switch v.IncompleteKind() {
 	case cue.StructKind:
 		it, err := v.Fields(cue.Optional(true))
@@ -203,8 +203,12 @@ func unknownFields(v cue.Value, path []string, known func([]string) bool) (probl
 			if len(path) > 0 && slices.Contains([]string{"options", "tags"}, path[len(path)-1]) {
 				continue // free-form keys
 			}
-			if !known(p) {
-				problems = append(problems, Problem{it.Value().Pos().Position(), fmt.Sprintf("check.%s: the API has no such field", strings.Join(p, "."))})
+			if ok, suggestion := known(p); !ok {
+				msg := fmt.Sprintf("check.%s: the API has no such field", strings.Join(p, "."))
+				if suggestion != "" {
+					msg += fmt.Sprintf("; did you mean %q?", suggestion)
+				}
+				problems = append(problems, Problem{it.Value().Pos().Position(), msg})
 				continue
 			}
 			problems = append(problems, unknownFields(it.Value(), p, known)...)

@@ -279,6 +279,9 @@ func (f *specFlags) config(paths []string) (gen.Config, error) {
 	// DAEMONGEN_TODAY sets the date policy exceptions expire by (a test's, or to see
 	// what a later day brings); nothing else depends on the date.
 	cfg.Today = os.Getenv("DAEMONGEN_TODAY")
+	if _, err := time.Parse(time.DateOnly, cfg.Today); cfg.Today != "" && err != nil {
+		return cfg, fmt.Errorf("DAEMONGEN_TODAY=%q: want a date, YYYY-MM-DD", cfg.Today)
+	}
 	for _, t := range f.tags {
 		if key, _, ok := strings.Cut(t, "="); !ok || key == "" {
 			return cfg, fmt.Errorf("--tag %q: want KEY=VALUE", t)

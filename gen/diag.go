@@ -149,9 +149,6 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 // pathElement splits a rendered path into its elements: names and [labels].
 var pathElement = regexp.MustCompile(`\[[^\]]*\]|[^.\[]+`)
 
-// specSections start the paths of a spec as written, in CUE's names and HCL's.
-var specSections = []string{sectionDefaults, sectionGroups, sectionEnvironments, sectionDaemons, "group", "environment", "daemon"}
-
 // commonPath joins the paths one value was found at (in several daemons, environments or
 // containers) into one. A path as the user wrote it (defaults.container.memory, from the
 // spec's structure check) wins over the API paths of the daemons the value reaches.
@@ -162,7 +159,7 @@ func commonPath(paths []string) string {
 	var written []string
 	for _, p := range paths {
 		first, _, _ := strings.Cut(p, ".")
-		if slices.Contains(specSections, first) {
+		if slices.Contains(lang.SpecSections, first) {
 			written = append(written, p)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"cuelang.org/go/encoding/jsonschema"
 
 	schemafs "github.com/daemongen/daemongen/cue"
-	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/lang"
 )
 
 // SchemaCUE returns the embedded schema as one self-contained CUE file: the schema's files
@@ -204,40 +204,10 @@ type FieldInfo struct {
 	Unsupported string
 }
 
-// specOnlyFields are the fields of a daemon in the spec language that the API lacks, in
-// the order messages list them, with their type and what they do. Lowering leaves them out
-// of the API form, the spec's check knows them, and explain describes them.
-var specOnlyFields = []struct{ name, typ, doc string }{
-	{fieldGroup, "string", "group names the group whose defaults the daemon takes (groups: NAME: defaults: {...}), between the spec's defaults and the environment's. Spec only: it never reaches the output."},
-	{fieldEnabled, "bool", "enabled: false leaves the daemon out (in an environment's overlay, of that environment only); in HCL, enabled = env == \"prod\" works as Terraform's count. Spec only."},
-	{fieldIgnoreWarnings, "list of warning ids", "ignoreWarnings acknowledges warnings by id, in any layer; the lists of all layers add up. Spec only. The ids: "},
-	{fieldListens, "list of PORT/PROTOCOL", "listens lists the ports the daemon listens on (\"8125/udp\", \"4317/tcp\"; PORT 1 to 65535, tcp or udp), for the check that no two daemons of an environment take one port. Spec only."},
-	{fieldBudget, "struct", "budget is what one instance gives all the daemons of an environment: {cpu: CPU units, memory: MiB}, in defaults or an environment's defaults. Over it is an error listing each daemon's share. Spec only."},
-}
-
-// specOnlyField returns the spec-only field called name; its name is "" for any other.
-func specOnlyField(name string) (f struct{ name, typ, doc string }) {
-	for _, f := range specOnlyFields {
-		if f.name == name {
-			return f
-		}
-	}
-	return f
-}
-
-// specOnlyNames are the names of specOnlyFields, in order.
-func specOnlyNames() []string {
-	var names []string
-	for _, f := range specOnlyFields {
-		names = append(names, f.name)
-	}
-	return names
-}
-
 // apiName is the API's name of a path element written in HCL's: containerDefinitions for
 // container, firelensConfiguration for firelens_configuration.
 func apiName(name string) string {
-	if c := hclspec.ConciseName(name); c == "containers" {
+	if c := lang.ConciseName(name); c == "containers" {
 		return "containerDefinitions"
 	} else {
 		return c
@@ -253,9 +223,9 @@ func DescribeField(path string) (FieldInfo, error) {
 	info := FieldInfo{Path: path}
 	parts := strings.Split(path, ".")
 	if len(parts) == 1 {
-		if f := specOnlyField(hclspec.ConciseName(parts[0])); f.name != "" {
-			info.Path, info.Type, info.Doc = f.name, f.typ, f.doc
-			if info.Path == fieldIgnoreWarnings {
+		if f := lang.SpecOnlyFieldNamed(lang.ConciseName(parts[0])); f.Name != "" {
+			info.Path, info.Type, info.Doc = f.Name, f.Type, f.Doc
+			if info.Path == lang.FieldIgnoreWarnings {
 				info.Doc += strings.Join(WarningIDs(), ", ") + "."
 			}
 			return info, nil
@@ -285,7 +255,7 @@ func DescribeField(path string) (FieldInfo, error) {
 		}
 		if !found {
 			msg := fmt.Sprintf("the schema has no field %s", strings.Join(parts[:i+1], "."))
-			if i == 0 && slices.Contains(specFields, name) {
+			if i == 0 && slices.Contains(lang.SpecFields, name) {
 				msg += fmt.Sprintf("; %s is a section of a spec, not a field of the API", name)
 			}
 			if s := suggest(name, known); s != "" {

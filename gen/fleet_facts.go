@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/internal/fleetcheck"
+	"github.com/daemongen/daemongen/internal/lang"
 )
 
 // FleetDaemon and FleetBudget are what the checks across an environment's daemons read of
@@ -94,15 +95,15 @@ func readBudget(n *Node, path string) (*fleetcheck.Budget, hcl.Diagnostics) {
 func budgetOf(root *Node, env string) *fleetcheck.Budget {
 	var n *Node
 	if env != "" {
-		n = root.Get(sectionEnvironments).Get(env).Get(sectionDefaults).Get(fieldBudget)
+		n = root.Get(lang.SectionEnvironments).Get(env).Get(lang.SectionDefaults).Get(lang.FieldBudget)
 	}
 	if n == nil {
-		n = root.Get(sectionDefaults).Get(fieldBudget)
+		n = root.Get(lang.SectionDefaults).Get(lang.FieldBudget)
 	}
 	if n == nil {
 		return nil
 	}
-	b, ds := readBudget(n, fieldBudget)
+	b, ds := readBudget(n, lang.FieldBudget)
 	if len(ds) > 0 {
 		return nil // reported by the spec's check
 	}
@@ -117,7 +118,7 @@ func daemonFacts(u *unit, api, daemon *Node, ignored []string) *FleetDaemon {
 	}
 	var ports []fleetcheck.Port
 	if daemon != nil {
-		ports, _ = listenedPorts(daemon.Get(fieldListens), fieldListens)
+		ports, _ = listenedPorts(daemon.Get(lang.FieldListens), lang.FieldListens)
 	}
 	d := fleetcheck.Facts(api, place(at), ports)
 	if u.raw {
@@ -205,7 +206,7 @@ func (f *fleetRun) setBudget(env string, b *FleetBudget) {
 	case e.budget == nil:
 		e.budget = b
 	case e.budget.CPU != b.CPU || e.budget.Memory != b.Memory: // the same budget twice is one
-		f.diags = append(f.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fieldBudget, Subject: placeRange(b.At),
+		f.diags = append(f.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: lang.FieldBudget, Subject: placeRange(b.At),
 			Detail: fmt.Sprintf("a second budget for %s, other than the one at %s: an environment has one budget", envWords(env), e.budget.At)})
 	}
 }

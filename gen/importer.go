@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -13,10 +12,9 @@ import (
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
-
-	"github.com/daemongen/daemongen/hclspec"
 )
 
 // ImportConfig says what to import.
@@ -83,7 +81,7 @@ func Import(cfg ImportConfig) (*Imported, error) {
 		root := NewStruct(token.NoPos)
 		switch {
 		case len(ds) == 1 && !cfg.Factor:
-			root.Set(sectionDaemons, NewStruct(token.NoPos, &Field{Name: family, Value: ds[0].concise}))
+			root.Set(lang.SectionDaemons, NewStruct(token.NoPos, &Field{Name: family, Value: ds[0].concise}))
 		case !cfg.Factor:
 			return nil, fmt.Errorf("%s and %s both hold the family %s; use --factor to write them as environments of one daemon", ds[0].file, ds[1].file, family)
 		default:
@@ -196,13 +194,13 @@ func toConcise(api *Node) *Node {
 			for _, c := range f.Value.Elems {
 				conciseContainer(c)
 			}
-			if m := keyedStruct(f.Value, keyedForm{keyField: "name"}); m != nil {
+			if m := keyedStruct(f.Value, lang.KeyedForm{KeyField: "name"}); m != nil {
 				out.Set("containers", m)
 			} else {
 				out.Set(f.Name, f.Value)
 			}
 		default:
-			if form, ok := daemonKeyed[f.Name]; ok {
+			if form, ok := lang.DaemonKeyed[f.Name]; ok {
 				if m := keyedStruct(f.Value, form); m != nil {
 					out.Set(f.Name, m)
 					continue
@@ -219,7 +217,7 @@ func conciseContainer(c *Node) {
 		return
 	}
 	for _, f := range c.Fields {
-		if form, ok := containerKeyed[f.Name]; ok {
+		if form, ok := lang.ContainerKeyed[f.Name]; ok {
 			if m := keyedStruct(f.Value, form); m != nil {
 				f.Value = m
 			}
@@ -228,7 +226,7 @@ func conciseContainer(c *Node) {
 	if lc := c.Get("logConfiguration"); lc != nil {
 		for _, f := range lc.Fields {
 			if f.Name == "secretOptions" {
-				if m := keyedStruct(f.Value, keyedForm{keyField: "name", short: scalarAs("valueFrom")}); m != nil {
+				if m := keyedStruct(f.Value, lang.KeyedForm{KeyField: "name", Short: lang.ScalarAs("valueFrom")}); m != nil {
 					f.Value = m
 				}
 			}
@@ -239,21 +237,21 @@ func conciseContainer(c *Node) {
 // keyedStruct writes a list as a struct keyed by form.keyField, using the shorthand where
 // lowering it gives the element back. It returns nil when the keyed form would not lower
 // to the same list: keys missing, repeated or out of order.
-func keyedStruct(list *Node, form keyedForm) *Node {
+func keyedStruct(list *Node, form lang.KeyedForm) *Node {
 	if list.Kind != List || len(list.Elems) == 0 {
 		return nil
 	}
 	m := NewStruct(token.NoPos)
 	prev := ""
 	for i, e := range list.Elems {
-		key, ok := e.Get(form.keyField).Str()
+		key, ok := e.Get(form.KeyField).Str()
 		if e.Kind != Struct || !ok || (i > 0 && key <= prev) {
 			return nil
 		}
 		prev = key
 		rest := NewStruct(token.NoPos)
 		for _, f := range e.Fields {
-			if f.Name != form.keyField {
+			if f.Name != form.KeyField {
 				rest.Fields = append(rest.Fields, f)
 			}
 		}
@@ -264,12 +262,12 @@ func keyedStruct(list *Node, form keyedForm) *Node {
 
 // shorthand returns the shorthand value that lowers to rest, or rest itself: the scalar
 // inside rest, at any depth, that form.short expands back into rest.
-func shorthand(rest *Node, form keyedForm) *Node {
-	if form.short == nil {
+func shorthand(rest *Node, form lang.KeyedForm) *Node {
+	if form.Short == nil {
 		return rest
 	}
 	for _, leaf := range scalars(rest) {
-		if equalNodes(NewStruct(token.NoPos, form.short(leaf)...), rest) {
+		if equalNodes(NewStruct(token.NoPos, form.Short(leaf)...), rest) {
 			return leaf
 		}
 	}
@@ -295,7 +293,7 @@ func scalars(n *Node) []*Node {
 func factor(family string, ds []importedDaemon) (*Node, error) {
 	seen := map[string]string{}
 	for _, d := range ds {
-		if !nameRE.MatchString(d.env) {
+		if !lang.NameRE.MatchString(d.env) {
 			return nil, fmt.Errorf("%s: %q is not an environment name; name the file after its environment (prod.json) or put it in a folder named after it (prod/%s.json)", d.file, d.env, family)
 		}
 		if prev, dup := seen[d.env]; dup {
@@ -316,13 +314,13 @@ func factor(family string, ds []importedDaemon) (*Node, error) {
 	for _, d := range ds {
 		env := NewStruct(token.NoPos)
 		if rest := difference(d.concise, base); rest != nil && len(rest.Fields) > 0 {
-			env.Set(sectionDaemons, NewStruct(token.NoPos, &Field{Name: family, Value: rest}))
+			env.Set(lang.SectionDaemons, NewStruct(token.NoPos, &Field{Name: family, Value: rest}))
 		}
 		envs.Set(d.env, env)
 	}
 	return NewStruct(token.NoPos,
-		&Field{Name: sectionDaemons, Value: NewStruct(token.NoPos, &Field{Name: family, Value: base})},
-		&Field{Name: sectionEnvironments, Value: envs},
+		&Field{Name: lang.SectionDaemons, Value: NewStruct(token.NoPos, &Field{Name: family, Value: base})},
+		&Field{Name: lang.SectionEnvironments, Value: envs},
 	), nil
 }
 
@@ -397,21 +395,11 @@ func difference(tree, base *Node) *Node {
 
 // writeCUE writes a spec root as a CUE file.
 func writeCUE(root *Node) ([]byte, error) {
-	f := &ast.File{Decls: []ast.Decl{&ast.Package{Name: ast.NewIdent(sectionDaemons)}}}
+	f := &ast.File{Decls: []ast.Decl{&ast.Package{Name: ast.NewIdent(lang.SectionDaemons)}}}
 	for _, fd := range root.Fields {
-		f.Decls = append(f.Decls, &ast.Field{Label: cueLabel(fd.Name), Value: cueExpr(fd.Value)})
+		f.Decls = append(f.Decls, &ast.Field{Label: lang.CUELabel(fd.Name), Value: cueExpr(fd.Value)})
 	}
 	return format.Node(f, format.Simplify())
-}
-
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// cueLabel writes a field name as an identifier where it can be one.
-func cueLabel(name string) ast.Label {
-	if identRE.MatchString(name) && !strings.HasPrefix(name, "_") {
-		return ast.NewIdent(name)
-	}
-	return ast.NewString(name)
 }
 
 func cueExpr(n *Node) ast.Expr {
@@ -433,7 +421,7 @@ func cueExpr(n *Node) ast.Expr {
 	default:
 		s := &ast.StructLit{}
 		for _, f := range n.Fields {
-			s.Elts = append(s.Elts, &ast.Field{Label: cueLabel(f.Name), Value: cueExpr(f.Value)})
+			s.Elts = append(s.Elts, &ast.Field{Label: lang.CUELabel(f.Name), Value: cueExpr(f.Value)})
 		}
 		return s
 	}
@@ -443,13 +431,13 @@ func cueExpr(n *Node) ast.Expr {
 func writeHCL(root *Node) []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
-	for _, d := range structFields(root.Get(sectionDaemons)) {
+	for _, d := range structFields(root.Get(lang.SectionDaemons)) {
 		writeHCLBody(body.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		body.AppendNewline()
 	}
-	for _, e := range structFields(root.Get(sectionEnvironments)) {
+	for _, e := range structFields(root.Get(lang.SectionEnvironments)) {
 		eb := body.AppendNewBlock("environment", []string{e.Name}).Body()
-		for _, d := range structFields(e.Value.Get(sectionDaemons)) {
+		for _, d := range structFields(e.Value.Get(lang.SectionDaemons)) {
 			writeHCLBody(eb.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		}
 		body.AppendNewline()
@@ -461,20 +449,20 @@ func writeHCL(root *Node) []byte {
 // maps as attributes, keyed structs as labeled blocks, other structs as blocks.
 func writeHCLBody(body *hclwrite.Body, n *Node) {
 	for _, f := range n.Fields {
-		name := hclspec.Snake(f.Name)
+		name := lang.Snake(f.Name)
 		v := f.Value
 		switch {
 		case v.Kind == Struct && isKeyedBlock(f.Name) && allStructs(v):
-			block, _ := hclspec.KeyedBlock(f.Name)
+			block, _ := lang.KeyedBlock(f.Name)
 			for _, e := range v.Fields {
 				writeHCLBody(body.AppendNewBlock(block, []string{e.Name}).Body(), e.Value)
 			}
-		case v.Kind == Struct && hclspec.IsMapAttribute(f.Name):
+		case v.Kind == Struct && lang.IsMapAttribute(f.Name):
 			body.SetAttributeValue(name, ctyValue(v))
 		case v.Kind == Struct:
 			writeHCLBody(body.AppendNewBlock(name, nil).Body(), v)
 		case v.Kind == List && isListBlock(f.Name) && len(v.Elems) > 0 && allStructs(v):
-			block, _ := hclspec.ListBlock(f.Name)
+			block, _ := lang.ListBlock(f.Name)
 			for _, e := range v.Elems {
 				writeHCLBody(body.AppendNewBlock(block, nil).Body(), e)
 			}
@@ -484,9 +472,9 @@ func writeHCLBody(body *hclwrite.Body, n *Node) {
 	}
 }
 
-func isKeyedBlock(name string) bool { _, ok := hclspec.KeyedBlock(name); return ok }
+func isKeyedBlock(name string) bool { _, ok := lang.KeyedBlock(name); return ok }
 
-func isListBlock(name string) bool { _, ok := hclspec.ListBlock(name); return ok }
+func isListBlock(name string) bool { _, ok := lang.ListBlock(name); return ok }
 
 func allStructs(n *Node) bool {
 	for _, e := range append(n.Elems, fieldValues(n)...) {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
@@ -16,21 +17,14 @@ import (
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/daemongen/daemongen/hclspec"
 	"github.com/daemongen/daemongen/internal/safefile"
 )
 
-// The limits of what daemongen reads. A daemon task definition is small (ECS caps an
-// ordinary task definition at 64 KiB), so each limit is far above any real spec and far
-// below what would exhaust memory or time; each is checked before the expensive step that
-// it protects, and reported at the offending position.
+// The limits of what daemongen reads (see [node.MaxFileSize]), under gen's names.
 const (
-	// MaxFileSize is the largest spec or JSON file, in bytes.
-	MaxFileSize = 4 << 20
-	// MaxDepth is the deepest nesting of structs and lists in a spec.
-	MaxDepth = hclspec.MaxDepth
-	// MaxListLength is the longest list in a spec.
-	MaxListLength = 10000
+	MaxFileSize   = node.MaxFileSize   // the largest spec or JSON file, in bytes
+	MaxDepth      = node.MaxDepth      // the deepest nesting of structs and lists in a spec
+	MaxListLength = node.MaxListLength // the longest list in a spec
 )
 
 // readInput reads a spec or JSON file within the limits: at most MaxFileSize bytes (a
@@ -144,7 +138,7 @@ func apiFormJSON(name string) bool {
 		if err != nil {
 			return false
 		}
-		if k, _ := key.(string); slices.Contains(specFields, k) {
+		if k, _ := key.(string); slices.Contains(lang.SpecFields, k) {
 			return false
 		}
 		var skip json.RawMessage

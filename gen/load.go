@@ -408,7 +408,7 @@ func envNamesOnly(v cue.Value) (*Node, hcl.Diagnostics) {
 	for it.Next() {
 		name := it.Selector().Unquoted()
 		outline := NewStruct(it.Value().Pos())
-		if name == sectionEnvironments {
+		if name == lang.SectionEnvironments {
 			envs, err := it.Value().Fields()
 			if err != nil {
 				return nil, errorDiagnostics(err)
@@ -517,7 +517,7 @@ func cueEnvSyntax(inst *build.Instance) (entries []envEntry, all bool, indexes [
 				if err == nil {
 					owner[n.Value] = name
 				}
-				if name == sectionEnvironments {
+				if name == lang.SectionEnvironments {
 					var ok bool
 					entries, ok = appendEnvEntries(entries, n, top[n])
 					all = all && ok
@@ -605,7 +605,7 @@ func onlyDaemons(v ast.Expr) bool {
 		if !ok {
 			return false
 		}
-		if name, _, _ := ast.LabelName(f.Label); name != sectionDaemons {
+		if name, _, _ := ast.LabelName(f.Label); name != lang.SectionDaemons {
 			return false
 		}
 	}
@@ -763,7 +763,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 			for _, e := range envs {
 				list.Set(e, NewStruct(token.NoPos))
 			}
-			root.Set(sectionEnvironments, list)
+			root.Set(lang.SectionEnvironments, list)
 			return root, nil
 		}
 		if spec == nil {

@@ -3,56 +3,9 @@ package gen
 import (
 	"fmt"
 
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 )
-
-// keyedForm describes a field that the concise form writes as a struct keyed by name and
-// the API writes as a list. Each key becomes the element's keyField; a value that is not a
-// struct is shorthand, which short expands.
-type keyedForm struct {
-	keyField string
-	short    func(v *Node) []*Field
-}
-
-// scalarAs expands a shorthand value into one field, name.
-func scalarAs(name string) func(v *Node) []*Field {
-	return func(v *Node) []*Field { return []*Field{{Name: name, Value: v}} }
-}
-
-// daemonKeyed are the keyed fields of a daemon, under their concise names.
-var daemonKeyed = map[string]keyedForm{
-	// volumes: {"var-log": "/var/log"} is a host bind mount.
-	"volumes": {keyField: "name", short: func(v *Node) []*Field {
-		return []*Field{{Name: "host", Value: NewStruct(v.Pos, &Field{Name: "sourcePath", Value: v})}}
-	}},
-	"tags": {keyField: "key", short: scalarAs("value")},
-}
-
-// containerKeyed are the keyed fields of a container.
-var containerKeyed = map[string]keyedForm{
-	"environment":    {keyField: "name", short: scalarAs("value")},
-	"secrets":        {keyField: "name", short: scalarAs("valueFrom")},
-	"dependsOn":      {keyField: "containerName", short: scalarAs("condition")},
-	"systemControls": {keyField: "namespace", short: scalarAs("value")},
-	"mountPoints":    {keyField: "sourceVolume", short: scalarAs("containerPath")},
-	// ulimits: {nofile: 65536} sets both limits.
-	"ulimits": {keyField: "name", short: func(v *Node) []*Field {
-		return []*Field{{Name: "softLimit", Value: v}, {Name: "hardLimit", Value: v.Clone()}}
-	}},
-}
-
-// logKeyed are the keyed fields of a container's logConfiguration.
-var logKeyed = map[string]keyedForm{
-	"secretOptions": {keyField: "name", short: scalarAs("valueFrom")},
-}
-
-// keyedForms are the keyed fields of each struct that has some, by the struct's abstract
-// API path. (containers, whose concise name differs from the API's, is Lower's own.)
-var keyedForms = map[string]map[string]keyedForm{
-	daemonLevel:                          daemonKeyed,
-	containerLevel:                       containerKeyed,
-	containerLevel + ".logConfiguration": logKeyed,
-}
 
 // Lower turns a daemon in the concise form into the API form: containers become
 // containerDefinitions, and every keyed struct becomes a list ordered by key. The family
@@ -62,7 +15,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	api := NewStruct(daemon.Pos)
 	for _, f := range daemon.Fields {
-		if specOnlyField(f.Name).name != "" {
+		if lang.SpecOnlyFieldNamed(f.Name).Name != "" {
 			continue // the spec's own settings (specOnlyFields), read from the layers
 		}
 		switch f.Name {
@@ -80,7 +33,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 					"set either containers (keyed by name) or containerDefinitions (a list), not both"))
 				continue
 			}
-			list, ds := lowerKeyed(f.Value, "containers", keyedForm{keyField: "name"})
+			list, ds := lowerKeyed(f.Value, "containers", lang.KeyedForm{KeyField: "name"})
 			diags = append(diags, ds...)
 			for _, c := range list.Elems {
 				diags = append(diags, lowerContainer(c, "containers")...)
@@ -92,7 +45,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 			}
 			api.Set(f.Name, f.Value)
 		default:
-			if form, ok := daemonKeyed[f.Name]; ok {
+			if form, ok := lang.DaemonKeyed[f.Name]; ok {
 				list, ds := lowerKeyed(f.Value, f.Name, form)
 				diags = append(diags, ds...)
 				api.Set(f.Name, list)
@@ -113,7 +66,7 @@ func lowerContainer(c *Node, path string) (diags hcl.Diagnostics) {
 		return nil
 	}
 	for _, f := range c.Fields {
-		if form, ok := containerKeyed[f.Name]; ok {
+		if form, ok := lang.ContainerKeyed[f.Name]; ok {
 			var ds hcl.Diagnostics
 			f.Value, ds = lowerKeyed(f.Value, f.Name, form)
 			diags = append(diags, ds...)
@@ -124,7 +77,7 @@ func lowerContainer(c *Node, path string) (diags hcl.Diagnostics) {
 	}
 	if lc := c.Get("logConfiguration"); lc != nil {
 		for _, f := range lc.Fields {
-			if form, ok := logKeyed[f.Name]; ok {
+			if form, ok := lang.LogKeyed[f.Name]; ok {
 				var ds hcl.Diagnostics
 				f.Value, ds = lowerKeyed(f.Value, f.Name, form)
 				diags = append(diags, ds...)
@@ -136,7 +89,7 @@ func lowerContainer(c *Node, path string) (diags hcl.Diagnostics) {
 
 // lowerKeyed turns a struct keyed by name into a list ordered by key. A list is the API
 // form already and is returned as it is; so is any other value, for the schema to judge.
-func lowerKeyed(n *Node, path string, form keyedForm) (*Node, hcl.Diagnostics) {
+func lowerKeyed(n *Node, path string, form lang.KeyedForm) (*Node, hcl.Diagnostics) {
 	if n.Kind != Struct {
 		return n, nil
 	}
@@ -147,9 +100,9 @@ func lowerKeyed(n *Node, path string, form keyedForm) (*Node, hcl.Diagnostics) {
 		var elem *Node
 		switch {
 		case f.Value.Kind == Struct:
-			elem = NewStruct(f.Value.Pos, &Field{Name: form.keyField, Value: key})
+			elem = NewStruct(f.Value.Pos, &Field{Name: form.KeyField, Value: key})
 			for _, g := range f.Value.Fields {
-				if g.Name == form.keyField {
+				if g.Name == form.KeyField {
 					if s, ok := g.Value.Str(); !ok || s != f.Name {
 						diags = append(diags, newDiag(hcl.DiagError, g.Value.Pos, path+"."+f.Name+"."+g.Name,
 							fmt.Sprintf("invalid value %s: differs from its key %q; leave %s out, the key sets it", g.Value.Literal(), f.Name, g.Name)))
@@ -158,8 +111,8 @@ func lowerKeyed(n *Node, path string, form keyedForm) (*Node, hcl.Diagnostics) {
 				}
 				elem.Fields = append(elem.Fields, g)
 			}
-		case form.short != nil:
-			elem = NewStruct(f.Value.Pos, append([]*Field{{Name: form.keyField, Value: key}}, form.short(f.Value)...)...)
+		case form.Short != nil:
+			elem = NewStruct(f.Value.Pos, append([]*Field{{Name: form.KeyField, Value: key}}, form.Short(f.Value)...)...)
 		default:
 			diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, path+"."+f.Name,
 				fmt.Sprintf("invalid value %s: must be a struct", f.Value.Literal())))

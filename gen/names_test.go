@@ -8,9 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/daemongen/daemongen/hclspec"
 )
 
 // Each «id:word» in these specs is a name that ties the spec together. The test misspells
@@ -188,21 +187,21 @@ func TestHCLVocabularyFollowsTheSchema(t *testing.T) {
 			child := schemaIndex()[joinAbstract(path, name)]
 			switch {
 			case child != nil && child.isMap:
-				if !hclspec.IsMapAttribute(name) {
+				if !lang.IsMapAttribute(name) {
 					t.Errorf("%s.%s is a map in the schema but not an HCL map attribute", path, name)
 				}
 			case child != nil:
 				// A struct with fixed option names (firelensConfiguration.options) is
 				// written like the other option maps.
-				if hclspec.IsStructBlock(name) == hclspec.IsMapAttribute(name) {
+				if lang.IsStructBlock(name) == lang.IsMapAttribute(name) {
 					t.Errorf("%s.%s is a struct in the schema: it must be an HCL block or a map attribute, and not both", path, name)
 				}
 			}
 		}
 	}
-	for _, forms := range keyedForms {
+	for _, forms := range lang.KeyedForms {
 		for name := range forms {
-			if !hclspec.IsMapAttribute(name) {
+			if !lang.IsMapAttribute(name) {
 				t.Errorf("the keyed form %s is not an HCL map attribute", name)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -55,8 +56,8 @@ type layerNameCheck struct {
 func (c *layerNameCheck) daemon(higher, below *Node, path string) {
 	for _, f := range higher.Fields {
 		p := path + "." + f.Name
-		switch _, keyed := daemonKeyed[f.Name]; {
-		case f.Name == fieldContainers:
+		switch _, keyed := lang.DaemonKeyed[f.Name]; {
+		case f.Name == lang.FieldContainers:
 			c.keys(f.Value, below.Get(f.Name), p, true)
 		case keyed:
 			c.keys(f.Value, below.Get(f.Name), p, false)
@@ -67,7 +68,7 @@ func (c *layerNameCheck) daemon(higher, below *Node, path string) {
 func (c *layerNameCheck) container(higher, below *Node, path string) {
 	for _, f := range higher.Fields {
 		p := path + "." + f.Name
-		if _, keyed := containerKeyed[f.Name]; keyed {
+		if _, keyed := lang.ContainerKeyed[f.Name]; keyed {
 			c.keys(f.Value, below.Get(f.Name), p, false)
 			continue
 		}
@@ -75,7 +76,7 @@ func (c *layerNameCheck) container(higher, below *Node, path string) {
 			continue
 		}
 		for _, g := range structFields(f.Value) {
-			if _, keyed := logKeyed[g.Name]; keyed || g.Name == "options" {
+			if _, keyed := lang.LogKeyed[g.Name]; keyed || g.Name == "options" {
 				c.keys(g.Value, below.Get(f.Name).Get(g.Name), p+"."+g.Name, false)
 			}
 		}
@@ -123,7 +124,7 @@ func (c *layerNameCheck) addedContainer(name string, known []string) string {
 		return "" // the daemon's containers are missing, or misspelt: that is the error
 	}
 	s := suggest(name, known)
-	if c.merged.Get(fieldContainers).Get(name).Get("image") == nil {
+	if c.merged.Get(lang.FieldContainers).Get(name).Get("image") == nil {
 		if s != "" {
 			return fmt.Sprintf("names no container of daemon %s; did you mean %q? (a container that an environment adds needs an image)", c.key, s)
 		}

@@ -2,46 +2,14 @@ package gen
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
-	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/daemongen/daemongen/hclspec"
 )
-
-// The top-level fields of a spec.
-// The sections of a spec's top level; an environment has defaults and daemons of its own.
-const (
-	sectionDaemons      = "daemons"
-	sectionDefaults     = "defaults"
-	sectionGroups       = "groups"
-	sectionEnvironments = "environments"
-)
-
-var specFields = []string{sectionDaemons, sectionDefaults, sectionGroups, sectionEnvironments, "env"}
-
-// The fields a layer of a daemon has beyond the API's own top-level fields: the concise
-// forms and the spec's own settings, which [Lower] removes.
-const (
-	fieldContainers     = "containers"
-	fieldGroup          = "group"
-	fieldEnabled        = "enabled"
-	fieldIgnoreWarnings = "ignoreWarnings"
-	// fieldListens lists the ports a daemon listens on, and fieldBudget what an instance
-	// gives its daemons: spec-only facts for the checks across an environment's daemons.
-	fieldListens = "listens"
-	fieldBudget  = "budget"
-)
-
-// nameRE is what family, environment and group names must look like: they become file and
-// directory names.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 
 // isSpec tells a spec (daemons keyed by name) from one daemon task definition in API form.
 func isSpec(root *Node) bool {
@@ -49,7 +17,7 @@ func isSpec(root *Node) bool {
 		return false
 	}
 	for _, f := range root.Fields {
-		if slices.Contains(specFields, f.Name) {
+		if slices.Contains(lang.SpecFields, f.Name) {
 			return true
 		}
 	}
@@ -80,35 +48,35 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 	// names that would refer into them are not checked, since they can only fail.
 	misspelt := map[string]bool{}
 	for _, f := range root.Fields {
-		if !slices.Contains(specFields, f.Name) && !slices.Contains(params, f.Name) {
+		if !slices.Contains(lang.SpecFields, f.Name) && !slices.Contains(params, f.Name) {
 			msg := "unknown top-level field; a spec has daemons, defaults, groups and environments (use a hidden field _name or a definition #Name for helpers)"
-			if s := suggest(f.Name, specFields[:4]); s != "" {
+			if s := suggest(f.Name, lang.SpecFields[:4]); s != "" {
 				msg = fmt.Sprintf("unknown top-level field; did you mean %q?", s)
 				misspelt[s] = root.Get(s) == nil
 			}
 			structural = append(structural, specDiag(f.Value.Pos, f.Name, msg))
 		}
 	}
-	for _, name := range []string{sectionDaemons, sectionDefaults, sectionGroups, sectionEnvironments} {
+	for _, name := range []string{lang.SectionDaemons, lang.SectionDefaults, lang.SectionGroups, lang.SectionEnvironments} {
 		if n := root.Get(name); n != nil && n.Kind != Struct {
 			structural = append(structural, specDiag(n.Pos, name, "must be a struct"))
 		}
 	}
 	var layers []specLayer
-	if d := root.Get(sectionDefaults); d != nil && d.Kind == Struct {
-		layers = append(layers, specLayer{sectionDefaults, d, true})
+	if d := root.Get(lang.SectionDefaults); d != nil && d.Kind == Struct {
+		layers = append(layers, specLayer{lang.SectionDefaults, d, true})
 	}
-	daemons := structFields(root.Get(sectionDaemons))
+	daemons := structFields(root.Get(lang.SectionDaemons))
 	daemonNames := names(daemons)
-	groups := structFields(root.Get(sectionGroups))
+	groups := structFields(root.Get(lang.SectionGroups))
 	groupNames := names(groups)
 	for _, g := range groups {
 		path := "groups." + g.Name
-		if !nameRE.MatchString(g.Name) {
+		if !lang.NameRE.MatchString(g.Name) {
 			structural = append(structural, specDiag(g.Value.Pos, path, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
 		}
-		structural = append(structural, onlyFields(g.Value, path, sectionDefaults)...)
-		if d := g.Value.Get(sectionDefaults); d != nil {
+		structural = append(structural, onlyFields(g.Value, path, lang.SectionDefaults)...)
+		if d := g.Value.Get(lang.SectionDefaults); d != nil {
 			if layer, ok := layerAt(d, path+".defaults", true, false, &structural); ok {
 				layers = append(layers, layer)
 			}
@@ -119,25 +87,25 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 			layers = append(layers, layer)
 		}
 	}
-	for _, e := range structFields(root.Get(sectionEnvironments)) {
+	for _, e := range structFields(root.Get(lang.SectionEnvironments)) {
 		path := "environments." + e.Name
-		if !nameRE.MatchString(e.Name) {
+		if !lang.NameRE.MatchString(e.Name) {
 			structural = append(structural, specDiag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
 		}
-		structural = append(structural, onlyFields(e.Value, path, sectionDefaults, sectionDaemons)...)
-		if d := e.Value.Get(sectionDefaults); d != nil {
+		structural = append(structural, onlyFields(e.Value, path, lang.SectionDefaults, lang.SectionDaemons)...)
+		if d := e.Value.Get(lang.SectionDefaults); d != nil {
 			if layer, ok := layerAt(d, path+".defaults", true, false, &structural); ok {
 				layers = append(layers, layer)
 			}
 		}
-		overlays := e.Value.Get(sectionDaemons)
+		overlays := e.Value.Get(lang.SectionDaemons)
 		if overlays != nil && overlays.Kind != Struct {
 			structural = append(structural, specDiag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
 		}
 		for _, d := range structFields(overlays) {
 			dpath := path + ".daemons." + d.Name
 			if !slices.Contains(daemonNames, d.Name) {
-				if misspelt[sectionDaemons] {
+				if misspelt[lang.SectionDaemons] {
 					continue
 				}
 				msg := "names no daemon of this spec"
@@ -153,7 +121,7 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 		}
 	}
 	for _, l := range layers {
-		s, ls := checkLayer(l, groupNames, !misspelt[sectionGroups])
+		s, ls := checkLayer(l, groupNames, !misspelt[lang.SectionGroups])
 		structural = append(structural, s...)
 		local = append(local, ls...)
 	}
@@ -184,9 +152,9 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 	top, container := idx[""], idx["containerDefinitions.*"]
 	for _, f := range l.node.Fields {
 		path := l.path + "." + f.Name
-		w := wordsAt(f.Value.Pos)
+		w := lang.WordsAt(f.Value.Pos)
 		switch f.Name {
-		case fieldGroup:
+		case lang.FieldGroup:
 			if l.defaults {
 				diags = append(diags, specDiag(f.Value.Pos, path, "group belongs in a daemon (or an environment's overlay of one): defaults apply to the daemons of every group"))
 				continue
@@ -194,29 +162,29 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 			if checkGroups {
 				structural = append(structural, checkRef(f.Value, path, "group", groupNames)...)
 			}
-		case fieldEnabled:
+		case lang.FieldEnabled:
 			if l.defaults {
 				diags = append(diags, specDiag(f.Value.Pos, path, "enabled belongs in a daemon or in an environment's overlay of one"))
 			} else if f.Value.Kind != Bool {
 				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be true or false", f.Value.Literal())))
 			}
-		case fieldIgnoreWarnings:
+		case lang.FieldIgnoreWarnings:
 			diags = append(diags, checkWarningIDs(f.Value, path)...)
-		case fieldListens:
+		case lang.FieldListens:
 			if l.defaults {
 				diags = append(diags, specDiag(f.Value.Pos, path, "listens belongs in a daemon (or an environment's overlay of one): a port in defaults would be every daemon's, and clash"))
 				continue
 			}
 			_, ds := listenedPorts(f.Value, path)
 			diags = append(diags, ds...)
-		case fieldBudget:
+		case lang.FieldBudget:
 			if !l.defaults || strings.HasPrefix(l.path, "groups.") {
 				diags = append(diags, specDiag(f.Value.Pos, path, "budget belongs in defaults, or an environment's defaults: it is what one instance gives all the daemons of an environment"))
 				continue
 			}
 			_, ds := readBudget(f.Value, path)
 			diags = append(diags, ds...)
-		case everyContainer:
+		case lang.EveryContainer:
 			if f.Value.Kind != Struct {
 				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be a struct: the defaults of every container", f.Value.Literal())))
 				continue
@@ -224,13 +192,13 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 			s, ls := checkContainerFields(f.Value, path, true)
 			structural = append(structural, s...)
 			diags = append(diags, ls...)
-		case fieldContainers:
+		case lang.FieldContainers:
 			for _, c := range structFields(f.Value) {
 				cpath := path + "." + c.Name
 				if _, isField := container.fields[c.Name]; isField {
-					msg := fmt.Sprintf("%s is a container field, not a container name: containers are keyed by name, %s", w.name(c.Name), w.inContainer(c.Name))
+					msg := fmt.Sprintf("%s is a container field, not a container name: containers are keyed by name, %s", w.Name(c.Name), w.InContainer(c.Name))
 					if l.defaults {
-						msg = fmt.Sprintf("%s is a container field, not a container name: for the defaults of every container write %s", w.name(c.Name), w.everyContainer(c.Name))
+						msg = fmt.Sprintf("%s is a container field, not a container name: for the defaults of every container write %s", w.Name(c.Name), w.EveryContainer(c.Name))
 					}
 					structural = append(structural, specDiag(c.Value.Pos, cpath, msg))
 					continue
@@ -242,7 +210,7 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 			}
 		default:
 			if _, known := top.fields[f.Name]; !known {
-				msg, _ := unknownFieldMessage(daemonLevel, f, true)
+				msg, _ := unknownFieldMessage(lang.DaemonLevel, f, true)
 				diags = append(diags, specDiag(f.Value.Pos, path, msg))
 			}
 		}
@@ -255,12 +223,12 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 // a struct that is no container field is a container declared in the wrong place: the
 // daemon's containers are not what the spec meant, so that mistake is structural.
 func checkContainerFields(c *Node, path string, everyOne bool) (structural, local hcl.Diagnostics) {
-	container := schemaIndex()[containerLevel]
+	container := schemaIndex()[lang.ContainerLevel]
 	for _, f := range c.Fields {
 		if _, known := container.fields[f.Name]; known {
 			continue
 		}
-		msg, _ := unknownFieldMessage(containerLevel, f, true)
+		msg, _ := unknownFieldMessage(lang.ContainerLevel, f, true)
 		d := specDiag(f.Value.Pos, path+"."+f.Name, msg)
 		if everyOne && f.Value.Kind == Struct {
 			structural = append(structural, d)
@@ -271,100 +239,19 @@ func checkContainerFields(c *Node, path string, everyOne bool) (structural, loca
 	return structural, local
 }
 
-// conciseDaemonFields are the fields a daemon of a spec has beyond the API's.
-var conciseDaemonFields = append([]string{fieldContainers, everyContainer}, specOnlyNames()...)
-
 // daemonLayerFields are the names a layer of a daemon may use: the API's top-level fields
 // and the spec's own.
 var daemonLayerFields = sync.OnceValue(func() []string {
-	return append(slices.Clone(schemaIndex()[daemonLevel].order), conciseDaemonFields...)
+	return append(slices.Clone(schemaIndex()[lang.DaemonLevel].order), lang.ConciseDaemonFields...)
 })
 
 // specDiag returns an error about a spec's structure at path (in CUE's names), written in
 // the vocabulary of the file at pos.
 func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
-	if inHCL(pos) {
-		path = hclSpecPath(path)
+	if lang.InHCL(pos) {
+		path = lang.HCLSpecPath(path)
 	}
 	return newDiag(hcl.DiagError, pos, path, msg)
-}
-
-// keyedSections are the spec fields whose keys are names: the next path element is a key.
-var keyedSections = map[string]string{sectionDaemons: "daemon", sectionGroups: "group", sectionEnvironments: "environment", "containers": "container"}
-
-// hclSpecPath writes a spec path (daemons.agent.containers.agent.memoryReservation) in HCL's
-// names (daemon.agent.container.agent.memory_reservation).
-func hclSpecPath(path string) string {
-	parts := strings.Split(path, ".")
-	for i := 0; i < len(parts); i++ {
-		if block, keyed := keyedSections[parts[i]]; keyed && i+1 < len(parts) {
-			parts[i] = block
-			i++ // the key stays as written
-			continue
-		}
-		keyedMap := isKeyedMap(parts[i])
-		parts[i] = hclspec.Snake(parts[i])
-		if keyedMap {
-			i++ // a key of a map attribute (an environment variable, a volume) stays as written
-		}
-	}
-	return strings.Join(parts, ".")
-}
-
-// isKeyedMap reports whether the spec field name holds a struct keyed by the user's names:
-// a keyed concise form (environment, volumes, ...) or a map of options.
-func isKeyedMap(name string) bool {
-	for _, forms := range keyedForms {
-		if _, ok := forms[name]; ok {
-			return true
-		}
-	}
-	return name == "options"
-}
-
-// words writes the spec forms that messages suggest, in the language of the file.
-type words struct{ hcl bool }
-
-func wordsAt(pos token.Pos) words { return words{hcl: inHCL(pos)} }
-
-// name is a field name as the file writes it.
-func (w words) name(s string) string {
-	if w.hcl {
-		return hclspec.Snake(s)
-	}
-	return s
-}
-
-// inContainer is how a field is set in one container.
-func (w words) inContainer(field string) string {
-	if w.hcl {
-		return fmt.Sprintf(`container "NAME" { %s = ... }`, hclspec.Snake(field))
-	}
-	return fmt.Sprintf("containers: NAME: {%s: ...}", field)
-}
-
-// everyContainer is how a field is set for every container.
-func (w words) everyContainer(field string) string {
-	if w.hcl {
-		return fmt.Sprintf("a defaults block's container { %s = ... }", hclspec.Snake(field))
-	}
-	return fmt.Sprintf("container: {%s: ...}", field)
-}
-
-// container is how a container is declared.
-func (w words) container(name string) string {
-	if w.hcl {
-		return fmt.Sprintf("container %q { ... } in a daemon", name)
-	}
-	return fmt.Sprintf("containers: %s: {...}", cueLabelText(name))
-}
-
-// cueLabelText writes a field name as a CUE label, as [cueLabel] does.
-func cueLabelText(name string) string {
-	if id, ok := cueLabel(name).(*ast.Ident); ok {
-		return id.Name
-	}
-	return strconv.Quote(name)
 }
 
 func structFields(n *Node) []*Field {
@@ -434,20 +321,20 @@ type NamedLayer struct {
 // So a daemon's own value wins over every default, and an environment's value for one
 // daemon wins over everything. This is the only place that decides the order.
 func Layers(root *Node, key, env string) []NamedLayer {
-	daemon := root.Get(sectionDaemons).Get(key)
+	daemon := root.Get(lang.SectionDaemons).Get(key)
 	var envDefaults, envDaemon *Node
 	if env != "" {
-		e := root.Get(sectionEnvironments).Get(env)
-		envDefaults = e.Get(sectionDefaults)
-		envDaemon = e.Get(sectionDaemons).Get(key)
+		e := root.Get(lang.SectionEnvironments).Get(env)
+		envDefaults = e.Get(lang.SectionDefaults)
+		envDaemon = e.Get(lang.SectionDaemons).Get(key)
 	}
 	group, _ := daemon.Get("group").Str()
 	if g, ok := envDaemon.Get("group").Str(); ok {
 		group = g
 	}
 	return []NamedLayer{
-		{sectionDefaults, root.Get(sectionDefaults)},
-		{"group " + group + " defaults", root.Get(sectionGroups).Get(group).Get(sectionDefaults)},
+		{lang.SectionDefaults, root.Get(lang.SectionDefaults)},
+		{"group " + group + " defaults", root.Get(lang.SectionGroups).Get(group).Get(lang.SectionDefaults)},
 		{"environment " + env + " defaults", envDefaults},
 		{"daemon " + key, daemon},
 		{"environment " + env + " daemon " + key, envDaemon},
@@ -466,16 +353,13 @@ func Enabled(layers []NamedLayer) bool {
 		case l.Node.Kind == Null:
 			enabled = false
 		default:
-			if v := l.Node.Get(fieldEnabled); v != nil && v.Kind == Bool {
+			if v := l.Node.Get(lang.FieldEnabled); v != nil && v.Kind == Bool {
 				enabled = v.Bool
 			}
 		}
 	}
 	return enabled
 }
-
-// everyContainer is the field of a defaults layer that applies to every container.
-const everyContainer = "container"
 
 // Layer merges the layers of one daemon, lowest first, into its concise form: see
 // [Layers] for the order and [merge] for how two values combine. Each layer's
@@ -487,9 +371,9 @@ func Layer(layers []NamedLayer) *Node {
 		if l == nil || l.Kind != Struct {
 			continue
 		}
-		if l.Get(everyContainer) != nil {
+		if l.Get(lang.EveryContainer) != nil {
 			l = l.Clone() // Delete must not change the spec
-			l.Delete(everyContainer)
+			l.Delete(lang.EveryContainer)
 		}
 		daemon = merge(daemon, l)
 	}
@@ -516,7 +400,7 @@ func Layer(layers []NamedLayer) *Node {
 func containerDefaults(layers []NamedLayer) *Node {
 	var container *Node
 	for _, l := range layers {
-		if c := l.Node.Get(everyContainer); c != nil {
+		if c := l.Node.Get(lang.EveryContainer); c != nil {
 			container = merge(container, c)
 		}
 	}

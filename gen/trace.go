@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/lang"
 )
 
 // TraceEntry is what one layer of a daemon writes at a path.
@@ -58,7 +58,7 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 			continue
 		}
 		name := u.key
-		if f, ok := u.root.Get(sectionDaemons).Get(u.key).Get("family").Str(); ok {
+		if f, ok := u.root.Get(lang.SectionDaemons).Get(u.key).Get("family").Str(); ok {
 			name = f
 		}
 		families = append(families, name)
@@ -84,8 +84,8 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 	for _, u := range found {
 		layers := Layers(u.root, u.key, u.env)
 		daemon := Layer(layers)
-		if len(sel) > 1 && sel[0] == fieldContainers {
-			if names := names(structFields(daemon.Get(fieldContainers))); !slices.Contains(names, sel[1].(string)) {
+		if len(sel) > 1 && sel[0] == lang.FieldContainers {
+			if names := names(structFields(daemon.Get(lang.FieldContainers))); !slices.Contains(names, sel[1].(string)) {
 				msg := fmt.Sprintf("%s has no container %q (its containers: %s)", family, sel[1], strings.Join(names, ", "))
 				if s := suggest(sel[1].(string), names); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
@@ -98,8 +98,8 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 			if v, _ := l.Node.Lookup(sel); v != nil && len(sel) > 0 {
 				r.Entries = append(r.Entries, TraceEntry{Layer: l.Name, Value: v})
 			}
-			if len(sel) > 2 && sel[0] == fieldContainers {
-				if v, _ := l.Node.Lookup(append([]any{everyContainer}, sel[2:]...)); v != nil {
+			if len(sel) > 2 && sel[0] == lang.FieldContainers {
+				if v, _ := l.Node.Lookup(append([]any{lang.EveryContainer}, sel[2:]...)); v != nil {
 					r.Entries = append(r.Entries, TraceEntry{Layer: l.Name + " (every container)", Value: v})
 				}
 			}
@@ -120,13 +120,13 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 func conciseSelector(path string) ([]any, error) {
 	idx := schemaIndex()
 	var sel []any
-	at := daemonLevel // the abstract API path of the struct the next name belongs to
+	at := lang.DaemonLevel // the abstract API path of the struct the next name belongs to
 	parts := strings.Split(path, ".")
 	for i := 0; i < len(parts); i++ {
-		name := hclspec.ConciseName(parts[i])
+		name := lang.ConciseName(parts[i])
 		var known []string
 		switch {
-		case at == daemonLevel:
+		case at == lang.DaemonLevel:
 			known = daemonLayerFields()
 		case idx[at] != nil:
 			known = idx[at].order
@@ -143,9 +143,9 @@ func conciseSelector(path string) ([]any, error) {
 		sel = append(sel, name)
 		keyed := false
 		switch {
-		case at == daemonLevel && name == fieldContainers:
-			at, keyed = containerLevel, true
-		case keyedForms[at][name].keyField != "":
+		case at == lang.DaemonLevel && name == lang.FieldContainers:
+			at, keyed = lang.ContainerLevel, true
+		case lang.KeyedForms[at][name].KeyField != "":
 			at, keyed = joinAbstract(at, name)+".*", true
 		default:
 			at = joinAbstract(at, name)

@@ -168,7 +168,7 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 			case sf == nil:
 				msg, suggested := unknownFieldMessage(apath, f, concise)
 				explained[suggested] = true
-				if suggested == fieldContainers {
+				if suggested == lang.FieldContainers {
 					explained["containerDefinitions"] = true // what containers becomes
 				}
 				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
@@ -183,8 +183,8 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 		for _, name := range sn.order {
 			// A missing field that a misspelt one was meant to be is that one mistake.
 			if sn.fields[name].required && n.Get(name) == nil && !explained[name] {
-				if inHCL(n.Pos) {
-					name = hclspec.Snake(name)
+				if lang.InHCL(n.Pos) {
+					name = lang.Snake(name)
 				}
 				diags = append(diags, newDiag(hcl.DiagError, n.Pos, pathFor(root, path, n.Pos),
 					fmt.Sprintf("missing required field %s", name)))
@@ -194,12 +194,6 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 	return diags
 }
 
-// The abstract paths of the two levels where a field may be at the wrong one.
-const (
-	daemonLevel    = ""
-	containerLevel = "containerDefinitions.*"
-)
-
 // unknownFieldMessage returns what to say of a field the schema does not have at the
 // abstract path apath, and the field it suggests instead. A container field at the daemon
 // level, or a daemon field in a container, is told where it belongs. concise is set for
@@ -208,27 +202,27 @@ const (
 // that it is reported once.
 func unknownFieldMessage(apath string, f *Field, concise bool) (msg, suggested string) {
 	idx := schemaIndex()
-	w := wordsAt(f.Value.Pos)
-	_, isContainerField := idx[containerLevel].fields[f.Name]
-	_, isDaemonField := idx[daemonLevel].fields[f.Name]
+	w := lang.WordsAt(f.Value.Pos)
+	_, isContainerField := idx[lang.ContainerLevel].fields[f.Name]
+	_, isDaemonField := idx[lang.DaemonLevel].fields[f.Name]
 	switch {
-	case apath == daemonLevel && isContainerField && concise:
-		return fmt.Sprintf("%s is a container field: set it in a container, %s, or for every container in %s", w.name(f.Name), w.inContainer(f.Name), w.everyContainer(f.Name)), ""
-	case apath == daemonLevel && isContainerField:
+	case apath == lang.DaemonLevel && isContainerField && concise:
+		return fmt.Sprintf("%s is a container field: set it in a container, %s, or for every container in %s", w.Name(f.Name), w.InContainer(f.Name), w.EveryContainer(f.Name)), ""
+	case apath == lang.DaemonLevel && isContainerField:
 		return fmt.Sprintf("%s is a container field: set it in each element of containerDefinitions", f.Name), ""
-	case apath == containerLevel && (isDaemonField || concise && slices.Contains(conciseDaemonFields, f.Name)):
-		return fmt.Sprintf("%s is a daemon field: set it at the daemon level, not in a container", w.name(f.Name)), ""
+	case apath == lang.ContainerLevel && (isDaemonField || concise && slices.Contains(lang.ConciseDaemonFields, f.Name)):
+		return fmt.Sprintf("%s is a daemon field: set it at the daemon level, not in a container", w.Name(f.Name)), ""
 	}
 	candidates := idx[apath].order
-	if concise && apath == daemonLevel {
+	if concise && apath == lang.DaemonLevel {
 		candidates = daemonLayerFields()
 	}
 	suggested = suggest(f.Name, candidates)
 	switch {
 	case suggested != "":
-		return fmt.Sprintf("unknown field; did you mean %q?", w.name(suggested)), suggested
-	case concise && apath == containerLevel && f.Value.Kind == Struct:
-		return fmt.Sprintf("unknown container field; to declare a container named %s write %s", w.name(f.Name), w.container(w.name(f.Name))), ""
+		return fmt.Sprintf("unknown field; did you mean %q?", w.Name(suggested)), suggested
+	case concise && apath == lang.ContainerLevel && f.Value.Kind == Struct:
+		return fmt.Sprintf("unknown container field; to declare a container named %s write %s", w.Name(f.Name), w.Container(w.Name(f.Name))), ""
 	}
 	return "unknown field", ""
 }
@@ -341,7 +335,7 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 // (containerDefinitions[agent].healthCheck.timeout), HCL's for .hcl files
 // (container.agent.health_check.timeout).
 func pathFor(root *Node, path []any, pos token.Pos) string {
-	if !inHCL(pos) {
+	if !lang.InHCL(pos) {
 		return renderPath(root, path)
 	}
 	var parts []string
@@ -357,7 +351,7 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 		if name == "containerDefinitions" {
 			concise = "containers" // the one keyed list whose concise name differs
 		}
-		if block, keyed := hclspec.KeyedBlock(concise); keyed && i+1 < len(path) {
+		if block, keyed := lang.KeyedBlock(concise); keyed && i+1 < len(path) {
 			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
 				e := elem(cur, idx)
 				parts = append(parts, block, elemLabel(e, idx))
@@ -365,12 +359,12 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 				continue
 			}
 		}
-		if hclspec.IsMapAttribute(name) && i+1 < len(path) {
+		if lang.IsMapAttribute(name) && i+1 < len(path) {
 			// A keyed list written as a map attribute (environment = { LEVEL = "x" }):
 			// the element is its key, and its value the map's value.
 			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
 				e := elem(cur, idx)
-				parts = append(parts, hclspec.Snake(name), elemLabel(e, idx))
+				parts = append(parts, lang.Snake(name), elemLabel(e, idx))
 				cur, i = e, i+1
 				if i+1 == len(path)-1 && (path[i+1] == "value" || path[i+1] == "valueFrom") {
 					i++
@@ -378,7 +372,7 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 				continue
 			}
 		}
-		parts = append(parts, hclspec.Snake(name))
+		parts = append(parts, lang.Snake(name))
 	}
 	return strings.Join(parts, ".")
 }
@@ -458,9 +452,6 @@ func elemLabel(e *Node, i int) string {
 	}
 	return strconv.Itoa(i)
 }
-
-// inHCL tells whether pos is in an .hcl file, whose messages use HCL's names.
-func inHCL(pos token.Pos) bool { return lang.Of(pos.Filename()) == lang.HCL }
 
 // renderPath writes a data path for people: list elements by their name where they have
 // one (containerDefinitions[agent].memory), by index otherwise.

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/internal/fleetcheck"
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/lint"
 )
 
@@ -62,7 +63,7 @@ func checkWarningIDs(n *Node, path string) (diags hcl.Diagnostics) {
 func ignoredWarnings(layers []NamedLayer) []string {
 	var ids []string
 	for _, l := range layers {
-		for _, e := range l.Node.Get(fieldIgnoreWarnings).ListElems() {
+		for _, e := range l.Node.Get(lang.FieldIgnoreWarnings).ListElems() {
 			if id, ok := e.Str(); ok {
 				ids = append(ids, id)
 			}

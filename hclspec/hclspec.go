@@ -19,6 +19,7 @@ import (
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -378,64 +379,6 @@ type converter struct {
 	secrets *Secrets
 }
 
-// keyedBlocks are the labeled blocks whose label is a key of the concise form.
-var keyedBlocks = map[string]string{
-	"container":   "containers",
-	"volume":      "volumes",
-	"mount_point": "mountPoints",
-	"ulimit":      "ulimits",
-	"secret":      "secrets",
-}
-
-// KeyedBlock returns the labeled block whose labels are the keys of the concise form's
-// keyed struct name (containers: container), for writers of HCL and for messages.
-func KeyedBlock(name string) (block string, ok bool) { return blockOf(keyedBlocks, name) }
-
-// ListBlock returns the repeated block whose bodies are the elements of the list name
-// (devices: device).
-func ListBlock(name string) (block string, ok bool) { return blockOf(listBlocks, name) }
-
-func blockOf(blocks map[string]string, name string) (string, bool) {
-	for block, field := range blocks {
-		if field == name {
-			return block, true
-		}
-	}
-	return "", false
-}
-
-// structBlocks are the nested structs of the schema, written as blocks and only as blocks,
-// as Terraform writes nested structs: health_check { ... }, not health_check = { ... }.
-var structBlocks = []string{
-	"health_check", "log_configuration", "linux_parameters", "capabilities", "restart_policy",
-	"firelens_configuration", "repository_credentials", "host", "log_driver_volume_configuration",
-	"budget", // the spec's own: what an instance gives an environment's daemons
-}
-
-// mapAttributes are the attributes whose object keys are names or data (environment
-// variable names, log option names, container and volume names), never field names: they
-// are written as attributes, environment = { DD_SITE = "x" }, and their keys stay as
-// written. Every other object's keys are field names, in snake_case or camelCase.
-var mapAttributes = []string{
-	"environment", "secrets", "tags", "options", "depends_on", "system_controls", "volumes",
-	"ulimits", "mount_points", "secret_options", "containers",
-}
-
-// IsStructBlock reports whether the API field name (healthCheck) is written as a block.
-func IsStructBlock(name string) bool { return slices.Contains(structBlocks, Snake(name)) }
-
-// IsMapAttribute reports whether the concise form's field name (dependsOn) is written as
-// an attribute whose keys are names.
-func IsMapAttribute(name string) bool { return slices.Contains(mapAttributes, Snake(name)) }
-
-// listBlocks are the unlabeled blocks that repeat, each an element of a list.
-var listBlocks = map[string]string{
-	"device":           "devices",
-	"tmpfs":            "tmpfs",
-	"environment_file": "environmentFiles",
-	"secret_option":    "secretOptions",
-}
-
 // body converts a daemon-like body: attributes become fields (names in camelCase, values
 // evaluated), blocks become structs, keyed structs or lists. In a defaults body, an
 // unlabeled container block holds the defaults for every container.
@@ -443,7 +386,7 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 	sl := &ast.StructLit{Lbrace: c.spec.pos(b.SrcRange)}
 	names := map[string]hcl.Range{}
 	for _, a := range sortedAttributes(b) {
-		if a.Name == blockContainer || slices.Contains(structBlocks, a.Name) || isKeyedBlockType(a.Name) {
+		if a.Name == blockContainer || slices.Contains(lang.StructBlocks, a.Name) || isKeyedBlockType(a.Name) {
 			c.diags = append(c.diags, blockNotAttribute(a))
 			continue
 		}
@@ -456,7 +399,7 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 			c.diags = append(c.diags, d)
 			continue
 		}
-		name := camel(a.Name)
+		name := lang.Camel(a.Name)
 		names[name] = a.NameRange
 		sl.Elts = append(sl.Elts, c.field(name, val, c.value(val, a.Expr, keysOf(a.Name)), c.spec.pos(a.NameRange)))
 	}
@@ -466,20 +409,20 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 	single := map[string]*hclsyntax.Block{}
 	for _, blk := range b.Blocks {
 		pos := c.spec.pos(blk.DefRange())
-		if slices.Contains(mapAttributes, blk.Type) {
+		if slices.Contains(lang.MapAttributes, blk.Type) {
 			c.diags = append(c.diags, attributeNotBlock(blk))
 			continue
 		}
 		typ := blk.Type
-		if _, known := keyedBlocks[typ]; !known && len(blk.Labels) == 1 {
+		if _, known := lang.KeyedBlocks[typ]; !known && len(blk.Labels) == 1 {
 			// A misspelt labeled block is reported, then read as the block it was meant
 			// to be, so that its content causes no knock-on errors.
-			c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(keyedBlocks))))
-			if typ = Suggest(typ, slices.Collect(maps.Keys(keyedBlocks))); typ == "" {
+			c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(lang.KeyedBlocks))))
+			if typ = Suggest(typ, slices.Collect(maps.Keys(lang.KeyedBlocks))); typ == "" {
 				continue
 			}
 		}
-		switch plural, isKeyed := keyedBlocks[typ]; {
+		switch plural, isKeyed := lang.KeyedBlocks[typ]; {
 		case isKeyed && len(blk.Labels) == 1:
 			id := typ + "\x00" + blk.Labels[0]
 			if prev, dup := labels[id]; dup {
@@ -505,14 +448,14 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 			c.diags = append(c.diags, labelCount(blk, 1))
 		default:
 			if len(blk.Labels) > 0 {
-				if _, known := listBlocks[blk.Type]; known {
+				if _, known := lang.ListBlocks[blk.Type]; known {
 					c.diags = append(c.diags, labelCount(blk, 0))
 				} else if len(blk.Labels) > 1 {
-					c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(keyedBlocks))))
+					c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(lang.KeyedBlocks))))
 				}
 				continue
 			}
-			if plural, isList := listBlocks[blk.Type]; isList {
+			if plural, isList := lang.ListBlocks[blk.Type]; isList {
 				l := lists[plural]
 				if l == nil {
 					l = &ast.ListLit{Lbrack: pos}
@@ -527,7 +470,7 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 				continue
 			}
 			single[blk.Type] = blk
-			name := camel(blk.Type)
+			name := lang.Camel(blk.Type)
 			if r, clash := names[name]; clash {
 				c.diags = append(c.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate argument",
 					Detail:  fmt.Sprintf("%s is set both as an argument (at line %d) and as a block.", blk.Type, r.Start.Line),
@@ -543,7 +486,7 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 // blockContainer is the block of one container ("NAME") or, in defaults, of every container.
 const blockContainer = "container"
 
-func isKeyedBlockType(name string) bool { _, ok := keyedBlocks[name]; return ok }
+func isKeyedBlockType(name string) bool { _, ok := lang.KeyedBlocks[name]; return ok }
 
 // blockNotAttribute reports a nested struct written as an attribute.
 func blockNotAttribute(a *hclsyntax.Attribute) *hcl.Diagnostic {
@@ -574,7 +517,7 @@ const (
 
 // keysOf returns what the keys of the object value of the attribute or field name are.
 func keysOf(name string) objectKeys {
-	if slices.Contains(mapAttributes, Snake(name)) {
+	if slices.Contains(lang.MapAttributes, lang.Snake(name)) {
 		return nameKeys
 	}
 	return fieldKeys
@@ -665,7 +608,7 @@ func (c *converter) plain(val cty.Value, expr hclsyntax.Expression, keyKind obje
 			}
 			name, childKeys := k, fieldKeys
 			if keyKind == fieldKeys {
-				name, childKeys = camel(k), keysOf(k)
+				name, childKeys = lang.Camel(k), keysOf(k)
 			}
 			s.Elts = append(s.Elts, c.field(name, v, c.value(v, ex, childKeys), pos))
 		}
@@ -693,46 +636,6 @@ func number(f *big.Float) ast.Expr {
 		return &ast.BasicLit{Kind: token.INT, Value: i.String()}
 	}
 	return &ast.BasicLit{Kind: token.FLOAT, Value: f.Text('g', -1)}
-}
-
-// camel turns an HCL name into the API's: task_role_arn into taskRoleArn. Names that are
-// not snake_case pass through, so that the schema reports them with a suggestion.
-func camel(name string) string {
-	parts := strings.Split(name, "_")
-	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
-			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-		}
-	}
-	return strings.Join(parts, "")
-}
-
-// ConciseName turns a name of an HCL path (container, mount_point, memory_reservation)
-// into the concise form's (containers, mountPoints, memoryReservation); a name already in
-// that form is returned as it is.
-func ConciseName(name string) string {
-	if plural, ok := keyedBlocks[name]; ok {
-		return plural
-	}
-	if plural, ok := listBlocks[name]; ok {
-		return plural
-	}
-	return camel(name)
-}
-
-// Snake turns an API name into the HCL one: taskRoleArn into task_role_arn.
-func Snake(name string) string {
-	var b strings.Builder
-	for i, r := range name {
-		if r >= 'A' && r <= 'Z' {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func unsupportedBlock(b *hclsyntax.Block, allowed []string) *hcl.Diagnostic {
@@ -773,13 +676,13 @@ func (c *converter) otherMembers(body *hclsyntax.Body, known ...string) []ast.De
 	var decls []ast.Decl
 	for _, a := range sortedAttributes(body) {
 		if val, ds := a.Expr.Value(c.ctx); !ds.HasErrors() && checkValueSize(val, a.Name, a.Expr.Range()) == nil {
-			decls = append(decls, field(camel(a.Name), c.value(val, a.Expr, fieldKeys), c.spec.pos(a.NameRange)))
+			decls = append(decls, field(lang.Camel(a.Name), c.value(val, a.Expr, fieldKeys), c.spec.pos(a.NameRange)))
 		}
 	}
 	for _, b := range body.Blocks {
 		if !slices.Contains(known, b.Type) {
 			// Read as defaults: a misspelt defaults block is the likely one.
-			decls = append(decls, field(camel(b.Type), c.body(b.Body, true), c.spec.pos(b.TypeRange)))
+			decls = append(decls, field(lang.Camel(b.Type), c.body(b.Body, true), c.spec.pos(b.TypeRange)))
 		}
 	}
 	return decls

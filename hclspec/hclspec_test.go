@@ -13,24 +13,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
-func TestNames(t *testing.T) {
-	tests := []struct{ hcl, api string }{
-		{"task_role_arn", "taskRoleArn"},
-		{"memory_reservation", "memoryReservation"},
-		{"cpu", "cpu"},
-		{"restart_attempt_period", "restartAttemptPeriod"},
-		{"readonly_root_filesystem", "readonlyRootFilesystem"},
-	}
-	for _, tt := range tests {
-		if got := camel(tt.hcl); got != tt.api {
-			t.Errorf("camel(%q) = %q, want %q", tt.hcl, got, tt.api)
-		}
-		if got := Snake(tt.api); got != tt.hcl {
-			t.Errorf("Snake(%q) = %q, want %q", tt.api, got, tt.hcl)
-		}
-	}
-}
-
 // lower parses src as spec.hcl and lowers it for env.
 func lower(t *testing.T, src, env string, in Inputs) (cue.Value, hcl.Diagnostics) {
 	t.Helper()

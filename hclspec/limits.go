@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -14,8 +15,9 @@ import (
 // below what would exhaust memory: HCL's parser recurses once per level of nesting, and a
 // local that doubles another, forty times over, would need terabytes.
 const (
-	// MaxDepth is the deepest nesting of blocks, objects, lists, parentheses and templates.
-	MaxDepth = 64
+	// MaxDepth is the deepest nesting of blocks, objects, lists, parentheses and templates:
+	// a spec's limit, whatever its language.
+	MaxDepth = node.MaxDepth
 	// MaxValueElements is the most list, map and object elements one value may hold, all
 	// levels together.
 	MaxValueElements = 10000
@@ -24,7 +26,7 @@ const (
 	// MaxFileFunctionSize is the largest file that file() reads.
 	MaxFileFunctionSize = 1 << 20
 	// MaxVarFileSize is the largest variable file, as large as a spec file may be.
-	MaxVarFileSize = 4 << 20
+	MaxVarFileSize = node.MaxFileSize
 )
 
 // checkNesting reports nesting deeper than MaxDepth, from the tokens alone, before the

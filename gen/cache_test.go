@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -29,7 +30,7 @@ func cachedRun(t *testing.T, dir, spec string, cache *Cache) (map[string][]byte,
 	}
 	var msgs []string
 	for _, d := range diags {
-		msgs = append(msgs, FormatDiagnostic(d, dir))
+		msgs = append(msgs, diag.FormatDiagnostic(d, dir))
 	}
 	return files, msgs, cache.misses.Load() - before
 }

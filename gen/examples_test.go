@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -58,7 +59,7 @@ func TestExamples(t *testing.T) {
 					t.Fatalf("generate: %v %v", err, diags)
 				}
 				for _, d := range diags {
-					t.Errorf("unexpected warning: %s", FormatDiagnostic(d, root))
+					t.Errorf("unexpected warning: %s", diag.FormatDiagnostic(d, root))
 				}
 				out := filepath.Join(root, "examples", name, "out")
 				if *update && lang == "cue" {
@@ -144,7 +145,7 @@ func TestMonorepoExample(t *testing.T) {
 		t.Fatalf("generate: %v %v", err, diags)
 	}
 	for _, d := range diags {
-		t.Errorf("unexpected warning: %s", FormatDiagnostic(d, root))
+		t.Errorf("unexpected warning: %s", diag.FormatDiagnostic(d, root))
 	}
 	out := filepath.Join(root, "examples", "monorepo", "out")
 	if *update {

@@ -10,6 +10,7 @@ import (
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/lang"
 )
@@ -232,15 +233,15 @@ func (f *fleetRun) check() (hcl.Diagnostics, []FleetEnv) {
 			}
 			d := &hcl.Diagnostic{Severity: sev, Summary: x.Path, Detail: x.Message, Subject: placeRange(x.At)}
 			if x.ID != "" {
-				extra(d).WarningID = x.ID
+				diag.ExtraOf(d).WarningID = x.ID
 			}
 			for _, fam := range x.Daemons {
 				if name != "" {
 					fam += "/" + name
 				}
-				extra(d).Contexts = append(extra(d).Contexts, fam)
+				diag.ExtraOf(d).Contexts = append(diag.ExtraOf(d).Contexts, fam)
 			}
-			slices.Sort(extra(d).Contexts)
+			slices.Sort(diag.ExtraOf(d).Contexts)
 			diags = append(diags, d)
 		}
 		slices.SortStableFunc(e.daemons, func(a, b FleetDaemon) int { return strings.Compare(a.Family, b.Family) })

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -40,7 +41,7 @@ func generateDiags(t *testing.T, cfg Config, skip func(d *hcl.Diagnostic) bool) 
 	var out []string
 	for _, d := range diags {
 		if skip == nil || !skip(d) {
-			out = append(out, FormatDiagnostic(d, cfg.Dir))
+			out = append(out, diag.FormatDiagnostic(d, cfg.Dir))
 		}
 	}
 	return out

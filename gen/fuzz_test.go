@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -27,10 +28,10 @@ func fuzzGenerate(t *testing.T, name string, src []byte) (map[string][]byte, hcl
 	}
 	for _, d := range diags {
 		if r := d.Subject; r != nil && r.Filename != "" && r.Filename != name {
-			t.Errorf("diagnostic outside the input: %s", FormatDiagnostic(d, dir))
+			t.Errorf("diagnostic outside the input: %s", diag.FormatDiagnostic(d, dir))
 		}
 		if r := d.Subject; r != nil && r.Start.Byte > len(src)+1 {
-			t.Errorf("diagnostic past the end of the input: %s", FormatDiagnostic(d, dir))
+			t.Errorf("diagnostic past the end of the input: %s", diag.FormatDiagnostic(d, dir))
 		}
 	}
 	again, diags2, _ := Generate(cfg)

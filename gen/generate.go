@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/policy"
 )
@@ -168,7 +169,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	}
 	var policyProblems hcl.Diagnostics
 	if cfg.policies, policyProblems = loadPolicies(cfg); policyProblems.HasErrors() {
-		return relativize(Normalize(policyProblems), cfg.Dir), nil // before any daemon is checked
+		return relativize(diag.Normalize(policyProblems), cfg.Dir), nil // before any daemon is checked
 	}
 	p, diags, err := plan(cfg)
 	if err != nil {
@@ -196,7 +197,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 			}
 		}
 	}
-	return redact(relativize(Normalize(r.diags), cfg.Dir), cfg.Inputs.Secrets), nil
+	return redact(relativize(diag.Normalize(r.diags), cfg.Dir), cfg.Inputs.Secrets), nil
 }
 
 // streamRun is one run of Stream: what it gathers as it goes through the sources, for the
@@ -224,7 +225,7 @@ func (r *streamRun) add(name string, data []byte, sensitive [][]any, by producer
 		return nil
 	}
 	r.where.add(name, by)
-	return r.emit(Output{Name: name, Data: data, Sensitive: sensitive, Origin: *positionRange(by.at)})
+	return r.emit(Output{Name: name, Data: data, Sensitive: sensitive, Origin: *diag.PositionRange(by.at)})
 }
 
 // source produces the outputs of source i: replayed from its record, when the cache has
@@ -355,7 +356,7 @@ func (r *streamRun) acrossTheRun() {
 		if r.cfg.CheckOnly && (by.raw || prev.raw) {
 			continue
 		}
-		r.diags = append(r.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(by.at),
+		r.diags = append(r.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: diag.PositionRange(by.at),
 			Detail: fmt.Sprintf("%s and %s differ only in case: by %s and by %s; a file system that ignores case (macOS, Windows) cannot hold both, so the set cannot be checked out there", pair[1], pair[0], by, prev)})
 	}
 	fleetDiags, envs := r.fleet.check()
@@ -391,7 +392,7 @@ func conflictDiags(conflicts []conflict, specNames []string) (diags hcl.Diagnost
 		first := cs[0]
 		if len(cs) == 1 || p.prev == p.by {
 			for _, c := range cs {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(c.by.at),
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: diag.PositionRange(c.by.at),
 					Detail: fmt.Sprintf("%s is generated twice: by %s and by %s", c.name, c.prev, c.by)})
 			}
 			continue
@@ -402,10 +403,10 @@ func conflictDiags(conflicts []conflict, specNames []string) (diags hcl.Diagnost
 		}
 		slices.Sort(names)
 		list := strings.Join(names, ", ")
-		if len(names) > maxContexts {
-			list = fmt.Sprintf("%s and %d more", strings.Join(names[:maxContexts], ", "), len(names)-maxContexts)
+		if len(names) > diag.MaxContexts {
+			list = fmt.Sprintf("%s and %d more", strings.Join(names[:diag.MaxContexts], ", "), len(names)-diag.MaxContexts)
 		}
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: positionRange(first.by.at),
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: diag.PositionRange(first.by.at),
 			Detail: fmt.Sprintf("%d outputs are generated twice, by the specs %s and %s (is one fleet given twice?): %s; the first by %s and by %s",
 				len(cs), specNames[p.prev], specNames[p.by], list, first.prev, first.by)})
 	}
@@ -519,7 +520,7 @@ func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 	for _, d := range diags {
 		d.Detail = strings.ReplaceAll(d.Detail, prefix, "")
 		if d.Subject != nil {
-			d.Subject.Filename = RelativeName(dir, d.Subject.Filename)
+			d.Subject.Filename = diag.RelativeName(dir, d.Subject.Filename)
 		}
 	}
 	return diags
@@ -676,7 +677,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 	}
 	if src.json && len(structFields(root.Get(lang.SectionDaemons))) == 0 {
 		// A JSON file stands alone: as a spec that defines no daemon, it does nothing.
-		return l, append(diags, newDiag(hcl.DiagError, root.Pos, "",
+		return l, append(diags, diag.New(hcl.DiagError, root.Pos, "",
 			"the file defines no daemon: a JSON input is either one daemon task definition in API form (family, containerDefinitions, ...) or a spec in JSON whose daemons holds at least one daemon")), false
 	}
 	structural, local := checkSpec(root, src.params)
@@ -703,7 +704,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 			if s := suggest(use.name, l.envs); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
-			diags = append(diags, newDiag(hcl.DiagError, use.pos, envTag, msg))
+			diags = append(diags, diag.New(hcl.DiagError, use.pos, envTag, msg))
 			l.broken = true
 		}
 	}
@@ -720,7 +721,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		}
 	}
 	if src.perEnv && len(l.envs) == 0 && !l.broken {
-		diags = append(diags, newDiag(hcl.DiagError, root.Pos, lang.SectionEnvironments,
+		diags = append(diags, diag.New(hcl.DiagError, root.Pos, lang.SectionEnvironments,
 			"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
 		l.broken = true
 	}
@@ -740,14 +741,14 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	case l.src.perEnv:
 		var ds hcl.Diagnostics
 		if root, ds = l.src.eval(env); root == nil {
-			return nil, withContext(ds, env)
+			return nil, diag.WithContext(ds, env)
 		}
 		// Each environment's evaluation is checked on its own: an overlay exists only in
 		// its environment's evaluation, with @tag(env) and in HCL alike.
 		structural, local := checkSpec(root, l.src.params)
 		// A structure error's path names its environment; Normalize merges the same
 		// error found in several evaluations.
-		diags = append(diags, withContext(ds, env)...)
+		diags = append(diags, diag.WithContext(ds, env)...)
 		diags = append(diags, slices.Concat(structural, local)...)
 		if structural.HasErrors() {
 			named, _ := layerNameDiags(root, env)
@@ -795,7 +796,7 @@ func layerNameDiags(root *Node, env string) (diags hcl.Diagnostics, wrong map[st
 	for _, d := range structFields(root.Get(lang.SectionDaemons)) {
 		layers := Layers(root, d.Name, env)
 		if ds := checkDaemonLayerNames(layers, d.Name, env); len(ds) > 0 {
-			diags = append(diags, withContext(ds, (&unit{key: d.Name, env: env}).context())...)
+			diags = append(diags, diag.WithContext(ds, (&unit{key: d.Name, env: env}).context())...)
 			if wrong == nil {
 				wrong = map[string]bool{}
 			}
@@ -811,10 +812,10 @@ func checkAPIFile(root *Node) hcl.Diagnostics {
 	case root == nil:
 		return nil
 	case root.Kind != Struct:
-		return hcl.Diagnostics{newDiag(hcl.DiagError, root.Pos, "",
+		return hcl.Diagnostics{diag.New(hcl.DiagError, root.Pos, "",
 			fmt.Sprintf("invalid value %s: a daemon task definition is a JSON object", root.Literal()))}
 	case d != nil:
-		return hcl.Diagnostics{newDiag(hcl.DiagError, d.Pos, "daemonTaskDefinition",
+		return hcl.Diagnostics{diag.New(hcl.DiagError, d.Pos, "daemonTaskDefinition",
 			"this is the output of describe-daemon-task-definition, not register input; turn it into a spec with daemongen import")}
 	}
 	return nil
@@ -944,7 +945,7 @@ func run(units []*unit, pool *evaluatorPool, progress func(done, total int), kno
 	}
 	var diags hcl.Diagnostics
 	for i, ds := range unitDiags {
-		diags = append(diags, withContext(ds, units[i].context())...)
+		diags = append(diags, diag.WithContext(ds, units[i].context())...)
 	}
 	return outputs, diags
 }
@@ -995,7 +996,7 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	}
 	// An acknowledged warning prints nothing.
 	diags = slices.DeleteFunc(diags, func(d *hcl.Diagnostic) bool {
-		id := WarningID(d)
+		id := diag.WarningID(d)
 		return id != "" && slices.Contains(ignored, id)
 	})
 	if diags.HasErrors() {
@@ -1025,7 +1026,7 @@ func finish(u *unit, api, daemon *Node, rendered []byte, diags hcl.Diagnostics, 
 	if u.writes && windowsReserved(family) && !slices.Contains(ignored, windowsReservedID) {
 		d := diagAt(api, []any{"family"}, hcl.DiagWarning, fmt.Sprintf(
 			"the output file %s.json has a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9): it cannot be checked out there", family))
-		extra(d).WarningID = windowsReservedID
+		diag.ExtraOf(d).WarningID = windowsReservedID
 		diags = append(diags, d)
 	}
 	if u.writes && len(family)+len(".json") > maxFileName {

@@ -12,6 +12,7 @@ import (
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
@@ -121,7 +122,7 @@ func writeSpec(root *Node, to string) ([]byte, error) {
 func readImport(file string) (importedDaemon, []string, error) {
 	data, bad := readJSONFile(file)
 	if bad != nil {
-		return importedDaemon{}, nil, fmt.Errorf("%s", FormatDiagnostic(bad, ""))
+		return importedDaemon{}, nil, fmt.Errorf("%s", diag.FormatDiagnostic(bad, ""))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

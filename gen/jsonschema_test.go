@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/dlclark/regexp2"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -192,7 +193,7 @@ func TestSARIFValidates(t *testing.T) {
 	all = append(all, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: "a problem without a place"})
 	for _, diags := range []hcl.Diagnostics{nil, all} {
 		var b bytes.Buffer
-		if err := WriteDiagnosticsAs(&b, diags, "", FormatSARIF); err != nil {
+		if err := diag.WriteDiagnosticsAs(&b, diags, "", diag.FormatSARIF); err != nil {
 			t.Fatal(err)
 		}
 		inst, err := jsonschema.UnmarshalJSON(&b)
@@ -204,7 +205,7 @@ func TestSARIFValidates(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	WriteDiagnosticsAs(&b, all, "", FormatSARIF)
+	diag.WriteDiagnosticsAs(&b, all, "", diag.FormatSARIF)
 	for _, want := range []string{`"ruleId": "invalid"`, `"level": "warning"`, `"uriBaseId": "%SRCROOT%"`, `"startLine":`} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the SARIF log lacks %s", want)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
 
@@ -97,7 +98,7 @@ func checkNesting(name string, src []byte) *hcl.Diagnostic {
 			colons[len(colons)-1] = 0
 		}
 		if depth > MaxDepth {
-			return newDiag(hcl.DiagError, pos, "", fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth))
+			return diag.New(hcl.DiagError, pos, "", fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth))
 		}
 	}
 }
@@ -109,7 +110,7 @@ func checkSyntaxLimits(inst *build.Instance) (diags hcl.Diagnostics) {
 	for _, f := range inst.Files {
 		ast.Walk(f, func(n ast.Node) bool {
 			if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > MaxListLength {
-				diags = append(diags, newDiag(hcl.DiagError, n.Pos(), "",
+				diags = append(diags, diag.New(hcl.DiagError, n.Pos(), "",
 					fmt.Sprintf("a list of %d elements; lists may have at most %d", len(l.Elts), MaxListLength)))
 				return false
 			}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/daemongen/daemongen/internal/diag"
 )
 
 // deepCUE is a daemon with a value nested depth levels deep (a: a: a: ... 1).
@@ -62,7 +64,7 @@ func TestInputLimits(t *testing.T) {
 			}
 			var got []string
 			for _, d := range diags {
-				got = append(got, FormatDiagnostic(d, ""))
+				got = append(got, diag.FormatDiagnostic(d, ""))
 			}
 			if len(got) != 1 || !strings.Contains(got[0], tc.want) {
 				t.Errorf("got %q, want one error with %q", got, tc.want)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lint"
 )
 
@@ -51,8 +52,8 @@ func TestLintsInHCL(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, d := range diags {
-					if WarningID(d) == tc.id {
-						found = append(found, FormatDiagnostic(d, dir))
+					if diag.WarningID(d) == tc.id {
+						found = append(found, diag.FormatDiagnostic(d, dir))
 					}
 				}
 				return found

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 
 	"cuelang.org/go/cue"
@@ -90,7 +91,7 @@ func named(s *source, names ...string) *source {
 func (s *source) announce(dir string, evaluating func(source string)) {
 	rel := make([]string, len(s.names))
 	for i, n := range s.names {
-		rel[i] = RelativeName(dir, n)
+		rel[i] = diag.RelativeName(dir, n)
 	}
 	name, eval := strings.Join(rel, ", "), s.eval
 	s.eval = func(env string) (*Node, hcl.Diagnostics) {
@@ -644,7 +645,7 @@ func envIndexDiags(indexes []envIndex, envs []string) hcl.Diagnostics {
 			if path == "" {
 				path = envTag
 			}
-			diags = append(diags, newDiag(hcl.DiagError, ix.pos, path, msg))
+			diags = append(diags, diag.New(hcl.DiagError, ix.pos, path, msg))
 		}
 	}
 	return diags
@@ -678,7 +679,7 @@ func envTypos(entries []envEntry) hcl.Diagnostics {
 		if e.hcl {
 			path = "environment." + e.name
 		}
-		diags = append(diags, newDiag(hcl.DiagError, e.pos, path, fmt.Sprintf(
+		diags = append(diags, diag.New(hcl.DiagError, e.pos, path, fmt.Sprintf(
 			"an environment that only overlays daemons and is declared nowhere; did you mean %q? (declared: %s; to add an environment, declare it)", s, strings.Join(declared, ", "))))
 	}
 	return diags
@@ -906,7 +907,7 @@ type nodeConverter struct {
 }
 
 func (c *nodeConverter) fail(pos token.Pos, msg string) {
-	c.diags = append(c.diags, newDiag(hcl.DiagError, pos, strings.Join(c.path, "."), msg))
+	c.diags = append(c.diags, diag.New(hcl.DiagError, pos, strings.Join(c.path, "."), msg))
 }
 
 func (c *nodeConverter) convert(v cue.Value, depth int) *Node {
@@ -1039,7 +1040,7 @@ func errorDiagnostics(err error) hcl.Diagnostics {
 				msg += "; see also " + strings.Join(also, ", ")
 			}
 		}
-		diags = append(diags, newDiag(hcl.DiagError, at, strings.Join(errors.Path(e), "."), msg))
+		diags = append(diags, diag.New(hcl.DiagError, at, strings.Join(errors.Path(e), "."), msg))
 	}
 	return diags
 }

@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -29,7 +30,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 			api.Set(f.Name, v)
 		case "containers":
 			if daemon.Get("containerDefinitions") != nil {
-				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, "containers",
+				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, "containers",
 					"set either containers (keyed by name) or containerDefinitions (a list), not both"))
 				continue
 			}
@@ -104,7 +105,7 @@ func lowerKeyed(n *Node, path string, form lang.KeyedForm) (*Node, hcl.Diagnosti
 			for _, g := range f.Value.Fields {
 				if g.Name == form.KeyField {
 					if s, ok := g.Value.Str(); !ok || s != f.Name {
-						diags = append(diags, newDiag(hcl.DiagError, g.Value.Pos, path+"."+f.Name+"."+g.Name,
+						diags = append(diags, diag.New(hcl.DiagError, g.Value.Pos, path+"."+f.Name+"."+g.Name,
 							fmt.Sprintf("invalid value %s: differs from its key %q; leave %s out, the key sets it", g.Value.Literal(), f.Name, g.Name)))
 					}
 					continue
@@ -114,7 +115,7 @@ func lowerKeyed(n *Node, path string, form lang.KeyedForm) (*Node, hcl.Diagnosti
 		case form.Short != nil:
 			elem = NewStruct(f.Value.Pos, append([]*Field{{Name: form.KeyField, Value: key}}, form.Short(f.Value)...)...)
 		default:
-			diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, path+"."+f.Name,
+			diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, path+"."+f.Name,
 				fmt.Sprintf("invalid value %s: must be a struct", f.Value.Literal())))
 			continue
 		}

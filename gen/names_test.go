@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -131,7 +132,7 @@ func TestEveryNameIsChecked(t *testing.T) {
 				t.Fatalf("the spec as written fails: %v", diags)
 			}
 			for _, d := range diags {
-				t.Errorf("unexpected %s", FormatDiagnostic(d, ""))
+				t.Errorf("unexpected %s", diag.FormatDiagnostic(d, ""))
 			}
 		})
 		for _, m := range nameMarker.FindAllStringSubmatch(spec.text, -1) {
@@ -148,9 +149,9 @@ func TestEveryNameIsChecked(t *testing.T) {
 					if d.Severity != hcl.DiagError {
 						continue
 					}
-					errs = append(errs, FormatDiagnostic(d, ""))
+					errs = append(errs, diag.FormatDiagnostic(d, ""))
 					if d.Subject == nil || d.Subject.Start.Line != line {
-						t.Errorf("error not at line %d: %s", line, FormatDiagnostic(d, ""))
+						t.Errorf("error not at line %d: %s", line, diag.FormatDiagnostic(d, ""))
 					}
 				}
 				if len(errs) != 1 {

@@ -10,6 +10,7 @@ import (
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/policy"
 )
 
@@ -73,7 +74,7 @@ func loadPolicies(cfg Config) (*policy.Set, hcl.Diagnostics) {
 	}
 	set, problems := policy.Load(paths, knownAPIPath, MaxListLength)
 	for _, p := range problems {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: p.Msg, Subject: positionRange(p.At)})
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: p.Msg, Subject: diag.PositionRange(p.At)})
 	}
 	return set, diags
 }
@@ -129,9 +130,9 @@ func unusedExceptions(set *policy.Set, made func(env, family string) bool) (diag
 		if !made(e.Env, e.Family) {
 			continue
 		}
-		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "exceptions", Subject: positionRange(e.At),
+		d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "exceptions", Subject: diag.PositionRange(e.At),
 			Detail: fmt.Sprintf("the exception for %s from the rule %q lets nothing through: %s does not break it; remove the exception", e.Family, e.Rule, e.Family)}
-		extra(d).WarningID = unusedExceptionID
+		diag.ExtraOf(d).WarningID = unusedExceptionID
 		diags = append(diags, d)
 	}
 	return diags

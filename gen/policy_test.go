@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lint"
 )
 
@@ -27,7 +28,7 @@ func policyRun(t *testing.T, policyText, spec, today string) []string {
 	}
 	// The security lints have tests of their own.
 	return generateDiags(t, Config{Dir: dir, Paths: []string{"spec"}, Policies: []string{"policy"}, Today: today},
-		func(d *hcl.Diagnostic) bool { return slices.Contains(lint.IDs(), WarningID(d)) })
+		func(d *hcl.Diagnostic) bool { return slices.Contains(lint.IDs(), diag.WarningID(d)) })
 }
 
 const policyHead = "package policy\n\nimport \"list\"\n\n_list: list.MatchN\n"

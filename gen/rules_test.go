@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 
 	"github.com/daemongen/daemongen/internal/lint"
@@ -363,10 +364,10 @@ func TestRules(t *testing.T) {
 			t.Parallel()
 			diags, _ := vetText(t, tc.ok)
 			for _, d := range diags {
-				if slices.Contains(lint.IDs(), tc.warning) && WarningID(d) != tc.warning {
+				if slices.Contains(lint.IDs(), tc.warning) && diag.WarningID(d) != tc.warning {
 					continue // see below
 				}
-				t.Errorf("ok case: unexpected %s", FormatDiagnostic(d, ""))
+				t.Errorf("ok case: unexpected %s", diag.FormatDiagnostic(d, ""))
 			}
 			diags, pos := vetText(t, tc.bad)
 			if pos == "" {
@@ -380,10 +381,10 @@ func TestRules(t *testing.T) {
 			for _, d := range diags {
 				// A lint's case may set off another lint too (a privileged container
 				// with a writable root is privileged): only its own lint counts.
-				if slices.Contains(lint.IDs(), tc.warning) && WarningID(d) != tc.warning {
+				if slices.Contains(lint.IDs(), tc.warning) && diag.WarningID(d) != tc.warning {
 					continue
 				}
-				got = append(got, FormatDiagnostic(d, ""))
+				got = append(got, diag.FormatDiagnostic(d, ""))
 			}
 			if len(got) != 1 || got[0] != want {
 				t.Errorf("bad case:\ngot  %q\nwant %q", got, want)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 )
@@ -251,7 +252,7 @@ func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
 	if lang.InHCL(pos) {
 		path = lang.HCLSpecPath(path)
 	}
-	return newDiag(hcl.DiagError, pos, path, msg)
+	return diag.New(hcl.DiagError, pos, path, msg)
 }
 
 func structFields(n *Node) []*Field {

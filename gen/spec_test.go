@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,7 +27,7 @@ func generateSpec(t *testing.T, spec string) (map[string]string, []string) {
 	}
 	var msgs []string
 	for _, d := range diags {
-		msgs = append(msgs, FormatDiagnostic(d, dir))
+		msgs = append(msgs, diag.FormatDiagnostic(d, dir))
 	}
 	return out, msgs
 }

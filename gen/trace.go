@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 )
 
@@ -106,7 +107,7 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 		}
 		r.Final, _ = daemon.Lookup(sel)
 		for _, rule := range policies.Applying(family, u.env) {
-			r.Policies = append(r.Policies, fmt.Sprintf("%s (%s:%d:%d)", rule.Name, RelativeName(cfg.Dir, rule.At.Filename), rule.At.Line, rule.At.Column))
+			r.Policies = append(r.Policies, fmt.Sprintf("%s (%s:%d:%d)", rule.Name, diag.RelativeName(cfg.Dir, rule.At.Filename), rule.At.Line, rule.At.Column))
 		}
 		results = append(results, r)
 	}
@@ -165,6 +166,6 @@ func conciseSelector(path string) ([]any, error) {
 
 // FormatPos writes a position as file:line:col relative to dir.
 func FormatPos(n *Node, dir string) string {
-	r := rangeAt(n.Pos)
-	return fmt.Sprintf("%s:%d:%d", RelativeName(dir, r.Filename), r.Start.Line, r.Start.Column)
+	r := diag.RangeAt(n.Pos)
+	return fmt.Sprintf("%s:%d:%d", diag.RelativeName(dir, r.Filename), r.Start.Line, r.Start.Column)
 }

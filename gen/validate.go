@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 
 	"cuelang.org/go/cue"
@@ -14,8 +15,6 @@ import (
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/daemongen/daemongen/hclspec"
 )
 
 // evaluatorLifetime is how many daemons one evaluator checks before it is replaced: a
@@ -95,7 +94,7 @@ func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 	}
 	for _, f := range warns {
 		d := diagAt(api, f.Path, hcl.DiagWarning, f.Msg)
-		extra(d).WarningID = f.ID
+		diag.ExtraOf(d).WarningID = f.ID
 		diags = append(diags, d)
 	}
 	return diags
@@ -171,9 +170,9 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 				if suggested == lang.FieldContainers {
 					explained["containerDefinitions"] = true // what containers becomes
 				}
-				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
+				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
 			case sf.unsupported != "":
-				diags = append(diags, newDiag(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.unsupported))
+				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.unsupported))
 			default:
 				keep = append(keep, f)
 				diags = append(diags, checkShape(root, f.Value, fp, concise)...)
@@ -186,7 +185,7 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 				if lang.InHCL(n.Pos) {
 					name = lang.Snake(name)
 				}
-				diags = append(diags, newDiag(hcl.DiagError, n.Pos, pathFor(root, path, n.Pos),
+				diags = append(diags, diag.New(hcl.DiagError, n.Pos, pathFor(root, path, n.Pos),
 					fmt.Sprintf("missing required field %s", name)))
 			}
 		}
@@ -227,8 +226,8 @@ func unknownFieldMessage(apath string, f *Field, concise bool) (msg, suggested s
 	return "unknown field", ""
 }
 
-// suggest returns the candidate closest to name: see [hclspec.Suggest].
-func suggest(name string, candidates []string) string { return hclspec.Suggest(name, candidates) }
+// suggest returns the candidate closest to name: see [diag.Suggest].
+func suggest(name string, candidates []string) string { return diag.Suggest(name, candidates) }
 
 // cueDiagnostics converts a CUE validation error into diagnostics at the user's positions.
 func cueDiagnostics(root *Node, err error, sev hcl.DiagnosticSeverity) (diags hcl.Diagnostics) {
@@ -328,7 +327,7 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 			msg = strings.ReplaceAll(strings.ReplaceAll(msg, strconv.Quote(found.Text), sensitiveText), found.Text, sensitiveText)
 		}
 	}
-	return newDiag(sev, at.Pos, pathFor(root, path, at.Pos), msg)
+	return diag.New(sev, at.Pos, pathFor(root, path, at.Pos), msg)
 }
 
 // pathFor writes path in the vocabulary of the file at pos: the API's for CUE and JSON

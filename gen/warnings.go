@@ -9,6 +9,7 @@ import (
 	"cuelang.org/go/cue"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/lint"
@@ -31,7 +32,7 @@ var WarningIDs = sync.OnceValue(func() []string {
 func lintDiags(api *Node) (diags hcl.Diagnostics) {
 	for _, f := range lint.Check(api) {
 		d := diagAt(api, f.Path, hcl.DiagWarning, f.Message)
-		extra(d).WarningID = f.ID
+		diag.ExtraOf(d).WarningID = f.ID
 		diags = append(diags, d)
 	}
 	return diags

@@ -19,6 +19,7 @@ import (
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -418,7 +419,7 @@ func (c *converter) body(b *hclsyntax.Body, defaults bool) *ast.StructLit {
 			// A misspelt labeled block is reported, then read as the block it was meant
 			// to be, so that its content causes no knock-on errors.
 			c.diags = append(c.diags, unsupportedBlock(blk, slices.Sorted(maps.Keys(lang.KeyedBlocks))))
-			if typ = Suggest(typ, slices.Collect(maps.Keys(lang.KeyedBlocks))); typ == "" {
+			if typ = diag.Suggest(typ, slices.Collect(maps.Keys(lang.KeyedBlocks))); typ == "" {
 				continue
 			}
 		}
@@ -690,7 +691,7 @@ func (c *converter) otherMembers(body *hclsyntax.Body, known ...string) []ast.De
 
 // suggestion returns "; did you mean "x"?" for the closest of candidates, or ".".
 func suggestion(name string, candidates []string) string {
-	if best := Suggest(name, candidates); best != "" {
+	if best := diag.Suggest(name, candidates); best != "" {
 		return fmt.Sprintf("; did you mean %q?", best)
 	}
 	return "."

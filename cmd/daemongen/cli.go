@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/daemongen/daemongen/gen"
-	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/diag"
 )
 
 // Exit codes.
@@ -164,7 +164,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runComplete(args[1:], stdout)
 	}
 	msg := fmt.Sprintf("daemongen: unknown command %q", args[0])
-	if s := hclspec.Suggest(args[0], commandNames()); s != "" {
+	if s := diag.Suggest(args[0], commandNames()); s != "" {
 		msg += fmt.Sprintf("; did you mean %q", s)
 	}
 	fmt.Fprintf(stderr, "%s; see 'daemongen help'\n", msg)

@@ -1,4 +1,10 @@
-package gen
+// Package diag is daemongen's one diagnostics type, for both front ends and every stage:
+// an [hcl.Diagnostic] whose Subject is the position in the user's file, Summary the field
+// path (containerDefinitions[agent].memory) or, for a problem of the file itself, empty,
+// and Detail the message, which names what is allowed. Extra is an *[Extra]. The package
+// also orders and prints diagnostics (text, JSON, GitHub annotations, SARIF) and suggests
+// the name meant ("did you mean").
+package diag
 
 import (
 	"cmp"
@@ -11,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
@@ -18,13 +25,8 @@ import (
 	"github.com/daemongen/daemongen/internal/safefile"
 )
 
-// Diagnostics are reported as [hcl.Diagnostics] by both front ends. In each one, Subject is
-// the position in the user's file, Summary the field path (containerDefinitions[agent].memory)
-// or, for a problem of the file itself, empty, and Detail the message, which names what is
-// allowed. Extra is a *[DiagnosticExtra].
-
-// DiagnosticExtra is what daemongen adds to an [hcl.Diagnostic].
-type DiagnosticExtra struct {
+// Extra is what daemongen adds to an [hcl.Diagnostic].
+type Extra struct {
 	// Contexts are the daemons (family, or family/environment) the problem was found in:
 	// a default or a shared value shows up in several.
 	Contexts []string
@@ -32,11 +34,11 @@ type DiagnosticExtra struct {
 	WarningID string
 }
 
-// extra returns d's DiagnosticExtra, adding one when it has none.
-func extra(d *hcl.Diagnostic) *DiagnosticExtra {
-	x, ok := d.Extra.(*DiagnosticExtra)
+// ExtraOf returns d's DiagnosticExtra, adding one when it has none.
+func ExtraOf(d *hcl.Diagnostic) *Extra {
+	x, ok := d.Extra.(*Extra)
 	if !ok {
-		x = &DiagnosticExtra{}
+		x = &Extra{}
 		d.Extra = x
 	}
 	return x
@@ -44,46 +46,46 @@ func extra(d *hcl.Diagnostic) *DiagnosticExtra {
 
 // WarningID returns the id of a warning, or "".
 func WarningID(d *hcl.Diagnostic) string {
-	if x, ok := d.Extra.(*DiagnosticExtra); ok {
+	if x, ok := d.Extra.(*Extra); ok {
 		return x.WarningID
 	}
 	return ""
 }
 
-// newDiag returns a diagnostic at pos.
-func newDiag(sev hcl.DiagnosticSeverity, pos token.Pos, path, msg string) *hcl.Diagnostic {
-	return &hcl.Diagnostic{Severity: sev, Summary: path, Detail: msg, Subject: rangeAt(pos)}
+// New returns a diagnostic at pos.
+func New(sev hcl.DiagnosticSeverity, pos token.Pos, path, msg string) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: sev, Summary: path, Detail: msg, Subject: RangeAt(pos)}
 }
 
-// rangeAt turns a CUE position into an HCL range of one character.
-func rangeAt(pos token.Pos) *hcl.Range {
+// RangeAt turns a CUE position into an HCL range of one character.
+func RangeAt(pos token.Pos) *hcl.Range {
 	if !pos.IsValid() {
 		return &hcl.Range{}
 	}
-	return positionRange(pos.Position())
+	return PositionRange(pos.Position())
 }
 
-// positionRange is rangeAt for a resolved position.
-func positionRange(p token.Position) *hcl.Range {
+// PositionRange is rangeAt for a resolved position.
+func PositionRange(p token.Position) *hcl.Range {
 	start := hcl.Pos{Line: p.Line, Column: p.Column, Byte: p.Offset}
 	end := hcl.Pos{Line: p.Line, Column: p.Column + 1, Byte: p.Offset + 1}
 	return &hcl.Range{Filename: p.Filename, Start: start, End: end}
 }
 
 func contexts(d *hcl.Diagnostic) []string {
-	if x, ok := d.Extra.(*DiagnosticExtra); ok {
+	if x, ok := d.Extra.(*Extra); ok {
 		return x.Contexts
 	}
 	return nil
 }
 
-// withContext tags every diagnostic with the daemon it was found in.
-func withContext(diags hcl.Diagnostics, ctx string) hcl.Diagnostics {
+// WithContext tags every diagnostic with the daemon it was found in.
+func WithContext(diags hcl.Diagnostics, ctx string) hcl.Diagnostics {
 	if ctx == "" {
 		return diags
 	}
 	for _, d := range diags {
-		x := extra(d)
+		x := ExtraOf(d)
 		x.Contexts = append(slices.Clone(x.Contexts), ctx)
 	}
 	return diags
@@ -99,7 +101,7 @@ func subject(d *hcl.Diagnostic) hcl.Range {
 // Normalize merges diagnostics that say the same thing at the same place, and sorts them by
 // file, line, column, severity (errors first) and text. One mistake in a default or an
 // overlay shows in every daemon, environment and container it reaches: it is reported once,
-// with the daemons it was found in, and with one path (see [commonPath]).
+// with the daemons it was found in, and with one path (see [CommonPath]).
 func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
 		file              string
@@ -119,7 +121,7 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 		if prev, ok := seen[k]; ok {
 			merged := append(slices.Clone(contexts(prev)), contexts(d)...)
 			slices.Sort(merged)
-			extra(prev).Contexts = slices.Compact(merged)
+			ExtraOf(prev).Contexts = slices.Compact(merged)
 			if !slices.Contains(paths[prev], d.Summary) {
 				paths[prev] = append(paths[prev], d.Summary)
 			}
@@ -149,7 +151,7 @@ func Normalize(diags hcl.Diagnostics) hcl.Diagnostics {
 // pathElement splits a rendered path into its elements: names and [labels].
 var pathElement = regexp.MustCompile(`\[[^\]]*\]|[^.\[]+`)
 
-// commonPath joins the paths one value was found at (in several daemons, environments or
+// CommonPath joins the paths one value was found at (in several daemons, environments or
 // containers) into one. A path as the user wrote it (defaults.container.memory, from the
 // spec's structure check) wins over the API paths of the daemons the value reaches.
 // Otherwise the elements where the paths differ list what they are, so that a message
@@ -190,8 +192,8 @@ func commonPath(paths []string) string {
 		if len(variants) > 1 {
 			slices.Sort(variants)
 			list := strings.Join(variants, ", ")
-			if len(variants) > maxContexts {
-				list = fmt.Sprintf("%s and %d more", strings.Join(variants[:maxContexts], ", "), len(variants)-maxContexts)
+			if len(variants) > MaxContexts {
+				list = fmt.Sprintf("%s and %d more", strings.Join(variants[:MaxContexts], ", "), len(variants)-MaxContexts)
 			}
 			if bracket {
 				e = "[" + list + "]"
@@ -207,8 +209,8 @@ func commonPath(paths []string) string {
 	return out.String()
 }
 
-// maxContexts is how many daemons a message names before it says how many more.
-const maxContexts = 5
+// MaxContexts is how many daemons a message names before it says how many more.
+const MaxContexts = 5
 
 // inContexts writes " (in a, b, c and 480 more)" for the daemons a problem was found in.
 func inContexts(d *hcl.Diagnostic) string {
@@ -216,8 +218,8 @@ func inContexts(d *hcl.Diagnostic) string {
 	if len(cs) == 0 {
 		return ""
 	}
-	if len(cs) > maxContexts {
-		return fmt.Sprintf(" (in %s and %d more)", strings.Join(cs[:maxContexts], ", "), len(cs)-maxContexts)
+	if len(cs) > MaxContexts {
+		return fmt.Sprintf(" (in %s and %d more)", strings.Join(cs[:MaxContexts], ", "), len(cs)-MaxContexts)
 	}
 	return fmt.Sprintf(" (in %s)", strings.Join(cs, ", "))
 }
@@ -506,7 +508,7 @@ func writeText(w io.Writer, diags hcl.Diagnostics, dir string, p palette) error 
 			if !filepath.IsAbs(name) && dir != "" {
 				name = filepath.Join(dir, name)
 			}
-			if b, err := safefile.Read(name, MaxFileSize); err == nil {
+			if b, err := safefile.Read(name, node.MaxFileSize); err == nil {
 				lines = strings.Split(string(b), "\n")
 			}
 			sources[r.Filename] = lines

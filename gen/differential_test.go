@@ -13,6 +13,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 var differentialN = flag.Int("differential-n", 1000, "how many mutations TestVetAgreesWithExportedSchema tries")
@@ -27,7 +28,7 @@ func TestVetAgreesWithExportedSchema(t *testing.T) {
 	if testing.Short() {
 		t.Skip("many evaluations")
 	}
-	src, err := SchemaCUE()
+	src, err := schema.CUE()
 	if err != nil {
 		t.Fatal(err)
 	}

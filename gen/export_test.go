@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue/errors"
 	cuejson "cuelang.org/go/encoding/json"
 	"cuelang.org/go/encoding/jsonschema"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // badRegister breaks a field rule (networkMode) and a cross-field rule (names repeat).
@@ -36,7 +37,7 @@ func vetWith(t *testing.T, def cue.Value, name string, data []byte) error {
 // #DaemonTaskDefinition accepts every example output and rejects field and cross-field
 // mistakes, and, where the cue command is installed, that cue vet agrees.
 func TestSchemaCUEValidates(t *testing.T) {
-	src, err := SchemaCUE()
+	src, err := schema.CUE()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestSchemaCUEValidates(t *testing.T) {
 // TestSchemaJSONSchemaValidates reads the JSON Schema back with CUE's JSON Schema decoder
 // and checks that it accepts every example output and rejects an unsupported field.
 func TestSchemaJSONSchemaValidates(t *testing.T) {
-	src, err := SchemaJSONSchema()
+	src, err := schema.JSONSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestExportedSchemaNeverCrashesCueVet(t *testing.T) {
 	if err != nil {
 		t.Skip("no cue command")
 	}
-	src, err := SchemaCUE()
+	src, err := schema.CUE()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestExportedSchemaNeverCrashesCueVet(t *testing.T) {
 // exported schema, as cue vet -c -d '#DaemonTaskDefinition' does, and requires each error
 // to be the one daemongen reports for it: no false errors from the cross-field rules.
 func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
-	src, err := SchemaCUE()
+	src, err := schema.CUE()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // fastFields is #Fields of the lean schema compiled into Go checks: the fast path of
@@ -25,7 +26,7 @@ import (
 // check n, and says why in its own words. TestFastFieldsAcceptOnlyWhatFieldsAccepts and
 // FuzzFastFields hold it to that on every rule case, example and thousands of mutations.
 var fastFields = sync.OnceValue(func() accepter {
-	src, err := leanSchema()
+	src, err := schema.Lean()
 	if err != nil {
 		panic(fmt.Sprintf("gen: the lean schema: %v", err))
 	}

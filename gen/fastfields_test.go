@@ -10,6 +10,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // fieldsVerdicts checks one API-form daemon, as the evaluator does after its shape check,
@@ -35,7 +36,7 @@ func fieldsVerdicts(t testing.TB, ctx *cue.Context, lean cue.Value, name string,
 // the fast path in fact.
 func TestFastFieldsAcceptOnlyWhatFieldsAccepts(t *testing.T) {
 	ctx := cuecontext.New()
-	lean := compileLeanFields(ctx)
+	lean := schema.CompileLeanFields(ctx)
 	inputs := ruleInputs(t)
 	names := slices.Sorted(maps.Keys(inputs))
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -75,7 +76,7 @@ func FuzzFastFields(f *testing.F) {
 		}
 	}
 	ctx := cuecontext.New()
-	lean := compileLeanFields(ctx)
+	lean := schema.CompileLeanFields(ctx)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, ok := jsonObject(data)
 		if !ok {

@@ -22,6 +22,7 @@ import (
 	"github.com/daemongen/daemongen/hclspec"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/policy"
 )
 
@@ -675,7 +676,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		l.raw, l.broken = true, ds.HasErrors()
 		return l, append(diags, ds...), true
 	}
-	if src.json && len(structFields(root.Get(lang.SectionDaemons))) == 0 {
+	if src.json && len(node.StructFields(root.Get(lang.SectionDaemons))) == 0 {
 		// A JSON file stands alone: as a spec that defines no daemon, it does nothing.
 		return l, append(diags, diag.New(hcl.DiagError, root.Pos, "",
 			"the file defines no daemon: a JSON input is either one daemon task definition in API form (family, containerDefinitions, ...) or a spec in JSON whose daemons holds at least one daemon")), false
@@ -684,7 +685,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 	diags = append(diags, structural...)
 	diags = append(diags, local...)
 	l.broken = structural.HasErrors()
-	l.envs = names(structFields(root.Get(lang.SectionEnvironments)))
+	l.envs = node.Names(node.StructFields(root.Get(lang.SectionEnvironments)))
 	if src.envEntriesAll {
 		if ds := envTypos(src.envEntries); len(ds) > 0 {
 			diags = append(diags, ds...)
@@ -775,7 +776,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	l.root = root
 	named, wrong := layerNameDiags(root, env)
 	diags = append(diags, named...)
-	for _, d := range structFields(root.Get(lang.SectionDaemons)) {
+	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
 		group, _ := d.Value.Get("group").Str()
 		if l.src.failed.Reaches(d.Name, group) {
 			continue // the front end reported why its value is incomplete
@@ -793,7 +794,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 // own checks would only report knock-on errors. It runs beside the spec's structure check,
 // so that a run reports these with the structure errors, all at once.
 func layerNameDiags(root *Node, env string) (diags hcl.Diagnostics, wrong map[string]bool) {
-	for _, d := range structFields(root.Get(lang.SectionDaemons)) {
+	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
 		layers := Layers(root, d.Name, env)
 		if ds := checkDaemonLayerNames(layers, d.Name, env); len(ds) > 0 {
 			diags = append(diags, diag.WithContext(ds, (&unit{key: d.Name, env: env}).context())...)

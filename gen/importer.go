@@ -14,6 +14,7 @@ import (
 	"cuelang.org/go/cue/token"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -432,13 +433,13 @@ func cueExpr(n *Node) ast.Expr {
 func writeHCL(root *Node) []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
-	for _, d := range structFields(root.Get(lang.SectionDaemons)) {
+	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
 		writeHCLBody(body.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		body.AppendNewline()
 	}
-	for _, e := range structFields(root.Get(lang.SectionEnvironments)) {
+	for _, e := range node.StructFields(root.Get(lang.SectionEnvironments)) {
 		eb := body.AppendNewBlock("environment", []string{e.Name}).Body()
-		for _, d := range structFields(e.Value.Get(lang.SectionDaemons)) {
+		for _, d := range node.StructFields(e.Value.Get(lang.SectionDaemons)) {
 			writeHCLBody(eb.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		}
 		body.AppendNewline()

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/schema"
 	"github.com/dlclark/regexp2"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -39,7 +40,7 @@ func (r ecmaRegexp) String() string { return r.re.String() }
 // whose patterns are ECMA-262 regexes.
 func compiledJSONSchema(t *testing.T) *jsonschema.Schema {
 	t.Helper()
-	src, err := SchemaJSONSchema()
+	src, err := schema.JSONSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func compiledJSONSchema(t *testing.T) *jsonschema.Schema {
 // TestJSONSchemaPatternsAreECMAScript compiles every pattern of the exported JSON Schema as
 // an ECMA-262 regex, as editors do.
 func TestJSONSchemaPatternsAreECMAScript(t *testing.T) {
-	src, err := SchemaJSONSchema()
+	src, err := schema.JSONSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestJSONSchemaPassesPythonCheckSchema(t *testing.T) {
 	if err != nil || exec.Command(python, "-c", "import jsonschema").Run() != nil {
 		t.Skip("python3 with jsonschema is not installed")
 	}
-	src, err := SchemaJSONSchema()
+	src, err := schema.JSONSchema()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // TestLeanFieldsAcceptWhatFieldsAccept checks, on every rule case (both its passing and its
@@ -14,9 +15,9 @@ import (
 // exactly the data #Fields accepts, so that the fast path never changes a verdict.
 func TestLeanFieldsAcceptWhatFieldsAccept(t *testing.T) {
 	ctx := cuecontext.New()
-	_, fields, _ := compileSchema(ctx)
-	lean := compileLeanFields(ctx)
-	if src, _ := leanSchema(); strings.Contains(string(src), "| error(") {
+	_, fields, _ := schema.Compile(ctx)
+	lean := schema.CompileLeanFields(ctx)
+	if src, _ := schema.Lean(); strings.Contains(string(src), "| error(") {
 		t.Error("the lean schema still has error alternatives")
 	}
 	inputs := map[string]string{}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/schema"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -1024,7 +1025,7 @@ func errorDiagnostics(err error) hcl.Diagnostics {
 		}
 		var positions []token.Pos
 		for _, p := range errors.Positions(e) {
-			if !strings.HasPrefix(p.Filename(), schemaDisplayDir+"/") {
+			if !strings.HasPrefix(p.Filename(), schema.DisplayDir+"/") {
 				positions = append(positions, p)
 			}
 		}

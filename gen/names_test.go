@@ -10,6 +10,7 @@ import (
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/schema"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -180,14 +181,14 @@ func generateText(t *testing.T, name, text string) (map[string][]byte, hcl.Diagn
 // schema as a block and every free-form map and keyed concise form as a map attribute, so
 // that HCL's block-or-attribute errors never reject a form the schema has.
 func TestHCLVocabularyFollowsTheSchema(t *testing.T) {
-	for path, sn := range schemaIndex() {
-		for name, f := range sn.fields {
-			if f.unsupported != "" {
+	for path, sn := range schema.Index() {
+		for name, f := range sn.Fields {
+			if f.Unsupported != "" {
 				continue
 			}
-			child := schemaIndex()[joinAbstract(path, name)]
+			child := schema.Index()[schema.JoinAbstract(path, name)]
 			switch {
-			case child != nil && child.isMap:
+			case child != nil && child.IsMap:
 				if !lang.IsMapAttribute(name) {
 					t.Errorf("%s.%s is a map in the schema but not an HCL map attribute", path, name)
 				}

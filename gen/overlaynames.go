@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -75,7 +76,7 @@ func (c *layerNameCheck) container(higher, below *Node, path string) {
 		if f.Name != "logConfiguration" && f.Name != "firelensConfiguration" {
 			continue
 		}
-		for _, g := range structFields(f.Value) {
+		for _, g := range node.StructFields(f.Value) {
 			if _, keyed := lang.LogKeyed[g.Name]; keyed || g.Name == "options" {
 				c.keys(g.Value, below.Get(f.Name).Get(g.Name), p+"."+g.Name, false)
 			}
@@ -86,10 +87,10 @@ func (c *layerNameCheck) container(higher, below *Node, path string) {
 // keys checks a struct keyed by names; containers are the daemon's containers.
 func (c *layerNameCheck) keys(higher, below *Node, path string, containers bool) {
 	var known []string
-	for _, f := range structFields(below) {
+	for _, f := range node.StructFields(below) {
 		known = append(known, f.Name)
 	}
-	for _, f := range structFields(higher) {
+	for _, f := range node.StructFields(higher) {
 		p := path + "." + f.Name
 		under := below.Get(f.Name)
 		switch {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/policy"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // PolicyFolder is where daemongen finds an organisation's policy without --policy: the
@@ -86,14 +87,14 @@ func knownAPIPath(path []string) (ok bool, suggestion string) {
 	if last == "*" {
 		return true, ""
 	}
-	idx, found := schemaIndex()[strings.Join(path[:len(path)-1], ".")]
+	idx, found := schema.Index()[strings.Join(path[:len(path)-1], ".")]
 	if !found {
 		return false, ""
 	}
-	if _, known := idx.fields[last]; known {
+	if _, known := idx.Fields[last]; known {
 		return true, ""
 	}
-	return false, suggest(last, idx.order)
+	return false, suggest(last, idx.Order)
 }
 
 // policyDiags checks a daemon in API form against the run's policies: each violation is

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"slices"
+
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // Render writes a validated daemon task definition as register-ready JSON: two-space
@@ -63,12 +65,12 @@ func render(b *bytes.Buffer, n *Node, path []any, indent string) {
 // orderedFields returns a struct's fields in the schema's order, or sorted by name for
 // a free-form map.
 func orderedFields(n *Node, path []any) []*Field {
-	sn := schemaIndex()[abstractPath(path)]
-	if sn == nil || sn.isMap {
+	sn := schema.Index()[schema.AbstractPath(path)]
+	if sn == nil || sn.IsMap {
 		return n.SortedFields()
 	}
 	out := make([]*Field, 0, len(n.Fields))
-	for _, name := range sn.order {
+	for _, name := range sn.Order {
 		if f := n.Get(name); f != nil {
 			out = append(out, &Field{Name: name, Value: f})
 		}
@@ -76,7 +78,7 @@ func orderedFields(n *Node, path []any) []*Field {
 	// The shape check leaves only fields the schema knows; any other would follow sorted.
 	if len(out) < len(n.Fields) {
 		for _, f := range n.SortedFields() {
-			if !slices.Contains(sn.order, f.Name) {
+			if !slices.Contains(sn.Order, f.Name) {
 				out = append(out, f)
 			}
 		}

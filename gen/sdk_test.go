@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/daemongen/daemongen/gen/fleet"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // sdkWireBody is fleet.SDKWireBody, failing the test when the SDK rejects data.
@@ -106,7 +107,7 @@ func sdkFields(typ reflect.Type, path string, out map[string]bool) {
 		if !f.IsExported() {
 			continue
 		}
-		child := joinAbstract(path, wireName(f.Name))
+		child := schema.JoinAbstract(path, wireName(f.Name))
 		out[child] = true
 		if f.Type.Kind() == reflect.Map {
 			sdkMaps[child] = true
@@ -118,13 +119,13 @@ func sdkFields(typ reflect.Type, path string, out map[string]bool) {
 // schemaFields lists every supported field of the schema index by abstract path.
 func schemaFields() map[string]bool {
 	out := map[string]bool{}
-	for path, sn := range schemaIndex() {
-		if sn.isMap {
+	for path, sn := range schema.Index() {
+		if sn.IsMap {
 			continue // free-form options: the SDK has a map[string]string
 		}
-		for name, f := range sn.fields {
-			if f.unsupported == "" {
-				out[joinAbstract(path, name)] = true
+		for name, f := range sn.Fields {
+			if f.Unsupported == "" {
+				out[schema.JoinAbstract(path, name)] = true
 			}
 		}
 	}
@@ -168,7 +169,7 @@ func TestSchemaSourceIsTheSDKOfGoMod(t *testing.T) {
 	if m == nil {
 		t.Fatal("go.mod does not require the SDK")
 	}
-	if got := string(m[1]) + " " + string(m[2]); got != SchemaSource {
-		t.Errorf("SchemaSource = %q, but go.mod requires %q", SchemaSource, got)
+	if got := string(m[1]) + " " + string(m[2]); got != schema.Source {
+		t.Errorf("SchemaSource = %q, but go.mod requires %q", schema.Source, got)
 	}
 }

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"cuelang.org/go/cue/token"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
+	"github.com/daemongen/daemongen/internal/schema"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -67,10 +68,10 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 	if d := root.Get(lang.SectionDefaults); d != nil && d.Kind == Struct {
 		layers = append(layers, specLayer{lang.SectionDefaults, d, true})
 	}
-	daemons := structFields(root.Get(lang.SectionDaemons))
-	daemonNames := names(daemons)
-	groups := structFields(root.Get(lang.SectionGroups))
-	groupNames := names(groups)
+	daemons := node.StructFields(root.Get(lang.SectionDaemons))
+	daemonNames := node.Names(daemons)
+	groups := node.StructFields(root.Get(lang.SectionGroups))
+	groupNames := node.Names(groups)
 	for _, g := range groups {
 		path := "groups." + g.Name
 		if !lang.NameRE.MatchString(g.Name) {
@@ -88,7 +89,7 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 			layers = append(layers, layer)
 		}
 	}
-	for _, e := range structFields(root.Get(lang.SectionEnvironments)) {
+	for _, e := range node.StructFields(root.Get(lang.SectionEnvironments)) {
 		path := "environments." + e.Name
 		if !lang.NameRE.MatchString(e.Name) {
 			structural = append(structural, specDiag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
@@ -103,7 +104,7 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 		if overlays != nil && overlays.Kind != Struct {
 			structural = append(structural, specDiag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
 		}
-		for _, d := range structFields(overlays) {
+		for _, d := range node.StructFields(overlays) {
 			dpath := path + ".daemons." + d.Name
 			if !slices.Contains(daemonNames, d.Name) {
 				if misspelt[lang.SectionDaemons] {
@@ -149,7 +150,7 @@ func layerAt(n *Node, path string, defaults, nullable bool, diags *hcl.Diagnosti
 // checkLayer reports the fields of one layer that belong elsewhere or name nothing, split as
 // [checkSpec] does. Deeper values are checked on each daemon the layer reaches.
 func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural, diags hcl.Diagnostics) {
-	idx := schemaIndex()
+	idx := schema.Index()
 	top, container := idx[""], idx["containerDefinitions.*"]
 	for _, f := range l.node.Fields {
 		path := l.path + "." + f.Name
@@ -194,9 +195,9 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 			structural = append(structural, s...)
 			diags = append(diags, ls...)
 		case lang.FieldContainers:
-			for _, c := range structFields(f.Value) {
+			for _, c := range node.StructFields(f.Value) {
 				cpath := path + "." + c.Name
-				if _, isField := container.fields[c.Name]; isField {
+				if _, isField := container.Fields[c.Name]; isField {
 					msg := fmt.Sprintf("%s is a container field, not a container name: containers are keyed by name, %s", w.Name(c.Name), w.InContainer(c.Name))
 					if l.defaults {
 						msg = fmt.Sprintf("%s is a container field, not a container name: for the defaults of every container write %s", w.Name(c.Name), w.EveryContainer(c.Name))
@@ -210,8 +211,8 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 				}
 			}
 		default:
-			if _, known := top.fields[f.Name]; !known {
-				msg, _ := unknownFieldMessage(lang.DaemonLevel, f, true)
+			if _, known := top.Fields[f.Name]; !known {
+				msg, _ := schema.UnknownFieldMessage(lang.DaemonLevel, f, true)
 				diags = append(diags, specDiag(f.Value.Pos, path, msg))
 			}
 		}
@@ -224,12 +225,12 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 // a struct that is no container field is a container declared in the wrong place: the
 // daemon's containers are not what the spec meant, so that mistake is structural.
 func checkContainerFields(c *Node, path string, everyOne bool) (structural, local hcl.Diagnostics) {
-	container := schemaIndex()[lang.ContainerLevel]
+	container := schema.Index()[lang.ContainerLevel]
 	for _, f := range c.Fields {
-		if _, known := container.fields[f.Name]; known {
+		if _, known := container.Fields[f.Name]; known {
 			continue
 		}
-		msg, _ := unknownFieldMessage(lang.ContainerLevel, f, true)
+		msg, _ := schema.UnknownFieldMessage(lang.ContainerLevel, f, true)
 		d := specDiag(f.Value.Pos, path+"."+f.Name, msg)
 		if everyOne && f.Value.Kind == Struct {
 			structural = append(structural, d)
@@ -240,12 +241,6 @@ func checkContainerFields(c *Node, path string, everyOne bool) (structural, loca
 	return structural, local
 }
 
-// daemonLayerFields are the names a layer of a daemon may use: the API's top-level fields
-// and the spec's own.
-var daemonLayerFields = sync.OnceValue(func() []string {
-	return append(slices.Clone(schemaIndex()[lang.DaemonLevel].order), lang.ConciseDaemonFields...)
-})
-
 // specDiag returns an error about a spec's structure at path (in CUE's names), written in
 // the vocabulary of the file at pos.
 func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
@@ -253,21 +248,6 @@ func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
 		path = lang.HCLSpecPath(path)
 	}
 	return diag.New(hcl.DiagError, pos, path, msg)
-}
-
-func structFields(n *Node) []*Field {
-	if n == nil || n.Kind != Struct {
-		return nil
-	}
-	return n.Fields
-}
-
-func names(fs []*Field) []string {
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = f.Name
-	}
-	return out
 }
 
 // onlyFields reports the fields of n other than allowed.

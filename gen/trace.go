@@ -7,6 +7,8 @@ import (
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // TraceEntry is what one layer of a daemon writes at a path.
@@ -86,7 +88,7 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 		layers := Layers(u.root, u.key, u.env)
 		daemon := Layer(layers)
 		if len(sel) > 1 && sel[0] == lang.FieldContainers {
-			if names := names(structFields(daemon.Get(lang.FieldContainers))); !slices.Contains(names, sel[1].(string)) {
+			if names := node.Names(node.StructFields(daemon.Get(lang.FieldContainers))); !slices.Contains(names, sel[1].(string)) {
 				msg := fmt.Sprintf("%s has no container %q (its containers: %s)", family, sel[1], strings.Join(names, ", "))
 				if s := suggest(sel[1].(string), names); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
@@ -119,7 +121,7 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 // are translated, and keys (container names, variable names, option names) kept as they
 // are. A name the spec language does not have is an error with a suggestion.
 func conciseSelector(path string) ([]any, error) {
-	idx := schemaIndex()
+	idx := schema.Index()
 	var sel []any
 	at := lang.DaemonLevel // the abstract API path of the struct the next name belongs to
 	parts := strings.Split(path, ".")
@@ -128,9 +130,9 @@ func conciseSelector(path string) ([]any, error) {
 		var known []string
 		switch {
 		case at == lang.DaemonLevel:
-			known = daemonLayerFields()
+			known = schema.DaemonLayerFields()
 		case idx[at] != nil:
-			known = idx[at].order
+			known = idx[at].Order
 		default:
 			return nil, &UsageError{Msg: fmt.Sprintf("%s: %s is not a struct", path, strings.Join(parts[:i], "."))}
 		}
@@ -147,10 +149,10 @@ func conciseSelector(path string) ([]any, error) {
 		case at == lang.DaemonLevel && name == lang.FieldContainers:
 			at, keyed = lang.ContainerLevel, true
 		case lang.KeyedForms[at][name].KeyField != "":
-			at, keyed = joinAbstract(at, name)+".*", true
+			at, keyed = schema.JoinAbstract(at, name)+".*", true
 		default:
-			at = joinAbstract(at, name)
-			if sn := idx[at]; sn != nil && sn.isMap && i+1 < len(parts) {
+			at = schema.JoinAbstract(at, name)
+			if sn := idx[at]; sn != nil && sn.IsMap && i+1 < len(parts) {
 				// The keys of a free-form map (log options) are data.
 				return append(sel, strings.Join(parts[i+1:], ".")), nil
 			}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
+	"github.com/daemongen/daemongen/internal/schema"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
@@ -29,7 +31,7 @@ const evaluatorLifetime = 250
 type evaluator struct {
 	ctx    *cue.Context
 	fields cue.Value
-	// lean is #Fields without its error messages (see [leanSchema]): the CUE check of
+	// lean is #Fields without its error messages (see [schema.Lean]): the CUE check of
 	// data the fast path is not sure of, most likely valid. It is compiled for the
 	// context's second daemon, so that a run of one daemon does not pay for it.
 	lean  cue.Value
@@ -44,7 +46,7 @@ func newEvaluator() *evaluator { return &evaluator{} }
 func (e *evaluator) build(api *Node) cue.Value {
 	if e.uses++; e.ctx == nil || e.uses > evaluatorLifetime {
 		ctx := cuecontext.New()
-		_, fields, rules := compileSchema(ctx)
+		_, fields, rules := schema.Compile(ctx)
 		*e = evaluator{ctx: ctx, fields: fields, rules: rules, uses: 1}
 	}
 	return e.ctx.BuildExpr(toAST(api))
@@ -66,7 +68,7 @@ func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 		// The lean #Fields accepts exactly what #Fields accepts; only data it rejects
 		// needs #Fields' own messages.
 		if e.uses > 1 && !e.lean.Exists() {
-			e.lean = compileLeanFields(e.ctx)
+			e.lean = schema.CompileLeanFields(e.ctx)
 		}
 		if !e.lean.Exists() || data.Unify(e.lean).Validate(cue.Concrete(true)) != nil {
 			err := data.Unify(e.fields).Validate(cue.Concrete(true), cue.All())
@@ -146,42 +148,42 @@ func (e *evaluator) schemaRules(data cue.Value) (errs, warns []ruleFinding, fail
 // fields, and removes the first two. CUE reports these too, but an unknown field in a struct
 // hides the struct's other errors from CUE's validation.
 func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics) {
-	idx := schemaIndex()
+	idx := schema.Index()
 	switch n.Kind {
 	case List:
 		for i, e := range n.Elems {
 			diags = append(diags, checkShape(root, e, append(slices.Clip(path), i), concise)...)
 		}
 	case Struct:
-		apath := abstractPath(path)
+		apath := schema.AbstractPath(path)
 		sn := idx[apath]
-		if sn == nil || sn.isMap {
+		if sn == nil || sn.IsMap {
 			return nil
 		}
 		var keep []*Field
 		explained := map[string]bool{} // required fields an unknown field's suggestion names
 		for _, f := range n.Fields {
-			sf := sn.fields[f.Name]
+			sf := sn.Fields[f.Name]
 			fp := append(slices.Clip(path), f.Name)
 			switch {
 			case sf == nil:
-				msg, suggested := unknownFieldMessage(apath, f, concise)
+				msg, suggested := schema.UnknownFieldMessage(apath, f, concise)
 				explained[suggested] = true
 				if suggested == lang.FieldContainers {
 					explained["containerDefinitions"] = true // what containers becomes
 				}
 				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
-			case sf.unsupported != "":
-				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.unsupported))
+			case sf.Unsupported != "":
+				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.Unsupported))
 			default:
 				keep = append(keep, f)
 				diags = append(diags, checkShape(root, f.Value, fp, concise)...)
 			}
 		}
 		n.Fields = keep
-		for _, name := range sn.order {
+		for _, name := range sn.Order {
 			// A missing field that a misspelt one was meant to be is that one mistake.
-			if sn.fields[name].required && n.Get(name) == nil && !explained[name] {
+			if sn.Fields[name].Required && n.Get(name) == nil && !explained[name] {
 				if lang.InHCL(n.Pos) {
 					name = lang.Snake(name)
 				}
@@ -191,39 +193,6 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 		}
 	}
 	return diags
-}
-
-// unknownFieldMessage returns what to say of a field the schema does not have at the
-// abstract path apath, and the field it suggests instead. A container field at the daemon
-// level, or a daemon field in a container, is told where it belongs. concise is set for
-// the daemons of specs, where the spec's own forms may be suggested. The spec check
-// ([checkLayer]) and the shape check of each daemon say the same of the same mistake, so
-// that it is reported once.
-func unknownFieldMessage(apath string, f *Field, concise bool) (msg, suggested string) {
-	idx := schemaIndex()
-	w := lang.WordsAt(f.Value.Pos)
-	_, isContainerField := idx[lang.ContainerLevel].fields[f.Name]
-	_, isDaemonField := idx[lang.DaemonLevel].fields[f.Name]
-	switch {
-	case apath == lang.DaemonLevel && isContainerField && concise:
-		return fmt.Sprintf("%s is a container field: set it in a container, %s, or for every container in %s", w.Name(f.Name), w.InContainer(f.Name), w.EveryContainer(f.Name)), ""
-	case apath == lang.DaemonLevel && isContainerField:
-		return fmt.Sprintf("%s is a container field: set it in each element of containerDefinitions", f.Name), ""
-	case apath == lang.ContainerLevel && (isDaemonField || concise && slices.Contains(lang.ConciseDaemonFields, f.Name)):
-		return fmt.Sprintf("%s is a daemon field: set it at the daemon level, not in a container", w.Name(f.Name)), ""
-	}
-	candidates := idx[apath].order
-	if concise && apath == lang.DaemonLevel {
-		candidates = daemonLayerFields()
-	}
-	suggested = suggest(f.Name, candidates)
-	switch {
-	case suggested != "":
-		return fmt.Sprintf("unknown field; did you mean %q?", w.Name(suggested)), suggested
-	case concise && apath == lang.ContainerLevel && f.Value.Kind == Struct:
-		return fmt.Sprintf("unknown container field; to declare a container named %s write %s", w.Name(f.Name), w.Container(w.Name(f.Name))), ""
-	}
-	return "unknown field", ""
 }
 
 // suggest returns the candidate closest to name: see [diag.Suggest].
@@ -295,7 +264,7 @@ func dataPath(root *Node, sels []string) ([]any, bool) {
 		if cur != nil && cur.Kind == List {
 			if n, err := strconv.Atoi(s); err == nil {
 				path = append(path, n)
-				cur = elem(cur, n)
+				cur = node.Elem(cur, n)
 				continue
 			}
 		}
@@ -305,13 +274,6 @@ func dataPath(root *Node, sels []string) ([]any, bool) {
 		}
 	}
 	return path, true
-}
-
-func elem(n *Node, i int) *Node {
-	if i >= 0 && i < len(n.Elems) {
-		return n.Elems[i]
-	}
-	return nil
 }
 
 // diagAt returns a diagnostic for the value at path, at its position, or at the position of
@@ -352,7 +314,7 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 		}
 		if block, keyed := lang.KeyedBlock(concise); keyed && i+1 < len(path) {
 			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
-				e := elem(cur, idx)
+				e := node.Elem(cur, idx)
 				parts = append(parts, block, elemLabel(e, idx))
 				cur, i = e, i+1
 				continue
@@ -362,7 +324,7 @@ func pathFor(root *Node, path []any, pos token.Pos) string {
 			// A keyed list written as a map attribute (environment = { LEVEL = "x" }):
 			// the element is its key, and its value the map's value.
 			if idx, isIndex := path[i+1].(int); isIndex && cur != nil {
-				e := elem(cur, idx)
+				e := node.Elem(cur, idx)
 				parts = append(parts, lang.Snake(name), elemLabel(e, idx))
 				cur, i = e, i+1
 				if i+1 == len(path)-1 && (path[i+1] == "value" || path[i+1] == "valueFrom") {
@@ -420,19 +382,19 @@ func enumAt(path []any) []string {
 	if len(path) == 0 {
 		return nil
 	}
-	idx := schemaIndex()
+	idx := schema.Index()
 	last := path[len(path)-1]
 	if _, isIndex := last.(int); isIndex && len(path) >= 2 {
-		if sn := idx[abstractPath(path[:len(path)-2])]; sn != nil {
-			if f := sn.fields[fmt.Sprint(path[len(path)-2])]; f != nil {
-				return f.elemEnum
+		if sn := idx[schema.AbstractPath(path[:len(path)-2])]; sn != nil {
+			if f := sn.Fields[fmt.Sprint(path[len(path)-2])]; f != nil {
+				return f.ElemEnum
 			}
 		}
 		return nil
 	}
-	if sn := idx[abstractPath(path[:len(path)-1])]; sn != nil {
-		if f := sn.fields[fmt.Sprint(last)]; f != nil {
-			return f.enum
+	if sn := idx[schema.AbstractPath(path[:len(path)-1])]; sn != nil {
+		if f := sn.Fields[fmt.Sprint(last)]; f != nil {
+			return f.Enum
 		}
 	}
 	return nil
@@ -468,7 +430,7 @@ func renderPath(root *Node, path []any) string {
 		case int:
 			var e *Node
 			if cur != nil {
-				e = elem(cur, s)
+				e = node.Elem(cur, s)
 			}
 			fmt.Fprintf(&b, "[%s]", elemLabel(e, s))
 			cur = e

@@ -13,6 +13,7 @@ import (
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/lint"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // WarningIDs returns the ids of every warning: the schema's (#WarningIDs, in its order),
@@ -21,7 +22,7 @@ import (
 // prints nothing.
 var WarningIDs = sync.OnceValue(func() []string {
 	var ids []string
-	if err := processSchema().LookupPath(cue.ParsePath("#WarningIDs")).Decode(&ids); err != nil || len(ids) == 0 {
+	if err := schema.Shared().LookupPath(cue.ParsePath("#WarningIDs")).Decode(&ids); err != nil || len(ids) == 0 {
 		panic(fmt.Sprintf("gen: the schema's #WarningIDs: %v", err))
 	}
 	return append(append(ids, lint.IDs()...), fleetcheck.SharedHostPathID)

@@ -410,3 +410,28 @@ func WriteJSONString(b *bytes.Buffer, s string) {
 	_ = enc.Encode(s) // a string always encodes
 	b.WriteString(strings.TrimSuffix(sb.String(), "\n"))
 }
+
+// StructFields returns the fields of n if it is a struct, and nothing otherwise.
+func StructFields(n *Node) []*Field {
+	if n == nil || n.Kind != Struct {
+		return nil
+	}
+	return n.Fields
+}
+
+// Names returns the names of the fields, in order.
+func Names(fs []*Field) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Elem returns the i-th element of the list n, or nil where it has none.
+func Elem(n *Node, i int) *Node {
+	if i >= 0 && i < len(n.Elems) {
+		return n.Elems[i]
+	}
+	return nil
+}

@@ -1,4 +1,4 @@
-package gen
+package schema
 
 import (
 	"fmt"
@@ -12,13 +12,13 @@ import (
 	"cuelang.org/go/cue/token"
 )
 
-// leanSchema is the schema with every "| error(...)" alternative removed. An error() is
+// Lean is the schema with every "| error(...)" alternative removed. An error() is
 // bottom, and a disjunction with a bottom alternative accepts exactly what its other
 // alternatives accept: the lean #Fields accepts and rejects the same data as #Fields, only
 // without the friendly messages, which the evaluator computes with #Fields when the lean
 // check fails. The alternatives are most of #Fields' cost on valid data.
-var leanSchema = sync.OnceValues(func() ([]byte, error) {
-	f, err := mergedSchema()
+var Lean = sync.OnceValues(func() ([]byte, error) {
+	f, err := Merged()
 	if err != nil {
 		return nil, err
 	}
@@ -50,13 +50,13 @@ func isErrorCall(x ast.Expr) bool {
 	return ok && id.Name == "error"
 }
 
-// compileLeanFields builds the lean #Fields in ctx.
-func compileLeanFields(ctx *cue.Context) cue.Value {
-	src, err := leanSchema()
+// CompileLeanFields builds the lean #Fields in ctx.
+func CompileLeanFields(ctx *cue.Context) cue.Value {
+	src, err := Lean()
 	if err != nil {
 		panic(fmt.Sprintf("gen: the lean schema: %v", err))
 	}
-	v := ctx.CompileBytes(src, cue.Filename(schemaDisplayDir+"/lean.cue"))
+	v := ctx.CompileBytes(src, cue.Filename(DisplayDir+"/lean.cue"))
 	if err := v.Err(); err != nil {
 		panic("gen: the lean schema does not build: " + errors.Details(err, nil))
 	}

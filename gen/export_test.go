@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue/errors"
 	cuejson "cuelang.org/go/encoding/json"
 	"cuelang.org/go/encoding/jsonschema"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/schema"
 )
 
@@ -184,7 +185,7 @@ func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
 				if ds.HasErrors() {
 					t.Fatal(ds)
 				}
-				b := Render(node)
+				b := encoding.Render(node)
 				bad := filepath.Join(dir, fmt.Sprintf("bad%d.json", i))
 				os.WriteFile(bad, b, 0o644)
 				out, err := exec.Command(cueCmd, "vet", "-c", "-d", "#DaemonTaskDefinition", schemaFile, bad).CombinedOutput()

@@ -10,6 +10,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/schema"
 )
 
@@ -21,7 +22,7 @@ func fieldsVerdicts(t testing.TB, ctx *cue.Context, lean cue.Value, name string,
 	api = api.Clone()
 	checkShape(api, api, nil, false)
 	fast = fastFields().accepts(api)
-	data := ctx.BuildExpr(toAST(api))
+	data := ctx.BuildExpr(encoding.Expr(api))
 	schema = data.Err() == nil && data.Unify(lean).Validate(cue.Concrete(true)) == nil
 	if fast && !schema {
 		b, _ := json.Marshal(nodeJSON(api))

@@ -21,6 +21,7 @@ import (
 
 	"github.com/daemongen/daemongen/hclspec"
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/policy"
@@ -1007,7 +1008,7 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 		}
 		return nil, diags
 	}
-	rendered := Render(api)
+	rendered := encoding.Render(api)
 	if key != "" && len(diags) == 0 && !api.HasSensitive() {
 		known.put(key, rendered) // a sensitive value is never written to the cache
 	}

@@ -8,15 +8,10 @@ import (
 	"slices"
 	"strings"
 
-	"cuelang.org/go/cue/ast"
-	"cuelang.org/go/cue/format"
-	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/token"
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
-	"github.com/daemongen/daemongen/internal/node"
-	"github.com/hashicorp/hcl/v2/hclwrite"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // ImportConfig says what to import.
@@ -113,9 +108,9 @@ func Import(cfg ImportConfig) (*Imported, error) {
 // writeSpec writes a spec root in the language to ("cue" or "hcl").
 func writeSpec(root *Node, to string) ([]byte, error) {
 	if to == "hcl" {
-		return writeHCL(root), nil
+		return encoding.WriteHCL(root), nil
 	}
-	return writeCUE(root)
+	return encoding.WriteCUE(root)
 }
 
 // readImport reads one file: unwraps describe output, strips its read-only fields, and
@@ -172,7 +167,7 @@ func readImport(file string) (importedDaemon, []string, error) {
 func inSchemaOrder(n *Node, path []any) *Node {
 	switch n.Kind {
 	case Struct:
-		n.Fields = orderedFields(n, path)
+		n.Fields = encoding.OrderedFields(n, path)
 		for _, f := range n.Fields {
 			inSchemaOrder(f.Value, append(slices.Clip(path), f.Name))
 		}
@@ -393,138 +388,4 @@ func difference(tree, base *Node) *Node {
 		}
 	}
 	return out
-}
-
-// writeCUE writes a spec root as a CUE file.
-func writeCUE(root *Node) ([]byte, error) {
-	f := &ast.File{Decls: []ast.Decl{&ast.Package{Name: ast.NewIdent(lang.SectionDaemons)}}}
-	for _, fd := range root.Fields {
-		f.Decls = append(f.Decls, &ast.Field{Label: lang.CUELabel(fd.Name), Value: cueExpr(fd.Value)})
-	}
-	return format.Node(f, format.Simplify())
-}
-
-func cueExpr(n *Node) ast.Expr {
-	switch n.Kind {
-	case Null:
-		return ast.NewNull()
-	case Bool:
-		return ast.NewBool(n.Bool)
-	case Number:
-		return &ast.BasicLit{Kind: token.INT, Value: n.Text}
-	case String:
-		return &ast.BasicLit{Kind: token.STRING, Value: literal.String.Quote(n.Text)}
-	case List:
-		l := &ast.ListLit{}
-		for _, e := range n.Elems {
-			l.Elts = append(l.Elts, cueExpr(e))
-		}
-		return l
-	default:
-		s := &ast.StructLit{}
-		for _, f := range n.Fields {
-			s.Elts = append(s.Elts, &ast.Field{Label: lang.CUELabel(f.Name), Value: cueExpr(f.Value)})
-		}
-		return s
-	}
-}
-
-// writeHCL writes a spec root as an HCL file.
-func writeHCL(root *Node) []byte {
-	f := hclwrite.NewEmptyFile()
-	body := f.Body()
-	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
-		writeHCLBody(body.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
-		body.AppendNewline()
-	}
-	for _, e := range node.StructFields(root.Get(lang.SectionEnvironments)) {
-		eb := body.AppendNewBlock("environment", []string{e.Name}).Body()
-		for _, d := range node.StructFields(e.Value.Get(lang.SectionDaemons)) {
-			writeHCLBody(eb.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
-		}
-		body.AppendNewline()
-	}
-	return hclwrite.Format(f.Bytes())
-}
-
-// writeHCLBody writes a struct of the concise form: scalars, lists of scalars and free-form
-// maps as attributes, keyed structs as labeled blocks, other structs as blocks.
-func writeHCLBody(body *hclwrite.Body, n *Node) {
-	for _, f := range n.Fields {
-		name := lang.Snake(f.Name)
-		v := f.Value
-		switch {
-		case v.Kind == Struct && isKeyedBlock(f.Name) && allStructs(v):
-			block, _ := lang.KeyedBlock(f.Name)
-			for _, e := range v.Fields {
-				writeHCLBody(body.AppendNewBlock(block, []string{e.Name}).Body(), e.Value)
-			}
-		case v.Kind == Struct && lang.IsMapAttribute(f.Name):
-			body.SetAttributeValue(name, ctyValue(v))
-		case v.Kind == Struct:
-			writeHCLBody(body.AppendNewBlock(name, nil).Body(), v)
-		case v.Kind == List && isListBlock(f.Name) && len(v.Elems) > 0 && allStructs(v):
-			block, _ := lang.ListBlock(f.Name)
-			for _, e := range v.Elems {
-				writeHCLBody(body.AppendNewBlock(block, nil).Body(), e)
-			}
-		default:
-			body.SetAttributeValue(name, ctyValue(v))
-		}
-	}
-}
-
-func isKeyedBlock(name string) bool { _, ok := lang.KeyedBlock(name); return ok }
-
-func isListBlock(name string) bool { _, ok := lang.ListBlock(name); return ok }
-
-func allStructs(n *Node) bool {
-	for _, e := range append(n.Elems, fieldValues(n)...) {
-		if e.Kind != Struct {
-			return false
-		}
-	}
-	return true
-}
-
-func fieldValues(n *Node) []*Node {
-	var out []*Node
-	for _, f := range n.Fields {
-		out = append(out, f.Value)
-	}
-	return out
-}
-
-// ctyValue turns a value into cty for hclwrite. Structs inside lists keep the API's field
-// names: HCL object keys are data and pass through unchanged.
-func ctyValue(n *Node) cty.Value {
-	switch n.Kind {
-	case Null:
-		return cty.NullVal(cty.DynamicPseudoType)
-	case Bool:
-		return cty.BoolVal(n.Bool)
-	case Number:
-		v, err := cty.ParseNumberVal(n.Text)
-		if err != nil {
-			return cty.StringVal(n.Text)
-		}
-		return v
-	case String:
-		return cty.StringVal(n.Text)
-	case List:
-		if len(n.Elems) == 0 {
-			return cty.EmptyTupleVal
-		}
-		elems := make([]cty.Value, len(n.Elems))
-		for i, e := range n.Elems {
-			elems[i] = ctyValue(e)
-		}
-		return cty.TupleVal(elems)
-	default:
-		attrs := map[string]cty.Value{}
-		for _, f := range n.Fields {
-			attrs[f.Name] = ctyValue(f.Value)
-		}
-		return cty.ObjectVal(attrs)
-	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/policy"
 	"github.com/daemongen/daemongen/internal/schema"
 )
@@ -102,7 +103,7 @@ func knownAPIPath(path []string) (ok bool, suggestion string) {
 // where the policy says it. No ignoreWarnings silences it: only the policy's exceptions.
 func policyDiags(set *policy.Set, api *Node, env, today string) (diags hcl.Diagnostics, violated, excepted []string) {
 	family, _ := api.Get("family").Str()
-	violations, excepted := set.Check(family, env, toAST(api), today)
+	violations, excepted := set.Check(family, env, encoding.Expr(api), today)
 	for _, v := range violations {
 		if !slices.Contains(violated, v.Rule.Name) {
 			violated = append(violated, v.Rule.Name)

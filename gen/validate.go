@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
@@ -49,7 +50,7 @@ func (e *evaluator) build(api *Node) cue.Value {
 		_, fields, rules := schema.Compile(ctx)
 		*e = evaluator{ctx: ctx, fields: fields, rules: rules, uses: 1}
 	}
-	return e.ctx.BuildExpr(toAST(api))
+	return e.ctx.BuildExpr(encoding.Expr(api))
 }
 
 // check validates one daemon task definition in API form. It reports every problem at once,

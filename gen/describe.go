@@ -7,8 +7,10 @@ import (
 
 	"cuelang.org/go/cue"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/spec"
 )
 
 // SchemaSource names the SDK release whose API the embedded schema describes.
@@ -64,7 +66,7 @@ func DescribeField(path string) (FieldInfo, error) {
 		if f := lang.SpecOnlyFieldNamed(lang.ConciseName(parts[0])); f.Name != "" {
 			info.Path, info.Type, info.Doc = f.Name, f.Type, f.Doc
 			if info.Path == lang.FieldIgnoreWarnings {
-				info.Doc += strings.Join(WarningIDs(), ", ") + "."
+				info.Doc += strings.Join(spec.WarningIDs(), ", ") + "."
 			}
 			return info, nil
 		}
@@ -96,7 +98,7 @@ func DescribeField(path string) (FieldInfo, error) {
 			if i == 0 && slices.Contains(lang.SpecFields, name) {
 				msg += fmt.Sprintf("; %s is a section of a spec, not a field of the API", name)
 			}
-			if s := suggest(name, known); s != "" {
+			if s := diag.Suggest(name, known); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", strings.Join(append(slices.Clone(parts[:i]), s), "."))
 			}
 			return info, fmt.Errorf("%s", msg)

@@ -4,15 +4,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
-	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/spec"
 )
 
 // FleetDaemon and FleetBudget are what the checks across an environment's daemons read of
@@ -29,66 +28,10 @@ type FleetEnv struct {
 	Budget  *FleetBudget
 }
 
-// place turns a CUE position into a fleetcheck.Place.
-func place(pos token.Pos) fleetcheck.Place {
-	p := pos.Position()
-	return fleetcheck.Place{File: p.Filename, Line: p.Line, Column: p.Column}
-}
-
 // placeRange turns a fleetcheck.Place into a diagnostic's subject.
 func placeRange(p fleetcheck.Place) *hcl.Range {
 	start := hcl.Pos{Line: p.Line, Column: p.Column}
 	return &hcl.Range{Filename: p.File, Start: start, End: start}
-}
-
-// listenedPorts reads a daemon's listens: a list of "PORT/PROTOCOL", PORT from 1 to 65535
-// and PROTOCOL tcp or udp, each reported at its element when it is not.
-func listenedPorts(n *Node, path string) (ports []fleetcheck.Port, diags hcl.Diagnostics) {
-	if n == nil {
-		return nil, nil
-	}
-	if n.Kind != List {
-		return nil, hcl.Diagnostics{specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: must be a list of ports such as [\"8125/udp\", \"4317/tcp\"]", n.Literal()))}
-	}
-	for i, e := range n.Elems {
-		s, _ := e.Str()
-		num, proto, ok := strings.Cut(s, "/")
-		port, err := strconv.Atoi(num)
-		if e.Kind != String || !ok || err != nil || port < 1 || port > 65535 || (proto != "tcp" && proto != "udp") {
-			diags = append(diags, specDiag(e.Pos, fmt.Sprintf("%s[%d]", path, i), fmt.Sprintf(
-				"invalid value %s: must be PORT/tcp or PORT/udp, PORT a whole number from 1 to 65535 (\"8125/udp\")", e.Literal())))
-			continue
-		}
-		ports = append(ports, fleetcheck.Port{Number: port, Protocol: proto, At: place(e.Pos)})
-	}
-	return ports, diags
-}
-
-// readBudget reads a budget: {cpu?: CPU units, memory?: MiB}, whole numbers above 0.
-func readBudget(n *Node, path string) (*fleetcheck.Budget, hcl.Diagnostics) {
-	if n.Kind != Struct {
-		return nil, hcl.Diagnostics{specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: must be a struct such as {cpu: 1024, memory: 2048}", n.Literal()))}
-	}
-	b := &fleetcheck.Budget{At: place(n.Pos)}
-	var diags hcl.Diagnostics
-	for _, f := range n.Fields {
-		v, ok := f.Value.Int()
-		switch {
-		case f.Name != "cpu" && f.Name != "memory":
-			msg := "unknown field; a budget has cpu (CPU units) and memory (MiB)"
-			if s := suggest(f.Name, []string{"cpu", "memory"}); s != "" {
-				msg = fmt.Sprintf("unknown field; did you mean %q?", s)
-			}
-			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, msg))
-		case !ok || v < 1 || v > 1<<31-1:
-			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, fmt.Sprintf("invalid value %s: must be a whole number from 1 to 2147483647", f.Value.Literal())))
-		case f.Name == "cpu":
-			b.CPU = int(v)
-		default:
-			b.Memory = int(v)
-		}
-	}
-	return b, diags
 }
 
 // budgetOf returns the budget of environment env in a spec's root: the environment's
@@ -104,7 +47,7 @@ func budgetOf(root *Node, env string) *fleetcheck.Budget {
 	if n == nil {
 		return nil
 	}
-	b, ds := readBudget(n, lang.FieldBudget)
+	b, ds := spec.ReadBudget(n, lang.FieldBudget)
 	if len(ds) > 0 {
 		return nil // reported by the spec's check
 	}
@@ -119,11 +62,11 @@ func daemonFacts(u *unit, api, daemon *Node, ignored []string) *FleetDaemon {
 	}
 	var ports []fleetcheck.Port
 	if daemon != nil {
-		ports, _ = listenedPorts(daemon.Get(lang.FieldListens), lang.FieldListens)
+		ports, _ = spec.ListenedPorts(daemon.Get(lang.FieldListens), lang.FieldListens)
 	}
-	d := fleetcheck.Facts(api, place(at), ports)
+	d := fleetcheck.Facts(api, spec.Place(at), ports)
 	if u.raw {
-		d.At = place(u.at)
+		d.At = spec.Place(u.at)
 	}
 	d.Acknowledged = ignored
 	return &d

@@ -25,6 +25,7 @@ import (
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/policy"
+	"github.com/daemongen/daemongen/internal/spec"
 )
 
 // Config says what to generate.
@@ -634,7 +635,7 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 				msg += "; the specs declare no environments"
 			} else {
 				msg += fmt.Sprintf("; declared: %s", strings.Join(envs, ", "))
-				if s := suggest(cfg.Env, envs); s != "" {
+				if s := diag.Suggest(cfg.Env, envs); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
 			}
@@ -672,7 +673,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 	if root == nil {
 		return l, diags, false
 	}
-	if !isSpec(root) {
+	if !spec.IsSpec(root) {
 		ds := checkAPIFile(root)
 		l.raw, l.broken = true, ds.HasErrors()
 		return l, append(diags, ds...), true
@@ -682,7 +683,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		return l, append(diags, diag.New(hcl.DiagError, root.Pos, "",
 			"the file defines no daemon: a JSON input is either one daemon task definition in API form (family, containerDefinitions, ...) or a spec in JSON whose daemons holds at least one daemon")), false
 	}
-	structural, local := checkSpec(root, src.params)
+	structural, local := spec.Check(root, src.params)
 	diags = append(diags, structural...)
 	diags = append(diags, local...)
 	l.broken = structural.HasErrors()
@@ -703,7 +704,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 	for _, use := range src.envNames {
 		if !slices.Contains(l.envs, use.name) {
 			msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
-			if s := suggest(use.name, l.envs); s != "" {
+			if s := diag.Suggest(use.name, l.envs); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			diags = append(diags, diag.New(hcl.DiagError, use.pos, envTag, msg))
@@ -747,7 +748,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 		}
 		// Each environment's evaluation is checked on its own: an overlay exists only in
 		// its environment's evaluation, with @tag(env) and in HCL alike.
-		structural, local := checkSpec(root, l.src.params)
+		structural, local := spec.Check(root, l.src.params)
 		// A structure error's path names its environment; Normalize merges the same
 		// error found in several evaluations.
 		diags = append(diags, diag.WithContext(ds, env)...)
@@ -782,22 +783,22 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 		if l.src.failed.Reaches(d.Name, group) {
 			continue // the front end reported why its value is incomplete
 		}
-		if !wrong[d.Name] && Enabled(Layers(root, d.Name, env)) {
+		if !wrong[d.Name] && spec.Enabled(spec.Layers(root, d.Name, env)) {
 			units = append(units, &unit{root: root, key: d.Name, env: env, at: d.Value.Pos})
 		}
 	}
 	return units, diags
 }
 
-// layerNameDiags runs [checkDaemonLayerNames] on every daemon of a spec's root in env,
+// layerNameDiags runs [spec.CheckLayerNames] on every daemon of a spec's root in env,
 // and returns what it finds, each in its daemon's context, and the daemons it finds wrong:
 // a daemon with a wrong name in its layers is something else than the spec meant, and its
 // own checks would only report knock-on errors. It runs beside the spec's structure check,
 // so that a run reports these with the structure errors, all at once.
 func layerNameDiags(root *Node, env string) (diags hcl.Diagnostics, wrong map[string]bool) {
 	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
-		layers := Layers(root, d.Name, env)
-		if ds := checkDaemonLayerNames(layers, d.Name, env); len(ds) > 0 {
+		layers := spec.Layers(root, d.Name, env)
+		if ds := spec.CheckLayerNames(layers, d.Name, env); len(ds) > 0 {
 			diags = append(diags, diag.WithContext(ds, (&unit{key: d.Name, env: env}).context())...)
 			if wrong == nil {
 				wrong = map[string]bool{}
@@ -964,13 +965,13 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	if u.raw {
 		api = u.root.Clone()
 	} else {
-		layers := Layers(u.root, u.key, u.env)
-		daemon = Layer(layers)
+		layers := spec.Layers(u.root, u.key, u.env)
+		daemon = spec.Layer(layers)
 		if daemon == nil {
 			return nil, nil
 		}
-		api, diags = Lower(daemon, u.key)
-		ignored = ignoredWarnings(layers)
+		api, diags = spec.Lower(daemon, u.key)
+		ignored = spec.IgnoredWarnings(layers)
 	}
 	var violated, excepted []string // the policy's rules the daemon breaks, and is let through
 	if u.policies != nil && len(diags) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/spec"
 )
 
 // ImportConfig says what to import.
@@ -93,7 +94,7 @@ func Import(cfg ImportConfig) (*Imported, error) {
 			return nil, err
 		}
 		res.Specs[family] = text
-		combined = merge(combined, root)
+		combined = spec.Merge(combined, root)
 	}
 	if combined != nil {
 		text, err := writeSpec(combined, cfg.To)

@@ -639,7 +639,7 @@ func envIndexDiags(indexes []envIndex, envs []string) hcl.Diagnostics {
 					missing = append(missing, k)
 				}
 			}
-			if s := suggest(env, missing); s != "" {
+			if s := diag.Suggest(env, missing); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			path := ix.field
@@ -671,7 +671,7 @@ func envTypos(entries []envEntry) hcl.Diagnostics {
 		if slices.Contains(declared, e.name) || reported[e.name] {
 			continue
 		}
-		s := suggest(e.name, declared)
+		s := diag.Suggest(e.name, declared)
 		if s == "" {
 			continue
 		}

@@ -95,7 +95,7 @@ func knownAPIPath(path []string) (ok bool, suggestion string) {
 	if _, known := idx.Fields[last]; known {
 		return true, ""
 	}
-	return false, suggest(last, idx.Order)
+	return false, diag.Suggest(last, idx.Order)
 }
 
 // policyDiags checks a daemon in API form against the run's policies: each violation is

@@ -10,6 +10,7 @@ import (
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
+	"github.com/daemongen/daemongen/internal/spec"
 
 	"github.com/daemongen/daemongen/internal/lint"
 
@@ -400,7 +401,7 @@ func TestEveryWarningHasARuleCase(t *testing.T) {
 	for _, tc := range ruleCases {
 		covered[tc.warning] = true
 	}
-	for _, id := range WarningIDs() {
+	for _, id := range spec.WarningIDs() {
 		if id == fleetcheck.SharedHostPathID {
 			continue // a clash between daemons, not a rule of one: TestFleetChecks has its cases
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/spec"
 )
 
 // TraceEntry is what one layer of a daemon writes at a path.
@@ -74,7 +75,7 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 		if env != "" {
 			msg += fmt.Sprintf(" in environment %q", env)
 		}
-		if s := suggest(family, families); s != "" {
+		if s := diag.Suggest(family, families); s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		}
 		return nil, &UsageError{Msg: msg}
@@ -85,12 +86,12 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 	}
 	var results []TraceResult
 	for _, u := range found {
-		layers := Layers(u.root, u.key, u.env)
-		daemon := Layer(layers)
+		layers := spec.Layers(u.root, u.key, u.env)
+		daemon := spec.Layer(layers)
 		if len(sel) > 1 && sel[0] == lang.FieldContainers {
 			if names := node.Names(node.StructFields(daemon.Get(lang.FieldContainers))); !slices.Contains(names, sel[1].(string)) {
 				msg := fmt.Sprintf("%s has no container %q (its containers: %s)", family, sel[1], strings.Join(names, ", "))
-				if s := suggest(sel[1].(string), names); s != "" {
+				if s := diag.Suggest(sel[1].(string), names); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
 				return nil, &UsageError{Msg: msg}
@@ -138,7 +139,7 @@ func conciseSelector(path string) ([]any, error) {
 		}
 		if !slices.Contains(known, name) {
 			msg := fmt.Sprintf("%s: the spec language has no field %s", path, strings.Join(parts[:i+1], "."))
-			if s := suggest(name, known); s != "" {
+			if s := diag.Suggest(name, known); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", strings.Join(append(slices.Clone(parts[:i]), s), "."))
 			}
 			return nil, &UsageError{Msg: msg}

@@ -196,9 +196,6 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 	return diags
 }
 
-// suggest returns the candidate closest to name: see [diag.Suggest].
-func suggest(name string, candidates []string) string { return diag.Suggest(name, candidates) }
-
 // cueDiagnostics converts a CUE validation error into diagnostics at the user's positions.
 func cueDiagnostics(root *Node, err error, sev hcl.DiagnosticSeverity) (diags hcl.Diagnostics) {
 	if err == nil {
@@ -370,7 +367,7 @@ func explainValue(n *Node, path []any, msg string) string {
 	msg = fmt.Sprintf("invalid value %s: %s", n.Literal(), msg)
 	if s, ok := n.Str(); ok {
 		if enum := enumAt(path); len(enum) > 0 {
-			if best := suggest(s, enum); best != "" && best != s {
+			if best := diag.Suggest(s, enum); best != "" && best != s {
 				msg += fmt.Sprintf("; did you mean %q?", best)
 			}
 		}

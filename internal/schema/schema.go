@@ -201,7 +201,7 @@ func ErrorMessage(err error) string {
 // abstract path apath, and the field it suggests instead. A container field at the daemon
 // level, or a daemon field in a container, is told where it belongs. concise is set for
 // the daemons of specs, where the spec's own forms may be suggested. The spec check
-// ([checkLayer]) and the shape check of each daemon say the same of the same mistake, so
+// (checkLayer, in internal/spec) and the shape check of each daemon say the same of the same mistake, so
 // that it is reported once.
 func UnknownFieldMessage(apath string, f *node.Field, concise bool) (msg, suggested string) {
 	idx := Index()

@@ -1,4 +1,8 @@
-package gen
+// Package spec is the stage between a front end and the evaluator: it checks a spec's
+// structure (sections, layers, names, the spec-only fields), layers a daemon's defaults,
+// group, environment and overlay into one ([Layers] owns the order), checks the names an
+// overlay adds, and lowers the concise form into the API form ([Lower]).
+package spec
 
 import (
 	"fmt"
@@ -13,9 +17,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// isSpec tells a spec (daemons keyed by name) from one daemon task definition in API form.
-func isSpec(root *Node) bool {
-	if root.Kind != Struct {
+// IsSpec tells a spec (daemons keyed by name) from one daemon task definition in API form.
+func IsSpec(root *node.Node) bool {
+	if root.Kind != node.Struct {
 		return false
 	}
 	for _, f := range root.Fields {
@@ -29,11 +33,11 @@ func isSpec(root *Node) bool {
 // specLayer is one daemon-like struct of a spec: a set of defaults or a daemon.
 type specLayer struct {
 	path     string
-	node     *Node
+	node     *node.Node
 	defaults bool // defaults apply to many daemons; a daemon layer describes one
 }
 
-// checkSpec reports every name of a spec's structure that does not fit: unknown top-level
+// Check reports every name of a spec's structure that does not fit: unknown top-level
 // fields, unknown fields of groups and environments, layers that are not structs, group
 // references that name no group, overlays that name no daemon, and fields of a layer that
 // belong elsewhere (a container field at the daemon level, a daemon field in a container).
@@ -45,27 +49,27 @@ type specLayer struct {
 // would only repeat them as knock-on errors. local are the mistakes within one layer, which
 // the daemons' own checks report alike, so that each is reported once.
 // params are the top-level fields the spec declares with @tag, which it may hold too.
-func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) {
+func Check(root *node.Node, params []string) (structural, local hcl.Diagnostics) {
 	// misspelt are the sections that an unknown top-level field was likely meant to be:
 	// names that would refer into them are not checked, since they can only fail.
 	misspelt := map[string]bool{}
 	for _, f := range root.Fields {
 		if !slices.Contains(lang.SpecFields, f.Name) && !slices.Contains(params, f.Name) {
 			msg := "unknown top-level field; a spec has daemons, defaults, groups and environments (use a hidden field _name or a definition #Name for helpers)"
-			if s := suggest(f.Name, lang.SpecFields[:4]); s != "" {
+			if s := diag.Suggest(f.Name, lang.SpecFields[:4]); s != "" {
 				msg = fmt.Sprintf("unknown top-level field; did you mean %q?", s)
 				misspelt[s] = root.Get(s) == nil
 			}
-			structural = append(structural, specDiag(f.Value.Pos, f.Name, msg))
+			structural = append(structural, Diag(f.Value.Pos, f.Name, msg))
 		}
 	}
 	for _, name := range []string{lang.SectionDaemons, lang.SectionDefaults, lang.SectionGroups, lang.SectionEnvironments} {
-		if n := root.Get(name); n != nil && n.Kind != Struct {
-			structural = append(structural, specDiag(n.Pos, name, "must be a struct"))
+		if n := root.Get(name); n != nil && n.Kind != node.Struct {
+			structural = append(structural, Diag(n.Pos, name, "must be a struct"))
 		}
 	}
 	var layers []specLayer
-	if d := root.Get(lang.SectionDefaults); d != nil && d.Kind == Struct {
+	if d := root.Get(lang.SectionDefaults); d != nil && d.Kind == node.Struct {
 		layers = append(layers, specLayer{lang.SectionDefaults, d, true})
 	}
 	daemons := node.StructFields(root.Get(lang.SectionDaemons))
@@ -75,7 +79,7 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 	for _, g := range groups {
 		path := "groups." + g.Name
 		if !lang.NameRE.MatchString(g.Name) {
-			structural = append(structural, specDiag(g.Value.Pos, path, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
+			structural = append(structural, Diag(g.Value.Pos, path, "group names must be 1 to 255 letters, digits, hyphens and underscores"))
 		}
 		structural = append(structural, onlyFields(g.Value, path, lang.SectionDefaults)...)
 		if d := g.Value.Get(lang.SectionDefaults); d != nil {
@@ -92,7 +96,7 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 	for _, e := range node.StructFields(root.Get(lang.SectionEnvironments)) {
 		path := "environments." + e.Name
 		if !lang.NameRE.MatchString(e.Name) {
-			structural = append(structural, specDiag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
+			structural = append(structural, Diag(e.Value.Pos, path, "environment names must be 1 to 255 letters, digits, hyphens and underscores: they name output folders"))
 		}
 		structural = append(structural, onlyFields(e.Value, path, lang.SectionDefaults, lang.SectionDaemons)...)
 		if d := e.Value.Get(lang.SectionDefaults); d != nil {
@@ -101,8 +105,8 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 			}
 		}
 		overlays := e.Value.Get(lang.SectionDaemons)
-		if overlays != nil && overlays.Kind != Struct {
-			structural = append(structural, specDiag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
+		if overlays != nil && overlays.Kind != node.Struct {
+			structural = append(structural, Diag(overlays.Pos, path+".daemons", "must be a struct of daemon overlays keyed by daemon name"))
 		}
 		for _, d := range node.StructFields(overlays) {
 			dpath := path + ".daemons." + d.Name
@@ -111,10 +115,10 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 					continue
 				}
 				msg := "names no daemon of this spec"
-				if s := suggest(d.Name, daemonNames); s != "" {
+				if s := diag.Suggest(d.Name, daemonNames); s != "" {
 					msg += fmt.Sprintf("; did you mean %q?", s)
 				}
-				structural = append(structural, specDiag(d.Value.Pos, dpath, msg))
+				structural = append(structural, Diag(d.Value.Pos, dpath, msg))
 				continue
 			}
 			if layer, ok := layerAt(d.Value, dpath, false, true, &structural); ok {
@@ -132,23 +136,23 @@ func checkSpec(root *Node, params []string) (structural, local hcl.Diagnostics) 
 
 // layerAt returns n as a layer, or reports why it cannot be one. An environment's overlay
 // of a daemon may also be null: the daemon is left out of that environment.
-func layerAt(n *Node, path string, defaults, nullable bool, diags *hcl.Diagnostics) (specLayer, bool) {
+func layerAt(n *node.Node, path string, defaults, nullable bool, diags *hcl.Diagnostics) (specLayer, bool) {
 	switch {
-	case n.Kind == Struct:
+	case n.Kind == node.Struct:
 		return specLayer{path, n, defaults}, true
-	case n.Kind == Null && nullable:
+	case n.Kind == node.Null && nullable:
 		return specLayer{}, false
 	}
 	msg := "must be a struct"
 	if nullable {
 		msg += ", or null to leave the daemon out of this environment"
 	}
-	*diags = append(*diags, specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: %s", n.Literal(), msg)))
+	*diags = append(*diags, Diag(n.Pos, path, fmt.Sprintf("invalid value %s: %s", n.Literal(), msg)))
 	return specLayer{}, false
 }
 
 // checkLayer reports the fields of one layer that belong elsewhere or name nothing, split as
-// [checkSpec] does. Deeper values are checked on each daemon the layer reaches.
+// [Check] does. Deeper values are checked on each daemon the layer reaches.
 func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural, diags hcl.Diagnostics) {
 	idx := schema.Index()
 	top, container := idx[""], idx["containerDefinitions.*"]
@@ -158,7 +162,7 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 		switch f.Name {
 		case lang.FieldGroup:
 			if l.defaults {
-				diags = append(diags, specDiag(f.Value.Pos, path, "group belongs in a daemon (or an environment's overlay of one): defaults apply to the daemons of every group"))
+				diags = append(diags, Diag(f.Value.Pos, path, "group belongs in a daemon (or an environment's overlay of one): defaults apply to the daemons of every group"))
 				continue
 			}
 			if checkGroups {
@@ -166,29 +170,29 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 			}
 		case lang.FieldEnabled:
 			if l.defaults {
-				diags = append(diags, specDiag(f.Value.Pos, path, "enabled belongs in a daemon or in an environment's overlay of one"))
-			} else if f.Value.Kind != Bool {
-				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be true or false", f.Value.Literal())))
+				diags = append(diags, Diag(f.Value.Pos, path, "enabled belongs in a daemon or in an environment's overlay of one"))
+			} else if f.Value.Kind != node.Bool {
+				diags = append(diags, Diag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be true or false", f.Value.Literal())))
 			}
 		case lang.FieldIgnoreWarnings:
-			diags = append(diags, checkWarningIDs(f.Value, path)...)
+			diags = append(diags, CheckWarningIDs(f.Value, path)...)
 		case lang.FieldListens:
 			if l.defaults {
-				diags = append(diags, specDiag(f.Value.Pos, path, "listens belongs in a daemon (or an environment's overlay of one): a port in defaults would be every daemon's, and clash"))
+				diags = append(diags, Diag(f.Value.Pos, path, "listens belongs in a daemon (or an environment's overlay of one): a port in defaults would be every daemon's, and clash"))
 				continue
 			}
-			_, ds := listenedPorts(f.Value, path)
+			_, ds := ListenedPorts(f.Value, path)
 			diags = append(diags, ds...)
 		case lang.FieldBudget:
 			if !l.defaults || strings.HasPrefix(l.path, "groups.") {
-				diags = append(diags, specDiag(f.Value.Pos, path, "budget belongs in defaults, or an environment's defaults: it is what one instance gives all the daemons of an environment"))
+				diags = append(diags, Diag(f.Value.Pos, path, "budget belongs in defaults, or an environment's defaults: it is what one instance gives all the daemons of an environment"))
 				continue
 			}
-			_, ds := readBudget(f.Value, path)
+			_, ds := ReadBudget(f.Value, path)
 			diags = append(diags, ds...)
 		case lang.EveryContainer:
-			if f.Value.Kind != Struct {
-				diags = append(diags, specDiag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be a struct: the defaults of every container", f.Value.Literal())))
+			if f.Value.Kind != node.Struct {
+				diags = append(diags, Diag(f.Value.Pos, path, fmt.Sprintf("invalid value %s: must be a struct: the defaults of every container", f.Value.Literal())))
 				continue
 			}
 			s, ls := checkContainerFields(f.Value, path, true)
@@ -202,10 +206,10 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 					if l.defaults {
 						msg = fmt.Sprintf("%s is a container field, not a container name: for the defaults of every container write %s", w.Name(c.Name), w.EveryContainer(c.Name))
 					}
-					structural = append(structural, specDiag(c.Value.Pos, cpath, msg))
+					structural = append(structural, Diag(c.Value.Pos, cpath, msg))
 					continue
 				}
-				if c.Value.Kind == Struct {
+				if c.Value.Kind == node.Struct {
 					_, ls := checkContainerFields(c.Value, cpath, false)
 					diags = append(diags, ls...)
 				}
@@ -213,7 +217,7 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 		default:
 			if _, known := top.Fields[f.Name]; !known {
 				msg, _ := schema.UnknownFieldMessage(lang.DaemonLevel, f, true)
-				diags = append(diags, specDiag(f.Value.Pos, path, msg))
+				diags = append(diags, Diag(f.Value.Pos, path, msg))
 			}
 		}
 	}
@@ -224,15 +228,15 @@ func checkLayer(l specLayer, groupNames []string, checkGroups bool) (structural,
 // container (everyOne), that are not container fields. In the defaults of every container,
 // a struct that is no container field is a container declared in the wrong place: the
 // daemon's containers are not what the spec meant, so that mistake is structural.
-func checkContainerFields(c *Node, path string, everyOne bool) (structural, local hcl.Diagnostics) {
+func checkContainerFields(c *node.Node, path string, everyOne bool) (structural, local hcl.Diagnostics) {
 	container := schema.Index()[lang.ContainerLevel]
 	for _, f := range c.Fields {
 		if _, known := container.Fields[f.Name]; known {
 			continue
 		}
 		msg, _ := schema.UnknownFieldMessage(lang.ContainerLevel, f, true)
-		d := specDiag(f.Value.Pos, path+"."+f.Name, msg)
-		if everyOne && f.Value.Kind == Struct {
+		d := Diag(f.Value.Pos, path+"."+f.Name, msg)
+		if everyOne && f.Value.Kind == node.Struct {
 			structural = append(structural, d)
 		} else {
 			local = append(local, d)
@@ -241,9 +245,9 @@ func checkContainerFields(c *Node, path string, everyOne bool) (structural, loca
 	return structural, local
 }
 
-// specDiag returns an error about a spec's structure at path (in CUE's names), written in
+// Diag returns an error about a spec's structure at path (in CUE's names), written in
 // the vocabulary of the file at pos.
-func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
+func Diag(pos token.Pos, path, msg string) *hcl.Diagnostic {
 	if lang.InHCL(pos) {
 		path = lang.HCLSpecPath(path)
 	}
@@ -251,42 +255,42 @@ func specDiag(pos token.Pos, path, msg string) *hcl.Diagnostic {
 }
 
 // onlyFields reports the fields of n other than allowed.
-func onlyFields(n *Node, path string, allowed ...string) (diags hcl.Diagnostics) {
-	if n.Kind != Struct {
-		return hcl.Diagnostics{specDiag(n.Pos, path, "must be a struct")}
+func onlyFields(n *node.Node, path string, allowed ...string) (diags hcl.Diagnostics) {
+	if n.Kind != node.Struct {
+		return hcl.Diagnostics{Diag(n.Pos, path, "must be a struct")}
 	}
 	for _, f := range n.Fields {
 		if !slices.Contains(allowed, f.Name) {
 			msg := fmt.Sprintf("unknown field; allowed: %v", allowed)
-			if s := suggest(f.Name, allowed); s != "" {
+			if s := diag.Suggest(f.Name, allowed); s != "" {
 				msg = fmt.Sprintf("unknown field; did you mean %q?", s)
 			}
-			diags = append(diags, specDiag(f.Value.Pos, path+"."+f.Name, msg))
+			diags = append(diags, Diag(f.Value.Pos, path+"."+f.Name, msg))
 		}
 	}
 	return diags
 }
 
 // checkRef reports a reference (a group name) that names nothing.
-func checkRef(n *Node, path, what string, known []string) hcl.Diagnostics {
+func checkRef(n *node.Node, path, what string, known []string) hcl.Diagnostics {
 	s, ok := n.Str()
 	if !ok {
-		return hcl.Diagnostics{specDiag(n.Pos, path, "must be a string naming a "+what)}
+		return hcl.Diagnostics{Diag(n.Pos, path, "must be a string naming a "+what)}
 	}
 	if slices.Contains(known, s) {
 		return nil
 	}
 	msg := fmt.Sprintf("invalid value %q: names no %s of this spec", s, what)
-	if best := suggest(s, known); best != "" {
+	if best := diag.Suggest(s, known); best != "" {
 		msg += fmt.Sprintf("; did you mean %q?", best)
 	}
-	return hcl.Diagnostics{specDiag(n.Pos, path, msg)}
+	return hcl.Diagnostics{Diag(n.Pos, path, msg)}
 }
 
 // NamedLayer is one layer of a daemon, with the name people know it by.
 type NamedLayer struct {
 	Name string
-	Node *Node // nil when the spec has no such layer
+	Node *node.Node // nil when the spec has no such layer
 }
 
 // Layers returns the layers that make up daemon key in environment env (env is "" when the
@@ -301,9 +305,9 @@ type NamedLayer struct {
 //
 // So a daemon's own value wins over every default, and an environment's value for one
 // daemon wins over everything. This is the only place that decides the order.
-func Layers(root *Node, key, env string) []NamedLayer {
+func Layers(root *node.Node, key, env string) []NamedLayer {
 	daemon := root.Get(lang.SectionDaemons).Get(key)
-	var envDefaults, envDaemon *Node
+	var envDefaults, envDaemon *node.Node
 	if env != "" {
 		e := root.Get(lang.SectionEnvironments).Get(env)
 		envDefaults = e.Get(lang.SectionDefaults)
@@ -331,10 +335,10 @@ func Enabled(layers []NamedLayer) bool {
 	for _, l := range layers {
 		switch {
 		case l.Node == nil:
-		case l.Node.Kind == Null:
+		case l.Node.Kind == node.Null:
 			enabled = false
 		default:
-			if v := l.Node.Get(lang.FieldEnabled); v != nil && v.Kind == Bool {
+			if v := l.Node.Get(lang.FieldEnabled); v != nil && v.Kind == node.Bool {
 				enabled = v.Bool
 			}
 		}
@@ -343,69 +347,69 @@ func Enabled(layers []NamedLayer) bool {
 }
 
 // Layer merges the layers of one daemon, lowest first, into its concise form: see
-// [Layers] for the order and [merge] for how two values combine. Each layer's
+// [Layers] for the order and [Merge] for how two values combine. Each layer's
 // `container` field, the defaults for every container, goes under each container.
-func Layer(layers []NamedLayer) *Node {
-	var daemon *Node
+func Layer(layers []NamedLayer) *node.Node {
+	var daemon *node.Node
 	for _, nl := range layers {
 		l := nl.Node
-		if l == nil || l.Kind != Struct {
+		if l == nil || l.Kind != node.Struct {
 			continue
 		}
 		if l.Get(lang.EveryContainer) != nil {
 			l = l.Clone() // Delete must not change the spec
 			l.Delete(lang.EveryContainer)
 		}
-		daemon = merge(daemon, l)
+		daemon = Merge(daemon, l)
 	}
 	if daemon == nil {
 		return nil
 	}
-	if container := containerDefaults(layers); container != nil {
-		if cs := daemon.Get("containers"); cs != nil && cs.Kind == Struct {
+	if container := ContainerDefaults(layers); container != nil {
+		if cs := daemon.Get("containers"); cs != nil && cs.Kind == node.Struct {
 			for _, f := range cs.Fields {
-				f.Value = merge(container, f.Value)
+				f.Value = Merge(container, f.Value)
 			}
 		}
-		if cs := daemon.Get("containerDefinitions"); cs != nil && cs.Kind == List {
+		if cs := daemon.Get("containerDefinitions"); cs != nil && cs.Kind == node.List {
 			for i, c := range cs.Elems {
-				cs.Elems[i] = merge(container, c)
+				cs.Elems[i] = Merge(container, c)
 			}
 		}
 	}
 	return stripNulls(daemon)
 }
 
-// containerDefaults merges the layers' `container` fields, lowest first: what every
+// ContainerDefaults merges the layers' `container` fields, lowest first: what every
 // container of the daemon starts from.
-func containerDefaults(layers []NamedLayer) *Node {
-	var container *Node
+func ContainerDefaults(layers []NamedLayer) *node.Node {
+	var container *node.Node
 	for _, l := range layers {
 		if c := l.Node.Get(lang.EveryContainer); c != nil {
-			container = merge(container, c)
+			container = Merge(container, c)
 		}
 	}
 	return container
 }
 
-// merge returns higher laid over lower. Structs merge field by field; any other value of
+// Merge returns higher laid over lower. Structs merge field by field; any other value of
 // higher replaces lower's, lists included; null removes. A log configuration whose
 // logDriver changes is replaced whole, since one driver's options mean nothing to another.
-func merge(lower, higher *Node) *Node {
+func Merge(lower, higher *node.Node) *node.Node {
 	if higher == nil {
 		return lower.Clone()
 	}
 	if lower == nil {
 		return higher.Clone()
 	}
-	if lower.Kind == Struct && higher.Kind == Struct && !driverChanges(lower, higher) {
-		out := NewStruct(higher.Pos)
+	if lower.Kind == node.Struct && higher.Kind == node.Struct && !driverChanges(lower, higher) {
+		out := node.NewStruct(higher.Pos)
 		for _, f := range lower.Fields {
-			out.Fields = append(out.Fields, &Field{Name: f.Name, Value: merge(f.Value, higher.Get(f.Name))})
+			out.Fields = append(out.Fields, &node.Field{Name: f.Name, Value: Merge(f.Value, higher.Get(f.Name))})
 		}
 		for _, f := range higher.Fields {
 			if lower.Get(f.Name) == nil {
-				out.Fields = append(out.Fields, &Field{Name: f.Name, Value: f.Value.Clone()})
+				out.Fields = append(out.Fields, &node.Field{Name: f.Name, Value: f.Value.Clone()})
 			}
 		}
 		return out
@@ -413,25 +417,25 @@ func merge(lower, higher *Node) *Node {
 	return higher.Clone()
 }
 
-func driverChanges(lower, higher *Node) bool {
+func driverChanges(lower, higher *node.Node) bool {
 	a, okA := lower.Get("logDriver").Str()
 	b, okB := higher.Get("logDriver").Str()
 	return okA && okB && a != b
 }
 
 // stripNulls removes null fields: in a layered spec, null means "unset what a lower layer set".
-func stripNulls(n *Node) *Node {
+func stripNulls(n *node.Node) *node.Node {
 	switch n.Kind {
-	case Struct:
+	case node.Struct:
 		kept := n.Fields[:0:0]
 		for _, f := range n.Fields {
-			if f.Value.Kind != Null {
+			if f.Value.Kind != node.Null {
 				f.Value = stripNulls(f.Value)
 				kept = append(kept, f)
 			}
 		}
 		n.Fields = kept
-	case List:
+	case node.List:
 		for i, e := range n.Elems {
 			n.Elems[i] = stripNulls(e)
 		}

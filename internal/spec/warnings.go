@@ -1,4 +1,4 @@
-package gen
+package spec
 
 import (
 	"fmt"
@@ -7,13 +7,13 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
-	"github.com/hashicorp/hcl/v2"
-
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/lint"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/hashicorp/hcl/v2"
 )
 
 // WarningIDs returns the ids of every warning: the schema's (#WarningIDs, in its order),
@@ -28,21 +28,10 @@ var WarningIDs = sync.OnceValue(func() []string {
 	return append(append(ids, lint.IDs()...), fleetcheck.SharedHostPathID)
 })
 
-// lintDiags runs the security lints on a daemon in API form and reports each finding as a
-// warning with its id, at the offending value.
-func lintDiags(api *Node) (diags hcl.Diagnostics) {
-	for _, f := range lint.Check(api) {
-		d := diagAt(api, f.Path, hcl.DiagWarning, f.Message)
-		diag.ExtraOf(d).WarningID = f.ID
-		diags = append(diags, d)
-	}
-	return diags
-}
-
-// checkWarningIDs reports an ignoreWarnings value that is not a list of warning ids.
-func checkWarningIDs(n *Node, path string) (diags hcl.Diagnostics) {
-	if n.Kind != List {
-		return hcl.Diagnostics{specDiag(n.Pos, path, fmt.Sprintf("invalid value %s: must be a list of warning ids", n.Literal()))}
+// CheckWarningIDs reports an ignoreWarnings value that is not a list of warning ids.
+func CheckWarningIDs(n *node.Node, path string) (diags hcl.Diagnostics) {
+	if n.Kind != node.List {
+		return hcl.Diagnostics{Diag(n.Pos, path, fmt.Sprintf("invalid value %s: must be a list of warning ids", n.Literal()))}
 	}
 	for i, e := range n.Elems {
 		id, ok := e.Str()
@@ -50,19 +39,19 @@ func checkWarningIDs(n *Node, path string) (diags hcl.Diagnostics) {
 			continue
 		}
 		msg := fmt.Sprintf("invalid value %s: names no warning", e.Literal())
-		if s := suggest(id, WarningIDs()); ok && s != "" {
+		if s := diag.Suggest(id, WarningIDs()); ok && s != "" {
 			msg += fmt.Sprintf("; did you mean %q?", s)
 		} else {
 			msg += "; the warning ids are " + strings.Join(WarningIDs(), ", ")
 		}
-		diags = append(diags, specDiag(e.Pos, fmt.Sprintf("%s[%d]", path, i), msg))
+		diags = append(diags, Diag(e.Pos, fmt.Sprintf("%s[%d]", path, i), msg))
 	}
 	return diags
 }
 
-// ignoredWarnings returns the warning ids that the layers of a daemon acknowledge: every
+// IgnoredWarnings returns the warning ids that the layers of a daemon acknowledge: every
 // layer's ignoreWarnings together, so that a daemon adds to what its defaults acknowledge.
-func ignoredWarnings(layers []NamedLayer) []string {
+func IgnoredWarnings(layers []NamedLayer) []string {
 	var ids []string
 	for _, l := range layers {
 		for _, e := range l.Node.Get(lang.FieldIgnoreWarnings).ListElems() {

@@ -1,15 +1,16 @@
-package gen
+package spec
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/hashicorp/hcl/v2"
 )
 
-// checkDaemonLayerNames reports the names in a daemon's own layers (the daemon itself, and
+// CheckLayerNames reports the names in a daemon's own layers (the daemon itself, and
 // an environment's overlay of it) that name nothing below them and look like a misspelling
 // of a name that is there. Layering would take either silently:
 //
@@ -25,15 +26,15 @@ import (
 // alone, since it may guard against a default that a lower layer does not set yet; so is
 // an added container with an image and a name of its own, which is how an environment adds
 // a sidecar. layers are [Layers] of daemon key in environment env.
-func checkDaemonLayerNames(layers []NamedLayer, key, env string) hcl.Diagnostics {
+func CheckLayerNames(layers []NamedLayer, key, env string) hcl.Diagnostics {
 	const ownLayer, envOverlay = 3, 4 // indexes in Layers
 	var diags hcl.Diagnostics
 	for _, i := range []int{ownLayer, envOverlay} {
 		higher := layers[i].Node
-		if higher == nil || higher.Kind != Struct || (i == ownLayer && !hasNull(higher)) {
+		if higher == nil || higher.Kind != node.Struct || (i == ownLayer && !hasNull(higher)) {
 			continue
 		}
-		c := layerNameCheck{key: key, everyContainer: containerDefaults(layers[:i])}
+		c := layerNameCheck{key: key, everyContainer: ContainerDefaults(layers[:i])}
 		path := "daemons." + key
 		if i == envOverlay {
 			path = "environments." + env + ".daemons." + key
@@ -50,11 +51,11 @@ type layerNameCheck struct {
 	key string
 	// everyContainer is what the layers below give every container; merged is every layer
 	// merged, set when the layer is an environment's, whose added containers are checked.
-	everyContainer, merged *Node
+	everyContainer, merged *node.Node
 	diags                  hcl.Diagnostics
 }
 
-func (c *layerNameCheck) daemon(higher, below *Node, path string) {
+func (c *layerNameCheck) daemon(higher, below *node.Node, path string) {
 	for _, f := range higher.Fields {
 		p := path + "." + f.Name
 		switch _, keyed := lang.DaemonKeyed[f.Name]; {
@@ -66,7 +67,7 @@ func (c *layerNameCheck) daemon(higher, below *Node, path string) {
 	}
 }
 
-func (c *layerNameCheck) container(higher, below *Node, path string) {
+func (c *layerNameCheck) container(higher, below *node.Node, path string) {
 	for _, f := range higher.Fields {
 		p := path + "." + f.Name
 		if _, keyed := lang.ContainerKeyed[f.Name]; keyed {
@@ -85,7 +86,7 @@ func (c *layerNameCheck) container(higher, below *Node, path string) {
 }
 
 // keys checks a struct keyed by names; containers are the daemon's containers.
-func (c *layerNameCheck) keys(higher, below *Node, path string, containers bool) {
+func (c *layerNameCheck) keys(higher, below *node.Node, path string, containers bool) {
 	var known []string
 	for _, f := range node.StructFields(below) {
 		known = append(known, f.Name)
@@ -94,18 +95,18 @@ func (c *layerNameCheck) keys(higher, below *Node, path string, containers bool)
 		p := path + "." + f.Name
 		under := below.Get(f.Name)
 		switch {
-		case under == nil && f.Value.Kind == Null:
-			if s := suggest(f.Name, known); s != "" {
-				c.diags = append(c.diags, specDiag(f.Value.Pos, p, fmt.Sprintf(
+		case under == nil && f.Value.Kind == node.Null:
+			if s := diag.Suggest(f.Name, known); s != "" {
+				c.diags = append(c.diags, Diag(f.Value.Pos, p, fmt.Sprintf(
 					"null removes nothing: no layer below sets %q; did you mean %q?", f.Name, s)))
 			}
-		case under == nil && containers && c.merged != nil && f.Value.Kind == Struct:
+		case under == nil && containers && c.merged != nil && f.Value.Kind == node.Struct:
 			if msg := c.addedContainer(f.Name, known); msg != "" {
-				c.diags = append(c.diags, specDiag(f.Value.Pos, p, msg))
+				c.diags = append(c.diags, Diag(f.Value.Pos, p, msg))
 				continue
 			}
 			c.container(f.Value, c.everyContainer, p)
-		case containers && f.Value.Kind == Struct:
+		case containers && f.Value.Kind == node.Struct:
 			if under == nil { // a container this layer adds starts from the defaults below
 				under = c.everyContainer
 			}
@@ -124,7 +125,7 @@ func (c *layerNameCheck) addedContainer(name string, known []string) string {
 	if len(known) == 0 {
 		return "" // the daemon's containers are missing, or misspelt: that is the error
 	}
-	s := suggest(name, known)
+	s := diag.Suggest(name, known)
 	if c.merged.Get(lang.FieldContainers).Get(name).Get("image") == nil {
 		if s != "" {
 			return fmt.Sprintf("names no container of daemon %s; did you mean %q? (a container that an environment adds needs an image)", c.key, s)
@@ -139,11 +140,11 @@ func (c *layerNameCheck) addedContainer(name string, known []string) string {
 }
 
 // hasNull reports whether n holds a null anywhere.
-func hasNull(n *Node) bool {
+func hasNull(n *node.Node) bool {
 	switch n.Kind {
-	case Null:
+	case node.Null:
 		return true
-	case Struct:
+	case node.Struct:
 		for _, f := range n.Fields {
 			if hasNull(f.Value) {
 				return true

@@ -1,10 +1,11 @@
-package gen
+package spec
 
 import (
 	"fmt"
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -12,9 +13,9 @@ import (
 // containerDefinitions, and every keyed struct becomes a list ordered by key. The family
 // defaults to the daemon's key. The plain API form passes through unchanged, so a spec
 // may use either for any field.
-func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
+func Lower(daemon *node.Node, key string) (*node.Node, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
-	api := NewStruct(daemon.Pos)
+	api := node.NewStruct(daemon.Pos)
 	for _, f := range daemon.Fields {
 		if lang.SpecOnlyFieldNamed(f.Name).Name != "" {
 			continue // the spec's own settings (specOnlyFields), read from the layers
@@ -24,7 +25,7 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 			// Task cpu and memory are strings in the API; cpu: 256 is what people write,
 			// and Terraform converts a number for a string attribute the same way.
 			v := f.Value
-			if v.Kind == Number {
+			if v.Kind == node.Number {
 				v = v.AsString()
 			}
 			api.Set(f.Name, v)
@@ -56,14 +57,14 @@ func Lower(daemon *Node, key string) (*Node, hcl.Diagnostics) {
 		}
 	}
 	if api.Get("family") == nil {
-		api.Fields = append([]*Field{{Name: "family", Value: NewString(key, daemon.Pos)}}, api.Fields...)
+		api.Fields = append([]*node.Field{{Name: "family", Value: node.NewString(key, daemon.Pos)}}, api.Fields...)
 	}
 	return api, diags
 }
 
 // lowerContainer lowers the keyed fields of one container in place.
-func lowerContainer(c *Node, path string) (diags hcl.Diagnostics) {
-	if c.Kind != Struct {
+func lowerContainer(c *node.Node, path string) (diags hcl.Diagnostics) {
+	if c.Kind != node.Struct {
 		return nil
 	}
 	for _, f := range c.Fields {
@@ -90,18 +91,18 @@ func lowerContainer(c *Node, path string) (diags hcl.Diagnostics) {
 
 // lowerKeyed turns a struct keyed by name into a list ordered by key. A list is the API
 // form already and is returned as it is; so is any other value, for the schema to judge.
-func lowerKeyed(n *Node, path string, form lang.KeyedForm) (*Node, hcl.Diagnostics) {
-	if n.Kind != Struct {
+func lowerKeyed(n *node.Node, path string, form lang.KeyedForm) (*node.Node, hcl.Diagnostics) {
+	if n.Kind != node.Struct {
 		return n, nil
 	}
 	var diags hcl.Diagnostics
-	list := &Node{Kind: List, Pos: n.Pos, Elems: []*Node{}}
+	list := &node.Node{Kind: node.List, Pos: n.Pos, Elems: []*node.Node{}}
 	for _, f := range n.SortedFields() {
-		key := NewString(f.Name, f.Value.Pos)
-		var elem *Node
+		key := node.NewString(f.Name, f.Value.Pos)
+		var elem *node.Node
 		switch {
-		case f.Value.Kind == Struct:
-			elem = NewStruct(f.Value.Pos, &Field{Name: form.KeyField, Value: key})
+		case f.Value.Kind == node.Struct:
+			elem = node.NewStruct(f.Value.Pos, &node.Field{Name: form.KeyField, Value: key})
 			for _, g := range f.Value.Fields {
 				if g.Name == form.KeyField {
 					if s, ok := g.Value.Str(); !ok || s != f.Name {
@@ -113,7 +114,7 @@ func lowerKeyed(n *Node, path string, form lang.KeyedForm) (*Node, hcl.Diagnosti
 				elem.Fields = append(elem.Fields, g)
 			}
 		case form.Short != nil:
-			elem = NewStruct(f.Value.Pos, append([]*Field{{Name: form.KeyField, Value: key}}, form.Short(f.Value)...)...)
+			elem = node.NewStruct(f.Value.Pos, append([]*node.Field{{Name: form.KeyField, Value: key}}, form.Short(f.Value)...)...)
 		default:
 			diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, path+"."+f.Name,
 				fmt.Sprintf("invalid value %s: must be a struct", f.Value.Literal())))
@@ -126,12 +127,12 @@ func lowerKeyed(n *Node, path string, form lang.KeyedForm) (*Node, hcl.Diagnosti
 
 // stringifyValues writes the numbers and booleans of a lowered environment as strings:
 // the API takes only strings, and PORT: 8125 is what people write.
-func stringifyValues(list *Node) {
-	if list.Kind != List {
+func stringifyValues(list *node.Node) {
+	if list.Kind != node.List {
 		return
 	}
 	for _, e := range list.Elems {
-		if v := e.Get("value"); v != nil && (v.Kind == Number || v.Kind == Bool) {
+		if v := e.Get("value"); v != nil && (v.Kind == node.Number || v.Kind == node.Bool) {
 			e.Set("value", v.AsString())
 		}
 	}

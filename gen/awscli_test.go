@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // TestAWSCLIAcceptsOutputs runs the aws CLI's own parameter validation, which happens before
@@ -36,7 +38,7 @@ func TestAWSCLIAcceptsOutputs(t *testing.T) {
 	if out := run(t, map[string]any{"family": "x", "networkMode": "awsvpc", "containerDefinitions": []any{}}); !strings.Contains(out, "Parameter validation failed") {
 		t.Skipf("this aws CLI does not validate register-daemon-task-definition offline: %s", out)
 	}
-	for _, file := range outputFiles(t) {
+	for _, file := range testcases.OutputFiles(t) {
 		t.Run(filepath.ToSlash(file), func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 var differentialN = flag.Int("differential-n", 1000, "how many mutations TestVetAgreesWithExportedSchema tries")
@@ -34,7 +35,7 @@ func TestVetAgreesWithExportedSchema(t *testing.T) {
 	}
 	def := cuecontext.New().CompileBytes(src, cue.Filename("schema.cue")).LookupPath(cue.ParsePath("#DaemonTaskDefinition"))
 	var bases []any
-	files := outputFiles(t)
+	files := testcases.OutputFiles(t)
 	imports, _ := filepath.Glob("testdata/import/*.json")
 	for _, f := range append(files, imports...) {
 		if strings.Contains(f, "describe") {
@@ -87,7 +88,7 @@ func TestVetAgreesWithExportedSchema(t *testing.T) {
 }
 
 // edgeValues are the values a mutation sets: the edge cases of the API's types, and the
-// values the rules compare with (mutationValues, which the Go rules' test draws from).
+// values the rules compare with (testcases.MutationValues, which the Go rules' test draws from).
 var edgeValues = append([]any{
 	json.Number("0"), json.Number("-1"), json.Number("4"), json.Number("64"), json.Number("0.5e1"),
 	json.Number("6E0"), json.Number("0.512e3"), json.Number("512.5"), json.Number("2147483647"),
@@ -106,7 +107,7 @@ var edgeNumbers = slices.DeleteFunc(slices.Clone(edgeValues), func(v any) bool {
 
 func decodedMutationValues() []any {
 	var out []any
-	for _, text := range mutationValues {
+	for _, text := range testcases.MutationValues {
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.UseNumber()
 		var v any

@@ -17,6 +17,7 @@ import (
 	"cuelang.org/go/encoding/jsonschema"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // badRegister breaks a field rule (networkMode) and a cross-field rule (names repeat).
@@ -50,7 +51,7 @@ func TestSchemaCUEValidates(t *testing.T) {
 		t.Fatalf("the exported schema does not compile: %v", err)
 	}
 	def := schema.LookupPath(cue.ParsePath("#DaemonTaskDefinition"))
-	for _, file := range outputFiles(t) {
+	for _, file := range testcases.OutputFiles(t) {
 		data, _ := os.ReadFile(file)
 		if err := vetWith(t, def, file, data); err != nil {
 			t.Errorf("%s: %v", file, err)
@@ -71,7 +72,7 @@ func TestSchemaCUEValidates(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "schema.cue"), src, 0o644)
 	os.WriteFile(filepath.Join(dir, "bad.json"), []byte(badRegister), 0o644)
-	good, _ := filepath.Abs(outputFiles(t)[0])
+	good, _ := filepath.Abs(testcases.OutputFiles(t)[0])
 	if out, err := exec.Command(cueCmd, "vet", "-c", "-d", "#DaemonTaskDefinition", filepath.Join(dir, "schema.cue"), good).CombinedOutput(); err != nil {
 		t.Errorf("cue vet rejects %s: %v\n%s", good, err, out)
 	}
@@ -105,7 +106,7 @@ func TestSchemaJSONSchemaValidates(t *testing.T) {
 	if err := def.Err(); err != nil {
 		t.Fatal(err)
 	}
-	for _, file := range outputFiles(t) {
+	for _, file := range testcases.OutputFiles(t) {
 		data, _ := os.ReadFile(file)
 		if err := vetWith(t, def, file, data); err != nil {
 			t.Errorf("%s: %v", file, err)
@@ -171,17 +172,17 @@ func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
 	if err := os.WriteFile(schemaFile, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for i, tc := range ruleCases {
-		if tc.warning != "" || tc.rule == "family fits a file name" { // a daemongen output rule, not the API's
+	for i, tc := range testcases.RuleCases {
+		if tc.Warning != "" || tc.Rule == "family fits a file name" { // a daemongen output rule, not the API's
 			continue
 		}
-		t.Run(tc.rule, func(t *testing.T) {
-			data := ctx.CompileString(strings.ReplaceAll(tc.bad, marker, ""))
+		t.Run(tc.Rule, func(t *testing.T) {
+			data := ctx.CompileString(strings.ReplaceAll(tc.Bad, testcases.Marker, ""))
 			if cueCmd != "" {
 				// The cue command itself: it fails, and names no field of the schema's own.
 				// Through daemongen's own conversion, which keeps a float a float
 				// (0.512e3 is 512.0, where MarshalJSON writes 512).
-				node, ds := toNode(data, nil)
+				node, ds := encoding.FromCUE(data)
 				if ds.HasErrors() {
 					t.Fatal(ds)
 				}
@@ -202,7 +203,7 @@ func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
 			err := data.Unify(def).Validate(cue.Concrete(true))
 			errs := errors.Errors(err)
 			if len(errs) == 0 {
-				t.Fatalf("no error; daemongen reports %s", tc.want)
+				t.Fatalf("no error; daemongen reports %s", tc.Want)
 			}
 			for _, e := range errs {
 				f, a := e.Msg()
@@ -215,17 +216,17 @@ func TestExportedSchemaReportsExactlyTheRealErrors(t *testing.T) {
 						t.Errorf("cue vet reports an internal field: %s", strings.Join(errors.Path(e), "."))
 					}
 				}
-				if _, rest, ok := strings.Cut(msg, ": "); ok && !strings.Contains(tc.want, msg) {
+				if _, rest, ok := strings.Cut(msg, ": "); ok && !strings.Contains(tc.Want, msg) {
 					msg = rest // an error of a struct names its field first
 				}
 				if w, ok := cueWording[msg]; ok {
 					msg = w
 				}
-				if strings.HasPrefix(msg, "must be one of ") && strings.Contains(tc.want, "unknown field") {
+				if strings.HasPrefix(msg, "must be one of ") && strings.Contains(tc.Want, "unknown field") {
 					msg = "unknown field" // the schema's own words for a closed set of option names
 				}
-				if !strings.Contains(tc.want, msg) {
-					t.Errorf("cue vet reports %s: %s; daemongen reports %s", strings.Join(errors.Path(e), "."), msg, tc.want)
+				if !strings.Contains(tc.Want, msg) {
+					t.Errorf("cue vet reports %s: %s; daemongen reports %s", strings.Join(errors.Path(e), "."), msg, tc.Want)
 				}
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
 
 	"cuelang.org/go/cue/errors"
@@ -24,11 +25,11 @@ func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
 		// As cue fmt does: parse with comments, print with the default options.
 		f, err := parser.ParseFile(name, src, parser.ParseComments)
 		if err != nil {
-			return nil, errorDiagnostics(err)
+			return nil, encoding.CUEErrors(err)
 		}
 		out, err := format.Node(f)
 		if err != nil {
-			return nil, errorDiagnostics(errors.Promote(err, "cannot format"))
+			return nil, encoding.CUEErrors(errors.Promote(err, "cannot format"))
 		}
 		return out, nil
 	case lang.HCL:

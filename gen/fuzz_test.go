@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/testcases"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -80,8 +81,8 @@ func seedSpecs(f *testing.F, pattern string, rules bool) {
 		}
 	}
 	if rules {
-		for _, tc := range ruleCases {
-			f.Add([]byte(strings.ReplaceAll(tc.bad, marker, "")))
+		for _, tc := range testcases.RuleCases {
+			f.Add([]byte(strings.ReplaceAll(tc.Bad, testcases.Marker, "")))
 		}
 		asWritten, _ := misspell(taggedCUESpec, "")
 		f.Add([]byte(asWritten))

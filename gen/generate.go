@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/check"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
@@ -868,10 +869,10 @@ const maxFileName = 255
 // worker does not compile the schema again.
 type evaluatorPool struct {
 	mu   sync.Mutex
-	free []*evaluator
+	free []*check.Evaluator
 }
 
-func (p *evaluatorPool) get() *evaluator {
+func (p *evaluatorPool) get() *check.Evaluator {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if n := len(p.free); n > 0 {
@@ -879,10 +880,10 @@ func (p *evaluatorPool) get() *evaluator {
 		p.free = p.free[:n-1]
 		return e
 	}
-	return newEvaluator()
+	return check.NewEvaluator()
 }
 
-func (p *evaluatorPool) put(e *evaluator) {
+func (p *evaluatorPool) put(e *check.Evaluator) {
 	p.mu.Lock()
 	p.free = append(p.free, e)
 	p.mu.Unlock()
@@ -915,8 +916,8 @@ func run(units []*unit, pool *evaluatorPool, progress func(done, total int), kno
 					}
 				}
 			}()
-			var ev *evaluator
-			evaluator := func() *evaluator {
+			var ev *check.Evaluator
+			evaluator := func() *check.Evaluator {
 				if ev == nil {
 					ev = pool.get()
 				}
@@ -955,7 +956,7 @@ func run(units []*unit, pool *evaluatorPool, progress func(done, total int), kno
 
 // produce makes one unit: layer, lower, check, render. evaluator returns the worker's
 // evaluator, made on first use: a unit the cache answers needs none.
-func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output, hcl.Diagnostics) {
+func produce(evaluator func() *check.Evaluator, u *unit, known *knownOutputs) (*output, hcl.Diagnostics) {
 	var (
 		api     *Node
 		diags   hcl.Diagnostics
@@ -993,7 +994,7 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 			return marked(finish(u, api, daemon, rendered, nil, key, ignored))
 		}
 	}
-	diags = append(diags, evaluator().check(api, !u.raw)...)
+	diags = append(diags, evaluator().Check(api, !u.raw)...)
 	if !diags.HasErrors() {
 		diags = append(diags, lintDiags(api)...) // on a definition the API accepts
 	}
@@ -1016,24 +1017,24 @@ func produce(evaluator func() *evaluator, u *unit, known *knownOutputs) (*output
 	return marked(finish(u, api, daemon, rendered, diags, key, ignored))
 }
 
-// finish names a checked unit's output file and returns it; check is its check key, if
+// finish names a checked unit's output file and returns it; key is its check key, if
 // the run computed one, and ignored the warnings the daemon acknowledges. A file to
 // write must have a name that every file system takes; vet, which writes nothing,
 // follows the API alone.
-func finish(u *unit, api, daemon *Node, rendered []byte, diags hcl.Diagnostics, check string, ignored []string) (*output, hcl.Diagnostics) {
+func finish(u *unit, api, daemon *Node, rendered []byte, diags hcl.Diagnostics, key string, ignored []string) (*output, hcl.Diagnostics) {
 	family, _ := api.Get("family").Str()
 	if f := api.Get("family"); f != nil && f.Sensitive {
-		return nil, append(diags, diagAt(api, []any{"family"}, hcl.DiagError,
+		return nil, append(diags, check.DiagAt(api, []any{"family"}, hcl.DiagError,
 			"the family comes from a sensitive value: it names the output file and is shown wherever the daemon is, so it cannot be secret"))
 	}
 	if u.writes && windowsReserved(family) && !slices.Contains(ignored, windowsReservedID) {
-		d := diagAt(api, []any{"family"}, hcl.DiagWarning, fmt.Sprintf(
+		d := check.DiagAt(api, []any{"family"}, hcl.DiagWarning, fmt.Sprintf(
 			"the output file %s.json has a name Windows reserves for a device (CON, PRN, AUX, NUL, COM1-9, LPT1-9): it cannot be checked out there", family))
 		diag.ExtraOf(d).WarningID = windowsReservedID
 		diags = append(diags, d)
 	}
 	if u.writes && len(family)+len(".json") > maxFileName {
-		d := diagAt(api, []any{"family"}, hcl.DiagError, fmt.Sprintf(
+		d := check.DiagAt(api, []any{"family"}, hcl.DiagError, fmt.Sprintf(
 			"a family of %d characters makes the output file name %d bytes long, and file systems allow %d: use at most %d characters",
 			len(family), len(family)+len(".json"), maxFileName, maxFileName-len(".json")))
 		return nil, append(diags, d)
@@ -1043,7 +1044,7 @@ func finish(u *unit, api, daemon *Node, rendered []byte, diags hcl.Diagnostics, 
 	if u.env != "" {
 		u.out = u.env + "/" + u.out
 	}
-	return &output{json: rendered, sensitive: api.SensitivePaths(nil, nil), check: check, facts: daemonFacts(u, api, daemon, ignored)}, diags
+	return &output{json: rendered, sensitive: api.SensitivePaths(nil, nil), check: key, facts: daemonFacts(u, api, daemon, ignored)}, diags
 }
 
 func sortedKeys(m map[string]bool) []string {

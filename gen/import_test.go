@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/testcases"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -43,7 +44,7 @@ func jsonValue(t *testing.T, b []byte) any {
 // importCorpus lists the inputs of the round trip: the example outputs and real-world
 // agents (testdata/import).
 func importCorpus(t *testing.T) []string {
-	files := outputFiles(t)
+	files := testcases.OutputFiles(t)
 	agents, _ := filepath.Glob("testdata/import/*.json")
 	if len(agents) < 6 {
 		t.Fatalf("the real-world corpus has %d agents", len(agents))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/testcases"
 	"github.com/dlclark/regexp2"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -125,7 +126,7 @@ var nonECMA = regexp.MustCompile(`\(\?[a-zA-Z]|\\[pP]\{`)
 // 2020-12 validator, and rejects files that break field rules.
 func TestJSONSchemaValidatesWithARealValidator(t *testing.T) {
 	sch := compiledJSONSchema(t)
-	for _, file := range outputFiles(t) {
+	for _, file := range testcases.OutputFiles(t) {
 		data, _ := os.ReadFile(file)
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 		if err != nil {
@@ -187,8 +188,8 @@ func TestSARIFValidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	var all hcl.Diagnostics
-	for _, tc := range ruleCases {
-		diags, _ := vetText(t, tc.bad)
+	for _, tc := range testcases.RuleCases {
+		diags, _ := vetText(t, tc.Bad)
 		all = append(all, diags...)
 	}
 	all = append(all, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: "a problem without a place"})

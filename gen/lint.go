@@ -3,6 +3,7 @@ package gen
 import (
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/check"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lint"
 )
@@ -11,7 +12,7 @@ import (
 // warning with its id, at the offending value.
 func lintDiags(api *Node) (diags hcl.Diagnostics) {
 	for _, f := range lint.Check(api) {
-		d := diagAt(api, f.Path, hcl.DiagWarning, f.Message)
+		d := check.DiagAt(api, f.Path, hcl.DiagWarning, f.Message)
 		diag.ExtraOf(d).WarningID = f.ID
 		diags = append(diags, d)
 	}

@@ -16,14 +16,13 @@ import (
 	"time"
 
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
-	"github.com/daemongen/daemongen/internal/schema"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
-	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/parser"
@@ -250,7 +249,7 @@ func cueSource(abs []string, tags []string) *source {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: expected one CUE package, found %d", strings.Join(args, " "), len(insts))}}
 		}
 		if err := insts[0].Err; err != nil {
-			return nil, errorDiagnostics(err)
+			return nil, encoding.CUEErrors(err)
 		}
 		if diags := checkSyntaxLimits(insts[0]); diags.HasErrors() {
 			return nil, diags
@@ -303,14 +302,14 @@ func cueSource(abs []string, tags []string) *source {
 		}
 		v := cuecontext.New().BuildInstance(inst)
 		if err := v.Err(); err != nil {
-			return nil, errorDiagnostics(err)
+			return nil, encoding.CUEErrors(err)
 		}
 		// Without an environment, `env` has no value and whatever depends on it is
 		// incomplete: only the list of environments is read from such an evaluation.
 		if env == "" && s.perEnv {
 			return envNamesOnly(v)
 		}
-		return toNode(v, nil)
+		return encoding.FromCUE(v)
 	}
 	return s
 }
@@ -405,7 +404,7 @@ func envNamesOnly(v cue.Value) (*Node, hcl.Diagnostics) {
 	root := NewStruct(v.Pos())
 	it, err := v.Fields()
 	if err != nil {
-		return nil, errorDiagnostics(err)
+		return nil, encoding.CUEErrors(err)
 	}
 	for it.Next() {
 		name := it.Selector().Unquoted()
@@ -413,7 +412,7 @@ func envNamesOnly(v cue.Value) (*Node, hcl.Diagnostics) {
 		if name == lang.SectionEnvironments {
 			envs, err := it.Value().Fields()
 			if err != nil {
-				return nil, errorDiagnostics(err)
+				return nil, encoding.CUEErrors(err)
 			}
 			for envs.Next() {
 				outline.Set(envs.Selector().Unquoted(), NewStruct(envs.Value().Pos()))
@@ -785,9 +784,9 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 		}
 		v := cuecontext.New().BuildExpr(expr)
 		if err := v.Err(); err != nil {
-			return nil, append(diags, errorDiagnostics(err)...)
+			return nil, append(diags, encoding.CUEErrors(err)...)
 		}
-		root, ds := toNode(v, nil)
+		root, ds := encoding.FromCUE(v)
 		root.MarkSensitive(sensitive)
 		return root, append(diags, ds...)
 	}
@@ -810,13 +809,13 @@ func jsonSource(abs string) *source {
 		}
 		expr, err := cuejson.Extract(abs, data)
 		if err != nil {
-			return nil, errorDiagnostics(err)
+			return nil, encoding.CUEErrors(err)
 		}
 		v := cuecontext.New().BuildExpr(expr)
 		if err := v.Err(); err != nil {
-			return nil, errorDiagnostics(err)
+			return nil, encoding.CUEErrors(err)
 		}
-		return toNode(v, nil)
+		return encoding.FromCUE(v)
 	}}
 }
 
@@ -888,160 +887,4 @@ func jsonSyntaxDiag(name string, data []byte) *hcl.Diagnostic {
 		off-- // Offset is just past the offending byte
 	}
 	return jsonDiagAt(name, data, off, "invalid JSON: "+err.Error())
-}
-
-// toNode converts an evaluated CUE value into a Node tree. Values that are errors or not
-// concrete are reported at their position and left out. It takes time linear in the size
-// of the value, and refuses values nested deeper than MaxDepth or with lists longer than
-// MaxListLength (a comprehension can make what the syntax check did not see).
-func toNode(v cue.Value, _ []string) (*Node, hcl.Diagnostics) {
-	c := &nodeConverter{}
-	n := c.convert(v, 0)
-	return n, c.diags
-}
-
-// nodeConverter converts one value; path is the path of the value being converted, grown
-// and shrunk in place, and written out only for a message.
-type nodeConverter struct {
-	path  []string
-	diags hcl.Diagnostics
-}
-
-func (c *nodeConverter) fail(pos token.Pos, msg string) {
-	c.diags = append(c.diags, diag.New(hcl.DiagError, pos, strings.Join(c.path, "."), msg))
-}
-
-func (c *nodeConverter) convert(v cue.Value, depth int) *Node {
-	if err := v.Err(); err != nil {
-		c.diags = append(c.diags, errorDiagnostics(err)...)
-		return nil
-	}
-	v, _ = v.Default()
-	pos := v.Pos()
-	kind := v.IncompleteKind()
-	if (kind == cue.StructKind || kind == cue.ListKind) && depth >= MaxDepth {
-		c.fail(pos, fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth))
-		return nil
-	}
-	switch kind {
-	case cue.StructKind:
-		n := NewStruct(pos)
-		it, err := v.Fields()
-		if err != nil {
-			c.diags = append(c.diags, errorDiagnostics(err)...)
-			return nil
-		}
-		for it.Next() {
-			name := it.Selector().Unquoted()
-			c.path = append(c.path, name)
-			if child := c.convert(it.Value(), depth+1); child != nil {
-				n.Fields = append(n.Fields, &Field{Name: name, Value: child})
-			}
-			c.path = c.path[:len(c.path)-1]
-		}
-		return n
-	case cue.ListKind:
-		if l, err := v.Len().Int64(); err == nil && l > MaxListLength {
-			c.fail(pos, fmt.Sprintf("a list of %d elements; lists may have at most %d", l, MaxListLength))
-			return nil
-		}
-		n := &Node{Kind: List, Pos: pos, Elems: []*Node{}}
-		it, err := v.List()
-		if err != nil {
-			c.diags = append(c.diags, errorDiagnostics(err)...)
-			return nil
-		}
-		for i := 0; it.Next(); i++ {
-			c.path = append(c.path, strconv.Itoa(i))
-			if child := c.convert(it.Value(), depth+1); child != nil {
-				n.Elems = append(n.Elems, child)
-			}
-			c.path = c.path[:len(c.path)-1]
-		}
-		return n
-	}
-	if !v.IsConcrete() {
-		c.fail(pos, noValueMessage(v))
-		return nil
-	}
-	switch v.Kind() {
-	case cue.NullKind:
-		return &Node{Kind: Null, Pos: pos}
-	case cue.BoolKind:
-		b, _ := v.Bool()
-		return &Node{Kind: Bool, Pos: pos, Bool: b}
-	case cue.IntKind, cue.FloatKind, cue.NumberKind:
-		b, err := v.MarshalJSON()
-		if err != nil {
-			c.diags = append(c.diags, errorDiagnostics(err)...)
-			return nil
-		}
-		if v.Kind() == cue.FloatKind && !bytes.ContainsAny(b, ".eE") {
-			// A float whose exponent cancels its fraction (0.512e3) marshals as 512, and
-			// would pass where the API wants a whole number; the SDK and the aws CLI
-			// reject it. It stays a float, as 512.0 does.
-			b = append(b, ".0"...)
-		}
-		return &Node{Kind: Number, Pos: pos, Text: string(b)}
-	case cue.StringKind:
-		s, _ := v.String()
-		return NewString(s, pos)
-	}
-	c.fail(pos, fmt.Sprintf("%v is not a JSON value", v.Kind()))
-	return nil
-}
-
-// noValueMessage says why v, which is not concrete, has no value. A field whose value is a
-// reference to its own name, as in `tags: env: env`, refers to itself: a CUE reference names
-// the nearest field of that name, and a user who meant the outer field is told how to reach it.
-func noValueMessage(v cue.Value) string {
-	if _, ref := v.ReferencePath(); len(ref.Selectors()) > 0 && ref.String() == v.Path().String() {
-		name := ref.Selectors()[len(ref.Selectors())-1].String()
-		alias := "_" + name // a hidden field: it is not part of the spec and clashes with no API field
-		if strings.HasPrefix(name, "_") {
-			alias = "_outer" + name
-		}
-		return fmt.Sprintf("has no value: %s refers to this field itself, as a reference names the nearest field of its name; "+
-			"to use an outer %s, give it another name first (`%s: %s` at the top of the file) and refer to that",
-			name, name, alias, name)
-	}
-	return fmt.Sprintf("has no value: it is only constrained to %v; give it a concrete value", v)
-}
-
-// errorDiagnostics converts a CUE error of the user's own files: a syntax error, or two
-// values that conflict. The first position is where it is reported; the others are named
-// in the message, so that a conflict names both places.
-func errorDiagnostics(err error) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	for _, e := range errors.Errors(err) {
-		format, args := e.Msg()
-		msg := fmt.Sprintf(format, args...)
-		// A wrapping error (import failed) says what failed; the wrapped one says why.
-		if cause, ok := errors.Unwrap(e).(errors.Error); ok {
-			f, a := cause.Msg()
-			if why := fmt.Sprintf(f, a...); !strings.Contains(msg, why) {
-				msg += ": " + why
-			}
-		}
-		var positions []token.Pos
-		for _, p := range errors.Positions(e) {
-			if !strings.HasPrefix(p.Filename(), schema.DisplayDir+"/") {
-				positions = append(positions, p)
-			}
-		}
-		var at token.Pos
-		if len(positions) > 0 {
-			at = positions[0]
-			var also []string
-			for _, p := range positions[1:] {
-				pp := p.Position()
-				also = append(also, fmt.Sprintf("%s:%d:%d", pp.Filename, pp.Line, pp.Column))
-			}
-			if len(also) > 0 {
-				msg += "; see also " + strings.Join(also, ", ")
-			}
-		}
-		diags = append(diags, diag.New(hcl.DiagError, at, strings.Join(errors.Path(e), "."), msg))
-	}
-	return diags
 }

@@ -96,7 +96,7 @@ env: string @tag(env)
 
 var nameMarker = regexp.MustCompile(`«([^:»]+):([^»]+)»`)
 
-// misspell writes spec with the marker id misspelt and every other marker as it is, and
+// misspell writes spec with the testcases.Marker id misspelt and every other testcases.Marker as it is, and
 // returns the line the misspelling is on.
 func misspell(spec, id string) (string, int) {
 	line := 0

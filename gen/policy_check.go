@@ -10,6 +10,7 @@ import (
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/check"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/policy"
@@ -116,7 +117,7 @@ func policyDiags(set *policy.Set, api *Node, env, today string) (diags hcl.Diagn
 		if e := v.Expired; e != nil {
 			msg += fmt.Sprintf("; its exception (%s) expired after %s", positionString(e.At), e.Expires)
 		}
-		diags = append(diags, diagAt(api, v.Path, hcl.DiagError, msg))
+		diags = append(diags, check.DiagAt(api, v.Path, hcl.DiagError, msg))
 	}
 	return diags, violated, excepted
 }

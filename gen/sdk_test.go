@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -16,6 +15,7 @@ import (
 
 	"github.com/daemongen/daemongen/gen/fleet"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // sdkWireBody is fleet.SDKWireBody, failing the test when the SDK rejects data.
@@ -28,26 +28,10 @@ func sdkWireBody(t testing.TB, data []byte) []byte {
 	return body
 }
 
-// outputFiles lists every committed example output.
-func outputFiles(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("../examples/*/out/*.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	more, _ := filepath.Glob("../examples/*/out/*/*.json")
-	// The command's own files (its manifest) start with a dot and are not outputs.
-	files = slices.DeleteFunc(append(files, more...), func(f string) bool { return strings.HasPrefix(filepath.Base(f), ".") })
-	if len(files) == 0 {
-		t.Fatal("no example outputs found")
-	}
-	return files
-}
-
 // TestSDKRoundTrip proves that every generated file is register-ready: the SDK takes it
 // with unknown fields disallowed, validates it, and sends exactly what the file says.
 func TestSDKRoundTrip(t *testing.T) {
-	for _, file := range outputFiles(t) {
+	for _, file := range testcases.OutputFiles(t) {
 		t.Run(filepath.ToSlash(file), func(t *testing.T) {
 			data, err := os.ReadFile(file)
 			if err != nil {

@@ -1,4 +1,4 @@
-package gen
+package check
 
 import (
 	"fmt"
@@ -13,10 +13,11 @@ import (
 	"cuelang.org/go/cue/literal"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
 )
 
-// fastFields is #Fields of the lean schema compiled into Go checks: the fast path of
+// FastFields is #Fields of the lean schema compiled into Go checks: the fast path of
 // [evaluator.check] for data that is valid, which is nearly all data. It is compiled from
 // the schema's own syntax when first used, so the schema stays the one definition of every
 // field rule; what it cannot read (a construct this compiler does not know, a condition it
@@ -25,7 +26,7 @@ import (
 // It only ever accepts: accepts(n) true means #Fields accepts n; false means that CUE must
 // check n, and says why in its own words. TestFastFieldsAcceptOnlyWhatFieldsAccepts and
 // FuzzFastFields hold it to that on every rule case, example and thousands of mutations.
-var fastFields = sync.OnceValue(func() accepter {
+var FastFields = sync.OnceValue(func() accepter {
 	src, err := schema.Lean()
 	if err != nil {
 		panic(fmt.Sprintf("gen: the lean schema: %v", err))
@@ -48,16 +49,16 @@ var fastFields = sync.OnceValue(func() accepter {
 // accepter is one compiled constraint: accepts reports whether the constraint certainly
 // accepts n.
 type accepter interface {
-	accepts(n *Node) bool
+	accepts(n *node.Node) bool
 }
 
-type acceptFunc func(n *Node) bool
+type acceptFunc func(n *node.Node) bool
 
-func (f acceptFunc) accepts(n *Node) bool { return f(n) }
+func (f acceptFunc) accepts(n *node.Node) bool { return f(n) }
 
 // notSure is what the compiler makes of what it cannot read: it accepts nothing, so CUE
 // decides.
-var notSure acceptFunc = func(*Node) bool { return false }
+var notSure acceptFunc = func(*node.Node) bool { return false }
 
 type fieldCompiler struct {
 	defs     map[string]ast.Expr
@@ -67,7 +68,7 @@ type fieldCompiler struct {
 // lazyAccepter lets definitions refer to each other in any order.
 type lazyAccepter struct{ a accepter }
 
-func (l *lazyAccepter) accepts(n *Node) bool { return l.a.accepts(n) }
+func (l *lazyAccepter) accepts(n *node.Node) bool { return l.a.accepts(n) }
 
 func (c *fieldCompiler) def(name string) accepter {
 	if l, ok := c.compiled[name]; ok {
@@ -94,7 +95,7 @@ func labelName(l ast.Label) (string, bool) {
 	return "", false
 }
 
-func isIntNode(n *Node) bool {
+func isIntNode(n *node.Node) bool {
 	_, ok := n.Int()
 	return ok
 }
@@ -107,15 +108,15 @@ func (c *fieldCompiler) expr(x ast.Expr) accepter {
 	case *ast.Ident:
 		switch x.Name {
 		case "_":
-			return acceptFunc(func(*Node) bool { return true })
+			return acceptFunc(func(*node.Node) bool { return true })
 		case "int":
 			return acceptFunc(isIntNode)
 		case "number":
-			return acceptFunc(func(n *Node) bool { return n.Kind == Number })
+			return acceptFunc(func(n *node.Node) bool { return n.Kind == node.Number })
 		case "string":
-			return acceptFunc(func(n *Node) bool { return n.Kind == String })
+			return acceptFunc(func(n *node.Node) bool { return n.Kind == node.String })
 		case "bool":
-			return acceptFunc(func(n *Node) bool { return n.Kind == Bool })
+			return acceptFunc(func(n *node.Node) bool { return n.Kind == node.Bool })
 		}
 		if _, ok := c.defs[x.Name]; ok && x.Name[0] == '#' {
 			return c.def(x.Name)
@@ -124,17 +125,17 @@ func (c *fieldCompiler) expr(x ast.Expr) accepter {
 		switch x.Kind {
 		case token.STRING:
 			if s, err := literal.Unquote(x.Value); err == nil {
-				return acceptFunc(func(n *Node) bool { return n.Kind == String && n.Text == s })
+				return acceptFunc(func(n *node.Node) bool { return n.Kind == node.String && n.Text == s })
 			}
 		case token.INT:
 			if v, err := strconv.ParseInt(x.Value, 10, 64); err == nil {
-				return acceptFunc(func(n *Node) bool { i, ok := n.Int(); return ok && i == v })
+				return acceptFunc(func(n *node.Node) bool { i, ok := n.Int(); return ok && i == v })
 			}
 		case token.TRUE, token.FALSE:
 			v := x.Kind == token.TRUE
-			return acceptFunc(func(n *Node) bool { return n.Kind == Bool && n.Bool == v })
+			return acceptFunc(func(n *node.Node) bool { return n.Kind == node.Bool && n.Bool == v })
 		case token.NULL:
-			return acceptFunc(func(n *Node) bool { return n.Kind == Null })
+			return acceptFunc(func(n *node.Node) bool { return n.Kind == node.Null })
 		}
 	case *ast.UnaryExpr:
 		return c.unary(x)
@@ -142,9 +143,9 @@ func (c *fieldCompiler) expr(x ast.Expr) accepter {
 		a, b := c.expr(x.X), c.expr(x.Y)
 		switch x.Op {
 		case token.AND:
-			return acceptFunc(func(n *Node) bool { return a.accepts(n) && b.accepts(n) })
+			return acceptFunc(func(n *node.Node) bool { return a.accepts(n) && b.accepts(n) })
 		case token.OR:
-			return acceptFunc(func(n *Node) bool { return a.accepts(n) || b.accepts(n) })
+			return acceptFunc(func(n *node.Node) bool { return a.accepts(n) || b.accepts(n) })
 		}
 	case *ast.CallExpr:
 		return c.call(x)
@@ -172,14 +173,14 @@ func (c *fieldCompiler) unary(x *ast.UnaryExpr) accepter {
 			return notSure
 		}
 		want := x.Op == token.MAT
-		return acceptFunc(func(n *Node) bool { return n.Kind == String && re.MatchString(n.Text) == want })
+		return acceptFunc(func(n *node.Node) bool { return n.Kind == node.String && re.MatchString(n.Text) == want })
 	case token.GEQ, token.LEQ, token.GTR, token.LSS:
 		bound, ok := numberLiteral(x.X)
 		if !ok {
 			return notSure
 		}
 		op := x.Op
-		return acceptFunc(func(n *Node) bool {
+		return acceptFunc(func(n *node.Node) bool {
 			// Whole numbers only: every bound of the schema is on an int, and a
 			// number's text may have any exponent, which big.Rat would spell out.
 			i, ok := n.Int()
@@ -239,9 +240,9 @@ func (c *fieldCompiler) call(x *ast.CallExpr) accepter {
 	}
 	switch name {
 	case "MinRunes":
-		return acceptFunc(func(n *Node) bool { return n.Kind == String && utf8.RuneCountInString(n.Text) >= limit })
+		return acceptFunc(func(n *node.Node) bool { return n.Kind == node.String && utf8.RuneCountInString(n.Text) >= limit })
 	case "MaxRunes":
-		return acceptFunc(func(n *Node) bool { return n.Kind == String && utf8.RuneCountInString(n.Text) <= limit })
+		return acceptFunc(func(n *node.Node) bool { return n.Kind == node.String && utf8.RuneCountInString(n.Text) <= limit })
 	}
 	return notSure
 }
@@ -251,7 +252,7 @@ func (c *fieldCompiler) list(x *ast.ListLit) accepter {
 	var rest accepter // nil: no more elements
 	for _, e := range x.Elts {
 		if el, ok := e.(*ast.Ellipsis); ok {
-			rest = acceptFunc(func(*Node) bool { return true })
+			rest = acceptFunc(func(*node.Node) bool { return true })
 			if el.Type != nil {
 				rest = c.expr(el.Type)
 			}
@@ -259,8 +260,8 @@ func (c *fieldCompiler) list(x *ast.ListLit) accepter {
 		}
 		prefix = append(prefix, c.expr(e))
 	}
-	return acceptFunc(func(n *Node) bool {
-		if n.Kind != List || len(n.Elems) < len(prefix) || rest == nil && len(n.Elems) != len(prefix) {
+	return acceptFunc(func(n *node.Node) bool {
+		if n.Kind != node.List || len(n.Elems) < len(prefix) || rest == nil && len(n.Elems) != len(prefix) {
 			return false
 		}
 		for i, e := range n.Elems {
@@ -390,8 +391,8 @@ func (c *fieldCompiler) addDecls(s *structAccepter, decls []ast.Decl) {
 	}
 }
 
-func (s *structAccepter) accepts(n *Node) bool {
-	if s.opaque || n.Kind != Struct {
+func (s *structAccepter) accepts(n *node.Node) bool {
+	if s.opaque || n.Kind != node.Struct {
 		return false
 	}
 	// The conditional fields that apply to this data.
@@ -436,7 +437,7 @@ func (s *structAccepter) accepts(n *Node) bool {
 			}
 		}
 		for _, p := range s.patterns {
-			if p.label.accepts(&Node{Kind: String, Text: f.Name}) {
+			if p.label.accepts(&node.Node{Kind: node.String, Text: f.Name}) {
 				others = append(others[:len(others):len(others)], p.value)
 				declared = true
 			}
@@ -467,7 +468,7 @@ func (s *structAccepter) accepts(n *Node) bool {
 // present reports whether n has every field the struct requires (with !, or without a
 // marker: CUE adds those), and that the struct reaches no hidden check (_at_NAME, where
 // only an error() is ever written).
-func (s *structAccepter) present(n *Node) bool {
+func (s *structAccepter) present(n *node.Node) bool {
 	if s.hidden {
 		return false
 	}
@@ -482,7 +483,7 @@ func (s *structAccepter) present(n *Node) bool {
 // condValue is what a condition's operand evaluates to: a data value, an int, a string,
 // a bool, or nothing (CUE's _|_ for a field the data does not have).
 type condValue struct {
-	node  *Node
+	node  *node.Node
 	i     *int64
 	s     *string
 	b     *bool
@@ -491,7 +492,7 @@ type condValue struct {
 
 // conditionHolds evaluates the conditions of an if comprehension on the struct data n.
 // ok is false where it cannot say what CUE would make of them.
-func conditionHolds(conds []ast.Expr, n *Node, s *structAccepter) (holds, ok bool) {
+func conditionHolds(conds []ast.Expr, n *node.Node, s *structAccepter) (holds, ok bool) {
 	for _, cond := range conds {
 		v, ok := evalCondition(cond, &condScope{n, s})
 		if !ok || v.b == nil {
@@ -509,7 +510,7 @@ func boolValue(b bool) condValue { return condValue{b: &b} }
 // condScope is where a condition's names are looked up: the data of the struct, whose
 // declared fields (and only those) a condition may name.
 type condScope struct {
-	data   *Node
+	data   *node.Node
 	schema *structAccepter
 }
 
@@ -539,7 +540,7 @@ func evalCondition(x ast.Expr, scope *condScope) (condValue, bool) {
 	case *ast.IndexExpr:
 		base, ok := evalCondition(x.X, scope)
 		key, ok2 := evalCondition(x.Index, scope)
-		if !ok || !ok2 || key.s == nil || base.node == nil || base.node.Kind != Struct {
+		if !ok || !ok2 || key.s == nil || base.node == nil || base.node.Kind != node.Struct {
 			return condValue{}, false
 		}
 		if f := base.node.Get(*key.s); f != nil {
@@ -549,7 +550,7 @@ func evalCondition(x ast.Expr, scope *condScope) (condValue, bool) {
 	case *ast.CallExpr:
 		if id, ok := x.Fun.(*ast.Ident); ok && id.Name == "len" && len(x.Args) == 1 {
 			v, ok := evalCondition(x.Args[0], scope)
-			if !ok || v.node == nil || v.node.Kind != List {
+			if !ok || v.node == nil || v.node.Kind != node.List {
 				return condValue{}, false
 			}
 			l := int64(len(v.node.Elems))
@@ -632,7 +633,7 @@ func (v condValue) str() (string, bool) {
 	if v.s != nil {
 		return *v.s, true
 	}
-	if v.node != nil && v.node.Kind == String {
+	if v.node != nil && v.node.Kind == node.String {
 		return v.node.Text, true
 	}
 	return "", false

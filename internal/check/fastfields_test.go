@@ -1,4 +1,4 @@
-package gen
+package check
 
 import (
 	"encoding/json"
@@ -11,21 +11,23 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	"github.com/daemongen/daemongen/internal/encoding"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // fieldsVerdicts checks one API-form daemon, as the evaluator does after its shape check,
 // with the Go fast path and with CUE's lean #Fields. It fails the test when the fast path
 // accepts what CUE rejects.
-func fieldsVerdicts(t testing.TB, ctx *cue.Context, lean cue.Value, name string, api *Node) (fast, schema bool) {
+func fieldsVerdicts(t testing.TB, ctx *cue.Context, lean cue.Value, name string, api *node.Node) (fast, schema bool) {
 	t.Helper()
 	api = api.Clone()
-	checkShape(api, api, nil, false)
-	fast = fastFields().accepts(api)
+	CheckShape(api, api, nil, false)
+	fast = FastFields().accepts(api)
 	data := ctx.BuildExpr(encoding.Expr(api))
 	schema = data.Err() == nil && data.Unify(lean).Validate(cue.Concrete(true)) == nil
 	if fast && !schema {
-		b, _ := json.Marshal(nodeJSON(api))
+		b, _ := json.Marshal(testcases.NodeJSON(api))
 		t.Errorf("%s: the fast path accepts what #Fields rejects:\n%s", name, b)
 	}
 	return fast, schema
@@ -38,7 +40,7 @@ func fieldsVerdicts(t testing.TB, ctx *cue.Context, lean cue.Value, name string,
 func TestFastFieldsAcceptOnlyWhatFieldsAccepts(t *testing.T) {
 	ctx := cuecontext.New()
 	lean := schema.CompileLeanFields(ctx)
-	inputs := ruleInputs(t)
+	inputs := testcases.RuleInputs(t)
 	names := slices.Sorted(maps.Keys(inputs))
 	rng := rand.New(rand.NewPCG(3, 4))
 	var asWritten, mutated [2]int // accepted by the fast path, by #Fields
@@ -51,7 +53,7 @@ func TestFastFieldsAcceptOnlyWhatFieldsAccepts(t *testing.T) {
 			}
 		}
 		for i := range 12 {
-			fast, schema := fieldsVerdicts(t, ctx, lean, fmt.Sprintf("%s/mutation %d", name, i), mutate(rng, inputs[name]))
+			fast, schema := fieldsVerdicts(t, ctx, lean, fmt.Sprintf("%s/mutation %d", name, i), testcases.Mutate(rng, inputs[name]))
 			if schema {
 				mutated[1]++
 				if fast {
@@ -69,20 +71,20 @@ func TestFastFieldsAcceptOnlyWhatFieldsAccepts(t *testing.T) {
 // FuzzFastFields checks on any JSON object that the fast path accepts only what #Fields
 // accepts.
 func FuzzFastFields(f *testing.F) {
-	inputs := ruleInputs(f)
-	for _, tc := range ruleCases {
+	inputs := testcases.RuleInputs(f)
+	for _, tc := range testcases.RuleCases {
 		for _, which := range []string{"/ok", "/bad"} {
-			b, _ := json.Marshal(nodeJSON(inputs[tc.rule+which]))
+			b, _ := json.Marshal(testcases.NodeJSON(inputs[tc.Rule+which]))
 			f.Add(b)
 		}
 	}
 	ctx := cuecontext.New()
 	lean := schema.CompileLeanFields(ctx)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		v, ok := jsonObject(data)
+		v, ok := testcases.JSONObject(data)
 		if !ok {
 			return
 		}
-		fieldsVerdicts(t, ctx, lean, "input", fromJSON(v))
+		fieldsVerdicts(t, ctx, lean, "input", node.FromJSON(v))
 	})
 }

@@ -1,4 +1,4 @@
-package gen
+package schema_test
 
 import (
 	"os"
@@ -8,6 +8,7 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // TestLeanFieldsAcceptWhatFieldsAccept checks, on every rule case (both its passing and its
@@ -21,11 +22,11 @@ func TestLeanFieldsAcceptWhatFieldsAccept(t *testing.T) {
 		t.Error("the lean schema still has error alternatives")
 	}
 	inputs := map[string]string{}
-	for _, tc := range ruleCases {
-		inputs[tc.rule+"/ok"] = tc.ok
-		inputs[tc.rule+"/bad"] = strings.ReplaceAll(tc.bad, marker, "")
+	for _, tc := range testcases.RuleCases {
+		inputs[tc.Rule+"/ok"] = tc.OK
+		inputs[tc.Rule+"/bad"] = strings.ReplaceAll(tc.Bad, testcases.Marker, "")
 	}
-	for _, file := range outputFiles(t) {
+	for _, file := range testcases.OutputFiles(t) {
 		b, _ := os.ReadFile(file)
 		inputs[file] = string(b)
 	}

@@ -1,4 +1,4 @@
-package gen
+package check
 
 import (
 	"fmt"
@@ -7,17 +7,19 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/daemongen/daemongen/internal/node"
 )
 
-// ruleFinding is one entry of #Rules' errors or warnings: the data path of the field at
+// Finding is one entry of #Rules' errors or warnings: the data path of the field at
 // fault, the message, and for a warning its id.
-type ruleFinding struct {
+type Finding struct {
 	ID   string
 	Path []any
 	Msg  string
 }
 
-// crossFieldRules is #Rules of cue/rules.cue written in Go: the same rules, in the same
+// CrossFieldRules is #Rules of cue/rules.cue written in Go: the same rules, in the same
 // order, with the same fallbacks for values of the wrong type, giving the same findings.
 // It is the fast path of [evaluator.check]; the schema stays the definition, and
 // TestGoRulesMatchSchema and FuzzGoRulesMatchSchema compare the two on every rule case,
@@ -26,7 +28,7 @@ type ruleFinding struct {
 // sure is false where the schema's own evaluation fails (a comparison with a missing field,
 // a null in a message), which happens only on data that #Fields rejects; the caller then
 // evaluates #Rules with CUE, so that even those cases read exactly as the schema says.
-func crossFieldRules(in *Node) (errs, warns []ruleFinding, sure bool) {
+func CrossFieldRules(in *node.Node) (errs, warns []Finding, sure bool) {
 	r := &ruleReader{in: in, sure: true}
 	r.read()
 	errs, warns = r.errors(), r.warnings()
@@ -35,12 +37,12 @@ func crossFieldRules(in *Node) (errs, warns []ruleFinding, sure bool) {
 
 // ruleReader holds the values #Rules derives from its input before its rules read them.
 type ruleReader struct {
-	in   *Node
+	in   *node.Node
 	sure bool
 
-	containers  []*Node // containerDefinitions when it is a list of structs
-	volumes     []*Node
-	tags        []*Node
+	containers  []*node.Node // containerDefinitions when it is a list of structs
+	volumes     []*node.Node
+	tags        []*node.Node
 	c           []containerFacts
 	names       []string // the containers' names that are strings
 	routers     []int    // the indexes of the containers with a firelensConfiguration
@@ -55,19 +57,19 @@ type containerFacts struct {
 	name       nullable // name when it is a string, else null
 	essential  bool
 	healthy    bool
-	deps       []*Node
+	deps       []*node.Node
 	memory     int64
 	hasMemory  bool
 	cpu        int64
-	log        *Node // logConfiguration when it is a struct, else nil ({})
+	log        *node.Node // logConfiguration when it is a struct, else nil ({})
 	logDriver  nullable
 	router     bool
-	env        []*Node
-	secrets    []*Node
-	ulimits    []*Node
-	mounts     []*Node
-	rawMemory  *Node
-	rawReserve *Node
+	env        []*node.Node
+	secrets    []*node.Node
+	ulimits    []*node.Node
+	mounts     []*node.Node
+	rawMemory  *node.Node
+	rawReserve *node.Node
 }
 
 // nullable is a value the schema reads as `*(x & string) | null`: a string, or null.
@@ -78,11 +80,11 @@ type nullable struct {
 
 // equals is CUE's == between a string-or-null and any value: values of different kinds
 // are unequal, null equals null.
-func (a nullable) equals(n *Node) bool {
-	if n.Kind == Null {
+func (a nullable) equals(n *node.Node) bool {
+	if n.Kind == node.Null {
 		return !a.set
 	}
-	return a.set && n.Kind == String && n.Text == a.s
+	return a.set && n.Kind == node.String && n.Text == a.s
 }
 
 var (
@@ -93,12 +95,12 @@ var (
 )
 
 // structList is `*(n & [...{...}]) | []`: the elements of a list of structs.
-func structList(n *Node) []*Node {
-	if n == nil || n.Kind != List {
+func structList(n *node.Node) []*node.Node {
+	if n == nil || n.Kind != node.List {
 		return nil
 	}
 	for _, e := range n.Elems {
-		if e.Kind != Struct {
+		if e.Kind != node.Struct {
 			return nil
 		}
 	}
@@ -106,31 +108,31 @@ func structList(n *Node) []*Node {
 }
 
 // anyList is `*(n & [...]) | []`.
-func anyList(n *Node) []*Node {
-	if n == nil || n.Kind != List {
+func anyList(n *node.Node) []*node.Node {
+	if n == nil || n.Kind != node.List {
 		return nil
 	}
 	return n.Elems
 }
 
 // asStruct is `*(n & {...}) | {}`; nil stands for {}.
-func asStruct(n *Node) *Node {
-	if n == nil || n.Kind != Struct {
+func asStruct(n *node.Node) *node.Node {
+	if n == nil || n.Kind != node.Struct {
 		return nil
 	}
 	return n
 }
 
 // asString is `*(n & string) | null`.
-func asString(n *Node) nullable {
-	if n == nil || n.Kind != String {
+func asString(n *node.Node) nullable {
+	if n == nil || n.Kind != node.String {
 		return nullable{}
 	}
 	return nullable{set: true, s: n.Text}
 }
 
 // asInt is `*(n & int) | fallback`.
-func asInt(n *Node, fallback int64) (int64, bool) {
+func asInt(n *node.Node, fallback int64) (int64, bool) {
 	if i, ok := n.Int(); ok {
 		return i, true
 	}
@@ -138,7 +140,7 @@ func asInt(n *Node, fallback int64) (int64, bool) {
 }
 
 // matching is `*(n & =~re) | null`.
-func matching(n *Node, re *regexp.Regexp) *string {
+func matching(n *node.Node, re *regexp.Regexp) *string {
 	if s := asString(n); s.set && re.MatchString(s.s) {
 		return &s.s
 	}
@@ -169,7 +171,7 @@ func (r *ruleReader) read() {
 			rawMemory:  x.Get("memory"),
 			rawReserve: x.Get("memoryReservation"),
 		}
-		if e := x.Get("essential"); e != nil && e.Kind == Bool {
+		if e := x.Get("essential"); e != nil && e.Kind == node.Bool {
 			f.essential = e.Bool
 		}
 		hard, _ := asInt(f.rawMemory, 0)
@@ -197,7 +199,7 @@ func (r *ruleReader) read() {
 
 // option is `*(log.options[k] & string) | null` for a logConfiguration or
 // firelensConfiguration log (nil for {}).
-func option(log *Node, k string) nullable {
+func option(log *node.Node, k string) nullable {
 	return asString(asStruct(log.Get("options")).Get(k))
 }
 
@@ -213,7 +215,7 @@ func firstDuplicates(values []nullable) []int {
 	return dups
 }
 
-func namesOf(list []*Node, field string) []nullable {
+func namesOf(list []*node.Node, field string) []nullable {
 	out := make([]nullable, len(list))
 	for i, e := range list {
 		out[i] = asString(e.Get(field))
@@ -221,9 +223,9 @@ func namesOf(list []*Node, field string) []nullable {
 	return out
 }
 
-func (r *ruleReader) errors() []ruleFinding {
-	var out []ruleFinding
-	add := func(msg string, path ...any) { out = append(out, ruleFinding{Path: path, Msg: msg}) }
+func (r *ruleReader) errors() []Finding {
+	var out []Finding
+	add := func(msg string, path ...any) { out = append(out, Finding{Path: path, Msg: msg}) }
 	// In the schema's order, group by group.
 	r.errorsReferences(add)
 	r.errorsDependencies(add)
@@ -239,7 +241,7 @@ func (r *ruleReader) errorsReferences(add func(msg string, path ...any)) {
 	const cd = "containerDefinitions"
 	in, c := r.in, r.c
 	if asString(in.Get("family")).set {
-		if l := in.Get(cd); l != nil && l.Kind == List && len(r.containers) == 0 {
+		if l := in.Get(cd); l != nil && l.Kind == node.List && len(r.containers) == 0 {
 			add("must list at least one container", cd)
 		}
 	}
@@ -449,7 +451,7 @@ func (r *ruleReader) errorsLogging(add func(msg string, path ...any)) {
 		}
 	}
 	for i, x := range r.containers {
-		if cmd := asStruct(x.Get("healthCheck")).Get("command"); cmd != nil && cmd.Kind == List && len(cmd.Elems) > 0 {
+		if cmd := asStruct(x.Get("healthCheck")).Get("command"); cmd != nil && cmd.Kind == node.List && len(cmd.Elems) > 0 {
 			first := asString(cmd.Elems[0])
 			if first.set && first.s != "CMD" && first.s != "CMD-SHELL" {
 				add(`must be "CMD" or "CMD-SHELL"`, cd, i, "healthCheck", "command", 0)
@@ -552,9 +554,9 @@ func sumOf(c []containerFacts, value func(containerFacts) int64) *big.Int {
 	return sum
 }
 
-func (r *ruleReader) warnings() []ruleFinding {
-	var out []ruleFinding
-	add := func(id, msg string, path ...any) { out = append(out, ruleFinding{ID: id, Path: path, Msg: msg}) }
+func (r *ruleReader) warnings() []Finding {
+	var out []Finding
+	add := func(id, msg string, path ...any) { out = append(out, Finding{ID: id, Path: path, Msg: msg}) }
 	const cd = "containerDefinitions"
 	in, c := r.in, r.c
 
@@ -562,7 +564,7 @@ func (r *ruleReader) warnings() []ruleFinding {
 		caps := asStruct(asStruct(x.Get("linuxParameters")).Get("capabilities"))
 		for _, op := range []string{"add", "drop"} {
 			for j, cp := range anyList(caps.Get(op)) {
-				if cp.Kind == String && (cp.Text == "PERFMON" || cp.Text == "CHECKPOINT_RESTORE") {
+				if cp.Kind == node.String && (cp.Text == "PERFMON" || cp.Text == "CHECKPOINT_RESTORE") {
 					add("undocumented-capability", cp.Text+" is accepted by Docker but not documented for ECS; registration may fail", cd, i, "linuxParameters", "capabilities", op, j)
 				}
 			}
@@ -678,13 +680,13 @@ func (r *ruleReader) warnings() []ruleFinding {
 }
 
 // stringList is `*(n & [...string]) | []`.
-func stringList(n *Node) []string {
-	if n == nil || n.Kind != List {
+func stringList(n *node.Node) []string {
+	if n == nil || n.Kind != node.List {
 		return nil
 	}
 	out := make([]string, len(n.Elems))
 	for i, e := range n.Elems {
-		if e.Kind != String {
+		if e.Kind != node.String {
 			return nil
 		}
 		out[i] = e.Text

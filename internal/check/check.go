@@ -1,4 +1,9 @@
-package gen
+// Package check is the evaluator: it checks one daemon in API form against the schema. A
+// shape walk reports unknown fields and wrong kinds with suggestions; #Fields decides the
+// values, by its Go fast path where that is sure (fastfields.go) and by CUE otherwise; and
+// #Rules, the rules between fields, run as their Go form (rules.go) where that is sure.
+// Tests hold each Go form to its CUE original.
+package check
 
 import (
 	"fmt"
@@ -26,10 +31,10 @@ import (
 // checking one daemon.
 const evaluatorLifetime = 250
 
-// evaluator checks API-form daemons against the schema. Its Go fast paths ([fastFields],
-// [crossFieldRules]) decide most daemons; for the rest it owns one cue.Context, made on
+// Evaluator checks API-form daemons against the schema. Its Go fast paths ([FastFields],
+// [CrossFieldRules]) decide most daemons; for the rest it owns one cue.Context, made on
 // first use, and the schema compiled in it. It is not safe for concurrent use.
-type evaluator struct {
+type Evaluator struct {
 	ctx    *cue.Context
 	fields cue.Value
 	// lean is #Fields without its error messages (see [schema.Lean]): the CUE check of
@@ -40,28 +45,28 @@ type evaluator struct {
 	uses  int // the daemons the context has checked
 }
 
-func newEvaluator() *evaluator { return &evaluator{} }
+func NewEvaluator() *Evaluator { return &Evaluator{} }
 
 // build returns api as a CUE value in the evaluator's context, which it makes (again) when
 // needed.
-func (e *evaluator) build(api *Node) cue.Value {
+func (e *Evaluator) build(api *node.Node) cue.Value {
 	if e.uses++; e.ctx == nil || e.uses > evaluatorLifetime {
 		ctx := cuecontext.New()
 		_, fields, rules := schema.Compile(ctx)
-		*e = evaluator{ctx: ctx, fields: fields, rules: rules, uses: 1}
+		*e = Evaluator{ctx: ctx, fields: fields, rules: rules, uses: 1}
 	}
 	return e.ctx.BuildExpr(encoding.Expr(api))
 }
 
-// check validates one daemon task definition in API form. It reports every problem at once,
+// Check validates one daemon task definition in API form. It reports every problem at once,
 // each at the position the offending value was written. Unknown and unsupported fields are
 // removed from api, so that the output never carries them.
 // concise is set for a daemon of a spec, whose messages may suggest the spec's forms.
-func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
-	diags = checkShape(api, api, nil, concise)
+func (e *Evaluator) Check(api *node.Node, concise bool) (diags hcl.Diagnostics) {
+	diags = CheckShape(api, api, nil, concise)
 
 	var data cue.Value // built when CUE is needed
-	if !fastFields().accepts(api) {
+	if !FastFields().accepts(api) {
 		data = e.build(api)
 		if err := data.Err(); err != nil {
 			return append(diags, cueDiagnostics(api, err, hcl.DiagError)...)
@@ -77,7 +82,7 @@ func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 		}
 	}
 
-	errs, warns, sure := crossFieldRules(api)
+	errs, warns, sure := CrossFieldRules(api)
 	if !sure {
 		// Only data #Fields rejects gets here: let the schema itself say what its rules
 		// make of it.
@@ -93,10 +98,10 @@ func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 		}
 	}
 	for _, f := range errs {
-		diags = append(diags, diagAt(api, f.Path, hcl.DiagError, f.Msg))
+		diags = append(diags, DiagAt(api, f.Path, hcl.DiagError, f.Msg))
 	}
 	for _, f := range warns {
-		d := diagAt(api, f.Path, hcl.DiagWarning, f.Msg)
+		d := DiagAt(api, f.Path, hcl.DiagWarning, f.Msg)
 		diag.ExtraOf(d).WarningID = f.ID
 		diags = append(diags, d)
 	}
@@ -107,9 +112,9 @@ func (e *evaluator) check(api *Node, concise bool) (diags hcl.Diagnostics) {
 // and cannot fail on data that #Fields accepts, since every read has a fallback; on data
 // #Fields rejects a rule may fail to evaluate, and failed says why. A list that fails
 // is left empty.
-func (e *evaluator) schemaRules(data cue.Value) (errs, warns []ruleFinding, failed error) {
+func (e *Evaluator) schemaRules(data cue.Value) (errs, warns []Finding, failed error) {
 	rules := e.rules.FillPath(cue.MakePath(cue.Str("in")), data)
-	decode := func(name string) []ruleFinding {
+	decode := func(name string) []Finding {
 		var found []struct {
 			ID   string
 			Path []any
@@ -121,7 +126,7 @@ func (e *evaluator) schemaRules(data cue.Value) (errs, warns []ruleFinding, fail
 			}
 			return nil
 		}
-		out := make([]ruleFinding, len(found))
+		out := make([]Finding, len(found))
 		for i, f := range found {
 			if f.Msg == "" {
 				panic(fmt.Sprintf("gen: #Rules.%s has an entry without a message: %v", name, f))
@@ -137,31 +142,31 @@ func (e *evaluator) schemaRules(data cue.Value) (errs, warns []ruleFinding, fail
 					path[k] = p
 				}
 			}
-			out[i] = ruleFinding{ID: f.ID, Path: path, Msg: f.Msg}
+			out[i] = Finding{ID: f.ID, Path: path, Msg: f.Msg}
 		}
 		return out
 	}
 	return decode("errors"), decode("warnings"), failed
 }
 
-// checkShape walks the data along the schema: it reports fields the schema does not know
+// CheckShape walks the data along the schema: it reports fields the schema does not know
 // (with the closest known name), fields that daemons do not support, and missing required
 // fields, and removes the first two. CUE reports these too, but an unknown field in a struct
 // hides the struct's other errors from CUE's validation.
-func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics) {
+func CheckShape(root, n *node.Node, path []any, concise bool) (diags hcl.Diagnostics) {
 	idx := schema.Index()
 	switch n.Kind {
-	case List:
+	case node.List:
 		for i, e := range n.Elems {
-			diags = append(diags, checkShape(root, e, append(slices.Clip(path), i), concise)...)
+			diags = append(diags, CheckShape(root, e, append(slices.Clip(path), i), concise)...)
 		}
-	case Struct:
+	case node.Struct:
 		apath := schema.AbstractPath(path)
 		sn := idx[apath]
 		if sn == nil || sn.IsMap {
 			return nil
 		}
-		var keep []*Field
+		var keep []*node.Field
 		explained := map[string]bool{} // required fields an unknown field's suggestion names
 		for _, f := range n.Fields {
 			sf := sn.Fields[f.Name]
@@ -178,7 +183,7 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.Unsupported))
 			default:
 				keep = append(keep, f)
-				diags = append(diags, checkShape(root, f.Value, fp, concise)...)
+				diags = append(diags, CheckShape(root, f.Value, fp, concise)...)
 			}
 		}
 		n.Fields = keep
@@ -197,7 +202,7 @@ func checkShape(root, n *Node, path []any, concise bool) (diags hcl.Diagnostics)
 }
 
 // cueDiagnostics converts a CUE validation error into diagnostics at the user's positions.
-func cueDiagnostics(root *Node, err error, sev hcl.DiagnosticSeverity) (diags hcl.Diagnostics) {
+func cueDiagnostics(root *node.Node, err error, sev hcl.DiagnosticSeverity) (diags hcl.Diagnostics) {
 	if err == nil {
 		return nil
 	}
@@ -214,7 +219,7 @@ func cueDiagnostics(root *Node, err error, sev hcl.DiagnosticSeverity) (diags hc
 		if strings.HasSuffix(msg, "field is required but not present") || msg == "field not allowed" {
 			continue
 		}
-		d := diagAt(root, path, sev, msg)
+		d := DiagAt(root, path, sev, msg)
 		key := d.Summary
 		if _, seen := byPath[key]; !seen {
 			order = append(order, key)
@@ -243,7 +248,7 @@ var emptyDisjunction = regexp.MustCompile(`^\d+ errors in empty disjunction:?$`)
 
 // dataPath turns a CUE error path into a data path: list indexes become ints, and a hidden
 // check field _at_NAME stands for the field NAME (or, for _at_, its enclosing struct).
-func dataPath(root *Node, sels []string) ([]any, bool) {
+func dataPath(root *node.Node, sels []string) ([]any, bool) {
 	var path []any
 	cur := root
 	for _, s := range sels {
@@ -259,7 +264,7 @@ func dataPath(root *Node, sels []string) ([]any, bool) {
 		if u, err := strconv.Unquote(s); err == nil {
 			s = u // a label such as "awslogs-region"
 		}
-		if cur != nil && cur.Kind == List {
+		if cur != nil && cur.Kind == node.List {
 			if n, err := strconv.Atoi(s); err == nil {
 				path = append(path, n)
 				cur = node.Elem(cur, n)
@@ -274,9 +279,9 @@ func dataPath(root *Node, sels []string) ([]any, bool) {
 	return path, true
 }
 
-// diagAt returns a diagnostic for the value at path, at its position, or at the position of
+// DiagAt returns a diagnostic for the value at path, at its position, or at the position of
 // the nearest enclosing value when it is missing.
-func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl.Diagnostic {
+func DiagAt(root *node.Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl.Diagnostic {
 	found, deepest := root.Lookup(path)
 	at := deepest
 	if found != nil {
@@ -284,7 +289,7 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 		msg = explainValue(found, path, msg)
 		if found.Sensitive && found.Text != "" {
 			// CUE's own messages may quote the value.
-			msg = strings.ReplaceAll(strings.ReplaceAll(msg, strconv.Quote(found.Text), sensitiveText), found.Text, sensitiveText)
+			msg = strings.ReplaceAll(strings.ReplaceAll(msg, strconv.Quote(found.Text), node.SensitiveText), found.Text, node.SensitiveText)
 		}
 	}
 	return diag.New(sev, at.Pos, pathFor(root, path, at.Pos), msg)
@@ -293,7 +298,7 @@ func diagAt(root *Node, path []any, sev hcl.DiagnosticSeverity, msg string) *hcl
 // pathFor writes path in the vocabulary of the file at pos: the API's for CUE and JSON
 // (containerDefinitions[agent].healthCheck.timeout), HCL's for .hcl files
 // (container.agent.health_check.timeout).
-func pathFor(root *Node, path []any, pos token.Pos) string {
+func pathFor(root *node.Node, path []any, pos token.Pos) string {
 	if !lang.InHCL(pos) {
 		return renderPath(root, path)
 	}
@@ -349,8 +354,8 @@ var kindWords = map[string]string{
 
 // explainValue rewrites a message about the value n into the form
 // "invalid value X: must ...", with a suggestion for a misspelt enum value.
-func explainValue(n *Node, path []any, msg string) string {
-	if n.Kind == List || n.Kind == Struct {
+func explainValue(n *node.Node, path []any, msg string) string {
+	if n.Kind == node.List || n.Kind == node.Struct {
 		if m := mismatchedTypes.FindStringSubmatch(msg); m != nil {
 			return fmt.Sprintf("must be %s, not %s", kindWords[m[2]], n.Kind)
 		}
@@ -403,7 +408,7 @@ func enumAt(path []any) []string {
 var identifying = []string{"name", "key", "containerName", "sourceVolume", "namespace", "hostPath", "containerPath"}
 
 // elemLabel names list element e, at index i, by its identifying field, or by i.
-func elemLabel(e *Node, i int) string {
+func elemLabel(e *node.Node, i int) string {
 	for _, id := range identifying {
 		if v, ok := e.Get(id).Str(); ok && v != "" {
 			return v
@@ -414,7 +419,7 @@ func elemLabel(e *Node, i int) string {
 
 // renderPath writes a data path for people: list elements by their name where they have
 // one (containerDefinitions[agent].memory), by index otherwise.
-func renderPath(root *Node, path []any) string {
+func renderPath(root *node.Node, path []any) string {
 	var b strings.Builder
 	cur := root
 	for _, p := range path {
@@ -426,7 +431,7 @@ func renderPath(root *Node, path []any) string {
 			b.WriteString(s)
 			cur = cur.Get(s)
 		case int:
-			var e *Node
+			var e *node.Node
 			if cur != nil {
 				e = node.Elem(cur, s)
 			}

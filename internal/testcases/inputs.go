@@ -1,0 +1,188 @@
+package testcases
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	cuejson "cuelang.org/go/encoding/json"
+
+	"cuelang.org/go/cue/cuecontext"
+	"github.com/daemongen/daemongen/internal/encoding"
+	"github.com/daemongen/daemongen/internal/node"
+)
+
+// RuleInputs returns every rule case (its passing and its failing input) and every example
+// output, as API-form nodes.
+func RuleInputs(t testing.TB) map[string]*node.Node {
+	t.Helper()
+	ctx := cuecontext.New()
+	inputs := map[string]*node.Node{}
+	add := func(name string, text string) {
+		v := ctx.CompileString(text)
+		if v.Err() != nil {
+			t.Fatalf("%s: %v", name, v.Err())
+		}
+		n, diags := encoding.FromCUE(v)
+		if diags.HasErrors() {
+			t.Fatalf("%s: %v", name, diags)
+		}
+		inputs[name] = n
+	}
+	for _, tc := range RuleCases {
+		add(tc.Rule+"/ok", tc.OK)
+		add(tc.Rule+"/bad", strings.ReplaceAll(tc.Bad, Marker, ""))
+	}
+	if tt, ok := t.(*testing.T); ok {
+		for _, file := range OutputFiles(tt) {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			expr, err := cuejson.Extract(file, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, diags := encoding.FromCUE(ctx.BuildExpr(expr))
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			inputs[file] = n
+		}
+	}
+	return inputs
+}
+
+// Mutate returns a copy of n with one to three random changes of the kinds the rules
+// look at.
+func Mutate(rng *rand.Rand, n *node.Node) *node.Node {
+	c := n.Clone()
+	for range 1 + rng.IntN(3) {
+		var spots []*node.Node
+		var walk func(*node.Node)
+		walk = func(x *node.Node) {
+			spots = append(spots, x)
+			for _, e := range x.Elems {
+				walk(e)
+			}
+			for _, f := range x.Fields {
+				walk(f.Value)
+			}
+		}
+		walk(c)
+		x := spots[rng.IntN(len(spots))]
+		switch {
+		case x.Kind == node.Struct && len(x.Fields) > 0 && rng.IntN(3) == 0:
+			i := rng.IntN(len(x.Fields))
+			x.Fields = slices.Delete(x.Fields, i, i+1)
+		case x.Kind == node.List && len(x.Elems) > 0 && rng.IntN(2) == 0:
+			x.Elems = append(x.Elems, x.Elems[rng.IntN(len(x.Elems))].Clone())
+		case x.Kind == node.Struct && len(x.Fields) > 0:
+			f := x.Fields[rng.IntN(len(x.Fields))]
+			f.Value = mutationValue(rng, f.Value)
+		case x.Kind == node.List && len(x.Elems) > 0:
+			i := rng.IntN(len(x.Elems))
+			x.Elems[i] = mutationValue(rng, x.Elems[i])
+		}
+	}
+	return c
+}
+
+// MutationValues are values the rules compare with: container, volume and option names,
+// conditions, drivers and capabilities.
+var MutationValues = []string{
+	`null`, `"a"`, `"b"`, `"app"`, `"logs"`, `"x"`, `5`, `0`, `64`, `64.5`, `200`, `true`, `false`, `[]`, `{}`, `["CMD"]`,
+	`"awslogs"`, `"splunk"`, `"awsfirelens"`, `"json-file"`, `"START"`, `"COMPLETE"`, `"SUCCESS"`, `"HEALTHY"`,
+	`"PERFMON"`, `"shared"`, `"s3"`, `"256"`, `"2GB"`, `"1 vCPU"`, `"64"`, `"noexec"`, `"mode=1777"`,
+	`"kernel.shmmax"`, `"123456789012.dkr.ecr.eu-west-1.amazonaws.com/a:1"`, `"splunk-token"`,
+	`{"name": "a"}`, `{"containerName": "a", "condition": "HEALTHY"}`, `{"containerName": "b", "condition": "COMPLETE"}`,
+	`{"sourceVolume": "nope", "containerPath": "/x"}`, `{"key": "k"}`, `{"name": "nofile", "softLimit": 1, "hardLimit": 1}`,
+	`{"type": "fluentbit"}`, `{"logDriver": "splunk"}`, `{"logDriver": "awslogs"}`, `{"command": ["X"], "timeout": 40}`,
+}
+
+func mutationValue(rng *rand.Rand, old *node.Node) *node.Node {
+	var v any
+	if err := json.Unmarshal([]byte(MutationValues[rng.IntN(len(MutationValues))]), &v); err != nil {
+		panic(err)
+	}
+	n := node.FromJSON(v)
+	n.Pos = old.Pos
+	return n
+}
+
+// JSONObject decodes data when it is one JSON object, numbers as written.
+func JSONObject(data []byte) (map[string]any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v map[string]any
+	if dec.Decode(&v) != nil || v == nil {
+		return nil, false
+	}
+	return v, true
+}
+
+// NodeJSON turns a Node back into a value for encoding/json.
+func NodeJSON(n *node.Node) any {
+	switch n.Kind {
+	case node.Bool:
+		return n.Bool
+	case node.Number:
+		return json.Number(n.Text)
+	case node.String:
+		return n.Text
+	case node.List:
+		out := []any{}
+		for _, e := range n.Elems {
+			out = append(out, NodeJSON(e))
+		}
+		return out
+	case node.Struct:
+		out := map[string]any{}
+		for _, f := range n.Fields {
+			out[f.Name] = NodeJSON(f.Value)
+		}
+		return out
+	}
+	return nil
+}
+
+// OutputFiles lists every committed example output.
+func OutputFiles(t *testing.T) []string {
+	t.Helper()
+	root := Root(t)
+	files, err := filepath.Glob(filepath.Join(root, "examples/*/out/*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob(filepath.Join(root, "examples/*/out/*/*.json"))
+	// The command's own files (its manifest) start with a dot and are not outputs.
+	files = slices.DeleteFunc(append(files, more...), func(f string) bool { return strings.HasPrefix(filepath.Base(f), ".") })
+	if len(files) == 0 {
+		t.Fatal("no example outputs found")
+	}
+	return files
+}
+
+// Root returns the module's root folder, wherever in it a test runs.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's folder")
+		}
+		dir = parent
+	}
+}

@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/hashicorp/hcl/v2"
 )
 
 // fleetRun generates the files (name: text) in a folder of their own, each its own spec,
 // with cache, and returns every diagnostic, formatted.
-func fleetDiags(t *testing.T, dir string, files map[string]string, cache *Cache) []string {
+func fleetDiags(t *testing.T, dir string, files map[string]string, cache *cache.Cache) []string {
 	t.Helper()
 	var paths []string
 	for name, text := range files {
@@ -93,7 +94,7 @@ func TestFleetChecks(t *testing.T) {
 		"a/fleet.cue:5:12: listens: 8125/udp is taken: dogstatsd listens on it too (b/fleet.hcl:10:14); an environment's daemons run on every instance in one network namespace, so each needs a port of its own (in dogstatsd/dev, dogstatsd/prod, statsd/dev, statsd/prod)",
 		"b/fleet.hcl:4:5: budget.memory: the daemons of prod take 768 MiB on every instance, over the memory budget of 600: statsd 512, dogstatsd 256 (in dogstatsd/prod, statsd/prod)",
 	}
-	cache := OpenCache(t.TempDir())
+	cache := cache.Open(t.TempDir())
 	dir := t.TempDir()
 	for run := range 2 {
 		got := fleetDiags(t, dir, files, cache)
@@ -101,7 +102,7 @@ func TestFleetChecks(t *testing.T) {
 			t.Errorf("run %d:\ngot  %q\nwant %q", run, got, want)
 		}
 	}
-	if cache.sourceHits.Load() == 0 {
+	if cache.Stats().SourceHits == 0 {
 		t.Error("the rerun replayed no source: the cached daemons' facts were not tested")
 	}
 	// Each clash resolved, nothing left.

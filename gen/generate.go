@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/check"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
@@ -52,7 +53,7 @@ type Config struct {
 	// Strict turns every warning that the specs do not acknowledge into an error.
 	Strict bool
 	// Cache, when not nil, remembers the daemons that passed their check (see [Cache]).
-	Cache *Cache
+	Cache *cache.Cache
 	// Evaluating, when set, is called as each evaluation of a source begins, with the
 	// source's folder or files relative to Dir: a command that stops a run taking too
 	// much time or memory can say where it was.
@@ -192,7 +193,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	}
 	r.acrossTheRun()
 	if cfg.Cache != nil {
-		cfg.Cache.trim()
+		cfg.Cache.Trim()
 	}
 	if cfg.Strict {
 		for _, d := range r.diags {
@@ -255,12 +256,12 @@ func (r *streamRun) source(i int) error {
 	// source's latest record holds takes its output from there. The record holds the
 	// source's outputs until the source is done.
 	cfg := r.cfg
-	reuse := &knownOutputs{cache: cfg.Cache, perDaemon: true}
-	var record *sourceRecord
+	reuse := &cache.Known{Cache: cfg.Cache, PerDaemon: true}
+	var record *cache.Record
 	before := len(r.diags)
 	if cfg.Cache != nil && l.key != "" {
-		record = &sourceRecord{Envs: l.envs}
-		reuse = &knownOutputs{cache: cfg.Cache, previous: cfg.Cache.latestOutputs(l.src.names, cfg.Tags)}
+		record = &cache.Record{Envs: l.envs}
+		reuse = &cache.Known{Cache: cfg.Cache, Previous: cfg.Cache.LatestOutputs(l.src.names, cfg.Tags)}
 	}
 	var shared *Node // the source's evaluation, when it is one for every environment
 	for _, env := range r.p.envs {
@@ -269,7 +270,7 @@ func (r *streamRun) source(i int) error {
 		if l.root != nil && !l.raw {
 			b := budgetOf(l.root, env)
 			r.fleet.setBudget(env, b)
-			record.setBudget(env, b)
+			record.SetBudget(env, b)
 		}
 		for _, u := range units {
 			u.writes = !cfg.CheckOnly
@@ -285,13 +286,13 @@ func (r *streamRun) source(i int) error {
 		}
 	}
 	if record != nil && l.clean && len(r.diags) == before {
-		cfg.Cache.putRecord(l.key, record, l.src.names, cfg.Tags)
+		cfg.Cache.PutRecord(l.key, record, l.src.names, cfg.Tags)
 	}
 	return nil
 }
 
 // chunk produces one chunk of source i's units in env and hands their outputs over.
-func (r *streamRun) chunk(i int, env string, chunk []*unit, reuse *knownOutputs, record *sourceRecord) error {
+func (r *streamRun) chunk(i int, env string, chunk []*unit, reuse *cache.Known, record *cache.Record) error {
 	var progress func(n, total int)
 	if r.cfg.Progress != nil {
 		from, total := r.done, r.known
@@ -313,7 +314,7 @@ func (r *streamRun) chunk(i int, env string, chunk []*unit, reuse *knownOutputs,
 		if err := r.add(u.out, outputs[k].json, outputs[k].sensitive, by); err != nil {
 			return err
 		}
-		record.add(env, u.out, outputs[k], u.producer())
+		record.Add(env, recorded(env, u.out, outputs[k], u.producer()))
 		r.fleet.add(env, outputs[k].facts)
 	}
 	return nil
@@ -323,12 +324,12 @@ func (r *streamRun) chunk(i int, env string, chunk []*unit, reuse *knownOutputs,
 // checks read; replayed is false when the record lacks one of the run's environments.
 func (r *streamRun) replay(i int) (replayed bool, err error) {
 	l := &r.p.all[i]
-	outputs, ok := l.record.outputs(r.p.envs, l.envs)
+	outputs, ok := l.record.Outputs(r.p.envs, l.envs)
 	if !ok {
 		return false, nil
 	}
 	for _, o := range outputs {
-		by := o.producer()
+		by := producerOf(o)
 		by.spec = i
 		if err := r.add(o.Name, []byte(o.Data), nil, by); err != nil {
 			return true, err
@@ -345,7 +346,7 @@ func (r *streamRun) replay(i int) (replayed bool, err error) {
 	if r.cfg.Progress != nil {
 		r.cfg.Progress(r.done, r.known)
 	}
-	r.cfg.Cache.sourceHits.Add(1)
+	r.cfg.Cache.Replayed()
 	return true, nil
 }
 
@@ -446,6 +447,20 @@ type producer struct {
 	at  token.Position
 	// spec is the index of the source among the run's, set by the run.
 	spec int
+}
+
+// recorded is what a source's cache record keeps of one output, name, of environment env.
+func recorded(env, name string, o *output, by producer) cache.RecordedOutput {
+	return cache.RecordedOutput{
+		Name: name, Data: string(o.json), Key: by.key, Raw: by.raw,
+		File: by.at.Filename, Offset: by.at.Offset, Line: by.at.Line, Column: by.at.Column,
+		Check: o.check, Env: env, Facts: o.facts,
+	}
+}
+
+// producerOf is the producer of a recorded output, for the messages of a replayed run.
+func producerOf(o cache.RecordedOutput) producer {
+	return producer{o.Key, o.Raw, token.Position{Filename: o.File, Offset: o.Offset, Line: o.Line, Column: o.Column}, 0}
 }
 
 func (p producer) String() string {
@@ -550,7 +565,7 @@ type loaded struct {
 	// key is the source's key in the cache ("" when it cannot be cached: see
 	// [source.inputKey]), and record what the cache remembers of it.
 	key    string
-	record *sourceRecord
+	record *cache.Record
 }
 
 // planned is what a run generates: the sources, checked, and the environments.
@@ -596,10 +611,10 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 			if cacheable && cfg.CheckOnly {
 				// vet checks what generate checks, less the output files' names: a
 				// record of one serves the other never.
-				key = checkOnlyKey(key)
+				key = cache.CheckOnlyKey(key)
 			}
 		}
-		if rec := cfg.Cache.getRecord(key); cacheable && rec != nil {
+		if rec := cfg.Cache.GetRecord(key); cacheable && rec != nil {
 			// Checked and generated before from these very bytes, cleanly: replayed
 			// when its turn comes, unless the run needs an environment it lacks.
 			l = loaded{src: src, envs: rec.Envs, record: rec, clean: true}
@@ -891,7 +906,7 @@ func (p *evaluatorPool) put(e *check.Evaluator) {
 
 // run checks and renders the units on a pool of workers, one evaluator each, taken from
 // pool. Results come back in the units' order, whatever order the workers finish in.
-func run(units []*unit, pool *evaluatorPool, progress func(done, total int), known *knownOutputs) ([]*output, hcl.Diagnostics) {
+func run(units []*unit, pool *evaluatorPool, progress func(done, total int), known *cache.Known) ([]*output, hcl.Diagnostics) {
 	outputs := make([]*output, len(units))
 	unitDiags := make([]hcl.Diagnostics, len(units))
 	work := make(chan int)
@@ -956,7 +971,7 @@ func run(units []*unit, pool *evaluatorPool, progress func(done, total int), kno
 
 // produce makes one unit: layer, lower, check, render. evaluator returns the worker's
 // evaluator, made on first use: a unit the cache answers needs none.
-func produce(evaluator func() *check.Evaluator, u *unit, known *knownOutputs) (*output, hcl.Diagnostics) {
+func produce(evaluator func() *check.Evaluator, u *unit, known *cache.Known) (*output, hcl.Diagnostics) {
 	var (
 		api     *Node
 		diags   hcl.Diagnostics
@@ -988,9 +1003,9 @@ func produce(evaluator func() *check.Evaluator, u *unit, known *knownOutputs) (*
 		return o, ds
 	}
 	var key string
-	if known.enabled() && len(diags) == 0 {
-		key = checkKey(api, !u.raw, ignored)
-		if rendered, ok := known.get(key); ok {
+	if known.Enabled() && len(diags) == 0 {
+		key = cache.CheckKey(api, !u.raw, ignored)
+		if rendered, ok := known.Get(key); ok {
 			return marked(finish(u, api, daemon, rendered, nil, key, ignored))
 		}
 	}
@@ -1012,7 +1027,7 @@ func produce(evaluator func() *check.Evaluator, u *unit, known *knownOutputs) (*
 	}
 	rendered := encoding.Render(api)
 	if key != "" && len(diags) == 0 && !api.HasSensitive() {
-		known.put(key, rendered) // a sensitive value is never written to the cache
+		known.Put(key, rendered) // a sensitive value is never written to the cache
 	}
 	return marked(finish(u, api, daemon, rendered, diags, key, ignored))
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
@@ -349,7 +350,7 @@ func cueInputKey(dir string, abs, tags []string) (string, bool) {
 			files[name] = data
 		}
 	}
-	return sourceKey("cue", tags, files), len(files) > 0
+	return cache.SourceKey("cue", tags, files), len(files) > 0
 }
 
 // registry fetches the CUE modules that specs import, as the cue command does
@@ -800,7 +801,7 @@ func jsonSource(abs string) *source {
 		if err != nil {
 			return "", false
 		}
-		return sourceKey("json", nil, map[string][]byte{abs: data}), true
+		return cache.SourceKey("json", nil, map[string][]byte{abs: data}), true
 	}
 	return &source{json: true, path: abs, names: []string{abs}, keyFunc: key, eval: func(string) (*Node, hcl.Diagnostics) {
 		data, d := readJSONFile(abs)

@@ -1,4 +1,4 @@
-package gen
+package cache_test
 
 import (
 	"bytes"
@@ -12,19 +12,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daemongen/daemongen/gen"
+	"github.com/daemongen/daemongen/gen/fleet"
+	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/google/go-cmp/cmp"
 )
 
 // cachedRun generates spec (written as fleet.cue in dir) with cache and returns the files
 // and how many checks the cache could not answer.
-func cachedRun(t *testing.T, dir, spec string, cache *Cache) (map[string][]byte, []string, int64) {
+func cachedRun(t *testing.T, dir, spec string, c *cache.Cache) (map[string][]byte, []string, int64) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "fleet.cue"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := cache.misses.Load()
-	files, diags, err := Generate(Config{Dir: dir, Paths: []string{"fleet.cue"}, Cache: cache})
+	before := c.Stats().Misses
+	files, diags, err := gen.Generate(gen.Config{Dir: dir, Paths: []string{"fleet.cue"}, Cache: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +35,7 @@ func cachedRun(t *testing.T, dir, spec string, cache *Cache) (map[string][]byte,
 	for _, d := range diags {
 		msgs = append(msgs, diag.FormatDiagnostic(d, dir))
 	}
-	return files, msgs, cache.misses.Load() - before
+	return files, msgs, c.Stats().Misses - before
 }
 
 // inModule makes dir a CUE module, whose specs the cache remembers daemon by daemon.
@@ -53,10 +56,10 @@ func inModule(t *testing.T, dir string) string {
 // turn: each change must be checked afresh, the rest answered from the cache, and the
 // outputs must be those of a run without a cache.
 func TestDaemonCacheNeverServesAStaleResult(t *testing.T) {
-	dir, cache := inModule(t, t.TempDir()), OpenCache(t.TempDir())
-	spec := fleetSpec(3)
-	uncached, _, _ := Generate(Config{Dir: dir, Paths: []string{writeFleet(t, dir, spec)}})
-	run := func(spec string) (map[string][]byte, []string, int64) { return cachedRun(t, dir, spec, cache) }
+	dir, c := inModule(t, t.TempDir()), cache.Open(t.TempDir())
+	spec := fleet.Spec(3)
+	uncached, _, _ := gen.Generate(gen.Config{Dir: dir, Paths: []string{writeFleet(t, dir, spec)}})
+	run := func(spec string) (map[string][]byte, []string, int64) { return cachedRun(t, dir, spec, c) }
 
 	if files, _, misses := run(spec); misses != 6 || !cmp.Equal(files, uncached) {
 		t.Fatalf("first run: %d misses (want 6), same outputs: %v", misses, cmp.Equal(files, uncached))
@@ -78,7 +81,7 @@ func TestDaemonCacheNeverServesAStaleResult(t *testing.T) {
 		t.Errorf("acknowledged warnings changed: %d misses (want 2)", misses)
 	}
 	// The build and the schema: everything.
-	for name, identity := range map[string]*func() string{"build": &buildIdentity, "schema": &schemaIdentity} {
+	for name, identity := range map[string]*func() string{"build": cache.BuildIdentity, "schema": cache.SchemaIdentity} {
 		orig := *identity
 		*identity = func() string { return "another " + name }
 		if _, _, misses := run(spec); misses != 6 {
@@ -103,11 +106,11 @@ func TestCacheKeepsNoDiagnostic(t *testing.T) {
 	spec := "package fleet\n\ndaemons: agent: containers: agent: {image: \"a:1\", memory: 64, stopTimeout: 300}\n"
 	// A source remembered whole, and daemons remembered one by one.
 	for _, dir := range []string{t.TempDir(), inModule(t, t.TempDir())} {
-		cache := OpenCache(t.TempDir())
+		c := cache.Open(t.TempDir())
 		for run := range 2 {
-			_, msgs, misses := cachedRun(t, dir, spec, cache)
-			if len(msgs) != 1 || cache.sourceHits.Load() != 0 || misses > 1 {
-				t.Errorf("run %d: %d misses, %d sources replayed, %q", run, misses, cache.sourceHits.Load(), msgs)
+			_, msgs, misses := cachedRun(t, dir, spec, c)
+			if len(msgs) != 1 || c.Stats().SourceHits != 0 || misses > 1 {
+				t.Errorf("run %d: %d misses, %d sources replayed, %q", run, misses, c.Stats().SourceHits, msgs)
 			}
 		}
 	}
@@ -117,19 +120,19 @@ func TestCacheKeepsNoDiagnostic(t *testing.T) {
 // replaces them.
 func TestCacheIgnoresDamagedEntries(t *testing.T) {
 	dir, cacheDir := inModule(t, t.TempDir()), t.TempDir()
-	cache := OpenCache(cacheDir)
-	spec := fleetSpec(2)
-	want, _, _ := cachedRun(t, dir, spec, cache)
+	c := cache.Open(cacheDir)
+	spec := fleet.Spec(2)
+	want, _, _ := cachedRun(t, dir, spec, c)
 	filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			os.WriteFile(p, []byte("0000\n{}"), 0o644)
 		}
 		return nil
 	})
-	if files, _, misses := cachedRun(t, dir, spec, cache); misses != 4 || !cmp.Equal(files, want) {
+	if files, _, misses := cachedRun(t, dir, spec, c); misses != 4 || !cmp.Equal(files, want) {
 		t.Errorf("damaged entries: %d misses (want 4), same outputs: %v", misses, cmp.Equal(files, want))
 	}
-	if _, _, misses := cachedRun(t, dir, spec, cache); misses != 0 {
+	if _, _, misses := cachedRun(t, dir, spec, c); misses != 0 {
 		t.Errorf("after replacing them: %d misses", misses)
 	}
 }
@@ -137,7 +140,7 @@ func TestCacheIgnoresDamagedEntries(t *testing.T) {
 // TestCacheSharedByConcurrentRuns runs several generates at once on one cache.
 func TestCacheSharedByConcurrentRuns(t *testing.T) {
 	cacheDir := t.TempDir()
-	spec := fleetSpec(4)
+	spec := fleet.Spec(4)
 	var wg sync.WaitGroup
 	results := make([]map[string][]byte, 4)
 	for i := range results {
@@ -145,7 +148,7 @@ func TestCacheSharedByConcurrentRuns(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			dir := t.TempDir()
-			results[i], _, _ = Generate(Config{Dir: dir, Paths: []string{writeFleet(t, dir, spec)}, Cache: OpenCache(cacheDir)})
+			results[i], _, _ = gen.Generate(gen.Config{Dir: dir, Paths: []string{writeFleet(t, dir, spec)}, Cache: cache.Open(cacheDir)})
 		}()
 	}
 	wg.Wait()
@@ -159,9 +162,9 @@ func TestCacheSharedByConcurrentRuns(t *testing.T) {
 // TestCacheIsBounded fills a small cache past its limit and requires it trimmed.
 func TestCacheIsBounded(t *testing.T) {
 	dir, cacheDir := t.TempDir(), t.TempDir()
-	cache := OpenCache(cacheDir)
-	cache.limit = 8 << 10
-	cachedRun(t, dir, fleetSpec(20), cache)
+	c := cache.Open(cacheDir)
+	c.SetLimit(8 << 10)
+	cachedRun(t, dir, fleet.Spec(20), c)
 	var total int64
 	filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
 		if info, e := d.Info(); e == nil && !d.IsDir() {
@@ -169,8 +172,8 @@ func TestCacheIsBounded(t *testing.T) {
 		}
 		return nil
 	})
-	if total > cache.limit {
-		t.Errorf("the cache holds %d bytes, over its limit of %d", total, cache.limit)
+	if total > c.Limit() {
+		t.Errorf("the cache holds %d bytes, over its limit of %d", total, c.Limit())
 	}
 }
 
@@ -181,33 +184,33 @@ func TestCacheIsBounded(t *testing.T) {
 // change, or of fewer environments, must be replayed; and every run's outputs must be
 // those of a run without a cache.
 func TestSourceCacheNeverServesAStaleResult(t *testing.T) {
-	cache := OpenCache(t.TempDir())
+	c := cache.Open(t.TempDir())
 	dir := t.TempDir()
-	spec := fleetSpec(3)
+	spec := fleet.Spec(3)
 	writeFleet(t, dir, spec)
-	run := func(name string, cfg Config, wantReplayed int64) {
+	run := func(name string, cfg gen.Config, wantReplayed int64) {
 		t.Helper()
-		want, wantDiags, err := Generate(Config{Dir: cfg.Dir, Paths: cfg.Paths, Tags: cfg.Tags, Env: cfg.Env})
+		want, wantDiags, err := gen.Generate(gen.Config{Dir: cfg.Dir, Paths: cfg.Paths, Tags: cfg.Tags, Env: cfg.Env})
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := cache.sourceHits.Load()
-		cfg.Cache = cache
-		files, diags, err := Generate(cfg)
+		before := c.Stats().SourceHits
+		cfg.Cache = c
+		files, diags, err := gen.Generate(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if replayed := cache.sourceHits.Load() - before; replayed != wantReplayed {
+		if replayed := c.Stats().SourceHits - before; replayed != wantReplayed {
 			t.Errorf("%s: %d sources replayed, want %d", name, replayed, wantReplayed)
 		}
 		if !cmp.Equal(files, want) || len(diags) != len(wantDiags) {
 			t.Errorf("%s: the outputs differ from a run without the cache (-want +got):\n%s", name, cmp.Diff(want, files))
 		}
 	}
-	base := Config{Dir: dir, Paths: []string{"."}}
+	base := gen.Config{Dir: dir, Paths: []string{"."}}
 	run("first run", base, 0)
 	run("rerun", base, 1)
-	run("one environment", Config{Dir: dir, Paths: []string{"."}, Env: "prod"}, 1)
+	run("one environment", gen.Config{Dir: dir, Paths: []string{"."}, Env: "prod"}, 1)
 
 	writeFleet(t, dir, strings.Replace(spec, `image: "example/agent:1"`, `image: "example/agent:1b"`, 1))
 	run("a daemon's value", base, 0)
@@ -217,18 +220,18 @@ func TestSourceCacheNeverServesAStaleResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	run("a file added to the folder", base, 0)
-	run("a tag", Config{Dir: dir, Paths: []string{"."}, Tags: []string{"owner=me"}}, 0)
+	run("a tag", gen.Config{Dir: dir, Paths: []string{"."}, Tags: []string{"owner=me"}}, 0)
 
 	moved := filepath.Join(t.TempDir(), "moved")
 	if err := os.Rename(dir, moved); err != nil {
 		t.Fatal(err)
 	}
-	run("the folder moved", Config{Dir: moved, Paths: []string{"."}}, 0)
+	run("the folder moved", gen.Config{Dir: moved, Paths: []string{"."}}, 0)
 
-	for name, identity := range map[string]*func() string{"build": &buildIdentity, "schema": &schemaIdentity} {
+	for name, identity := range map[string]*func() string{"build": cache.BuildIdentity, "schema": cache.SchemaIdentity} {
 		orig := *identity
 		*identity = func() string { return "another " + name }
-		run("another "+name, Config{Dir: moved, Paths: []string{"."}}, 0)
+		run("another "+name, gen.Config{Dir: moved, Paths: []string{"."}}, 0)
 		*identity = orig
 	}
 
@@ -238,9 +241,9 @@ func TestSourceCacheNeverServesAStaleResult(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(api, "solo.json"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run("an API-form file", Config{Dir: api, Paths: []string{"solo.json"}}, 0)
-	run("an API-form file again", Config{Dir: api, Paths: []string{"solo.json"}}, 1)
-	run("an API-form file beside a spec with environments", Config{Dir: api, Paths: []string{"solo.json", moved}}, 1)
+	run("an API-form file", gen.Config{Dir: api, Paths: []string{"solo.json"}}, 0)
+	run("an API-form file again", gen.Config{Dir: api, Paths: []string{"solo.json"}}, 1)
+	run("an API-form file beside a spec with environments", gen.Config{Dir: api, Paths: []string{"solo.json", moved}}, 1)
 }
 
 // TestChangedSourceReusesItsUnchangedDaemons changes one daemon of a source the cache
@@ -248,21 +251,21 @@ func TestSourceCacheNeverServesAStaleResult(t *testing.T) {
 // source's latest record, the changed one checked and rendered anew, and the outputs of a
 // run without the cache. A mistake in the changed daemon is reported as ever.
 func TestChangedSourceReusesItsUnchangedDaemons(t *testing.T) {
-	cache := OpenCache(t.TempDir())
+	c := cache.Open(t.TempDir())
 	dir := t.TempDir()
-	spec := fleetSpec(10)
-	cachedRun(t, dir, spec, cache)
-	if n := cache.reused.Load(); n != 0 {
+	spec := fleet.Spec(10)
+	cachedRun(t, dir, spec, c)
+	if n := c.Stats().Reused; n != 0 {
 		t.Fatalf("the first run reused %d outputs", n)
 	}
 	changed := strings.Replace(spec, `image: "example/agent:3"`, `image: "example/agent:3b"`, 1)
 	writeFleet(t, dir, changed)
-	want, _, err := Generate(Config{Dir: dir, Paths: []string{"fleet.cue"}})
+	want, _, err := gen.Generate(gen.Config{Dir: dir, Paths: []string{"fleet.cue"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, msgs, _ := cachedRun(t, dir, changed, cache)
-	if n := cache.reused.Load(); n != 18 {
+	got, msgs, _ := cachedRun(t, dir, changed, c)
+	if n := c.Stats().Reused; n != 18 {
 		t.Errorf("reused %d outputs, want the 18 of the 9 unchanged daemons in 2 environments", n)
 	}
 	if len(msgs) != 0 || !cmp.Equal(got, want) {
@@ -273,7 +276,7 @@ func TestChangedSourceReusesItsUnchangedDaemons(t *testing.T) {
 	}
 
 	broken := strings.Replace(changed, `memory: 256`, `memory: 1`, 1)
-	files, msgs, _ := cachedRun(t, dir, broken, cache)
+	files, msgs, _ := cachedRun(t, dir, broken, c)
 	if files != nil || len(msgs) != 1 || !strings.Contains(msgs[0], "memory") {
 		t.Errorf("a mistake in the changed daemon: %d files, %q", len(files), msgs)
 	}
@@ -284,14 +287,14 @@ func TestChangedSourceReusesItsUnchangedDaemons(t *testing.T) {
 // entries it wrote, and a file named like an entry but not one must never be served.
 func TestCacheTouchesOnlyItsOwnFiles(t *testing.T) {
 	cacheDir := t.TempDir()
-	cache := OpenCache(cacheDir)
-	cache.limit = 8 << 10
+	c := cache.Open(cacheDir)
+	c.SetLimit(8 << 10)
 	key := strings.Repeat("ab", 32)
 	userFiles := map[string][]byte{
 		"photo.jpg":                    bytes.Repeat([]byte{0xff, 0xd8}, 20<<10),
 		"thesis/chapter-1.tex":         bytes.Repeat([]byte("\\section{Intro}\n"), 2<<10),
 		"ab/notes.txt":                 []byte("not an entry"),
-		"ab/" + key + ".json":          []byte(hexSum([]byte("{}")) + "\n{}"),
+		"ab/" + key + ".json":          []byte(cache.HexSum([]byte("{}")) + "\n{}"),
 		"ab/" + key + ".json.x.tmp":    []byte("someone else's temporary"),
 		"s0/s0" + key[2:] + "x.json":   []byte("a near miss"),
 		"other-program/cache.bin":      bytes.Repeat([]byte{1}, 30<<10),
@@ -308,11 +311,11 @@ func TestCacheTouchesOnlyItsOwnFiles(t *testing.T) {
 		}
 		os.Chtimes(p, old, old) // the oldest files of the folder: trimmed first if taken for entries
 	}
-	if data, ok := cache.read(key); ok {
+	if data, ok := c.Read(key); ok {
 		t.Errorf("a user's file was read as the entry of %s: %q", key, data)
 	}
 	for range 3 {
-		cachedRun(t, inModule(t, t.TempDir()), fleetSpec(20), cache)
+		cachedRun(t, inModule(t, t.TempDir()), fleet.Spec(20), c)
 	}
 	for name, data := range userFiles {
 		got, err := os.ReadFile(filepath.Join(cacheDir, filepath.FromSlash(name)))
@@ -323,15 +326,15 @@ func TestCacheTouchesOnlyItsOwnFiles(t *testing.T) {
 	var own int64
 	filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".json") && !d.IsDir() {
-			if b, _ := os.ReadFile(p); bytes.HasPrefix(b, []byte(entryMagic)) {
+			if b, _ := os.ReadFile(p); bytes.HasPrefix(b, []byte(cache.EntryMagic)) {
 				info, _ := d.Info()
 				own += info.Size()
 			}
 		}
 		return nil
 	})
-	if own > cache.limit {
-		t.Errorf("the cache's own entries take %d bytes, over its limit of %d", own, cache.limit)
+	if own > c.Limit() {
+		t.Errorf("the cache's own entries take %d bytes, over its limit of %d", own, c.Limit())
 	}
 }
 
@@ -346,15 +349,15 @@ func TestCacheEntryIsBoundToItsKey(t *testing.T) {
 	for _, perDaemon := range []bool{false, true} {
 		t.Run(fmt.Sprintf("perDaemon=%v", perDaemon), func(t *testing.T) {
 			cacheDir := t.TempDir()
-			cache := OpenCache(cacheDir)
+			c := cache.Open(cacheDir)
 			dirs, want := map[string]string{}, map[string]map[string][]byte{}
 			for name, spec := range specs {
 				dirs[name] = t.TempDir()
 				if perDaemon {
 					inModule(t, dirs[name])
 				}
-				want[name], _, _ = cachedRun(t, dirs[name], spec, OpenCache(t.TempDir()))
-				cachedRun(t, dirs[name], spec, cache)
+				want[name], _, _ = cachedRun(t, dirs[name], spec, cache.Open(t.TempDir()))
+				cachedRun(t, dirs[name], spec, c)
 			}
 			var entries []string
 			filepath.WalkDir(cacheDir, func(p string, d os.DirEntry, err error) error {
@@ -380,7 +383,7 @@ func TestCacheEntryIsBoundToItsKey(t *testing.T) {
 				},
 				func(p string) error { // hand-made, with a header that names the key
 					key := strings.TrimSuffix(filepath.Base(p), ".json")
-					return os.WriteFile(p, []byte(entryHeader(key, []byte("not json at all"))+"not json at all"), 0o600)
+					return os.WriteFile(p, []byte(cache.EntryHeader(key, []byte("not json at all"))+"not json at all"), 0o600)
 				},
 				func(p string) error { os.Remove(p); return syscall.Mkfifo(p, 0o600) },
 				func(p string) error { os.Remove(p); return os.Symlink("/dev/zero", p) },
@@ -393,7 +396,7 @@ func TestCacheEntryIsBoundToItsKey(t *testing.T) {
 				}
 				for name, spec := range specs {
 					done := make(chan map[string][]byte, 1)
-					go func() { got, _, _ := cachedRun(t, dirs[name], spec, cache); done <- got }()
+					go func() { got, _, _ := cachedRun(t, dirs[name], spec, c); done <- got }()
 					select {
 					case got := <-done:
 						if diff := cmp.Diff(want[name], got); diff != "" {
@@ -434,9 +437,9 @@ daemon "plain" {
 	if err := os.WriteFile(filepath.Join(dir, "fleet.hcl"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cache := OpenCache(cacheDir)
+	c := cache.Open(cacheDir)
 	for range 2 {
-		files, diags, err := Generate(Config{Dir: dir, Paths: []string{"fleet.hcl"}, Cache: cache})
+		files, diags, err := gen.Generate(gen.Config{Dir: dir, Paths: []string{"fleet.hcl"}, Cache: c})
 		if err != nil || diags.HasErrors() || !bytes.Contains(files["agent.json"], []byte("s3cr3t-v4lue")) {
 			t.Fatalf("generate: %v %v %s", err, diags, files["agent.json"])
 		}
@@ -469,24 +472,24 @@ daemon "plain" {
 // TestReplayedRecordNamesOnlyOutputs plants a record whose header is right but whose
 // outputs are named outside the output folder, or hold no JSON: it must not be replayed.
 func TestReplayedRecordNamesOnlyOutputs(t *testing.T) {
-	cache := OpenCache(t.TempDir())
+	c := cache.Open(t.TempDir())
 	key := "s" + strings.Repeat("0", 64)
-	for _, units := range []map[string][]recordedOutput{
+	for _, units := range []map[string][]cache.RecordedOutput{
 		{"": {{Name: "../../etc/passwd.json", Data: "{}"}}},
 		{"prod": {{Name: "prod/../../x.json", Data: "{}"}}},
 		{"prod": {{Name: "dev/x.json", Data: "{}"}}},
 		{"": {{Name: "x.json", Data: "not json at all"}}},
 		{"": {{Name: ".daemongen-manifest.json", Data: "{}"}}},
 	} {
-		data, _ := json.Marshal(sourceRecord{Units: units})
-		cache.put(key, data)
-		if r := cache.getRecord(key); r != nil {
+		data, _ := json.Marshal(cache.Record{Units: units})
+		c.Put(key, data)
+		if r := c.GetRecord(key); r != nil {
 			t.Errorf("record %s was served", data)
 		}
 	}
-	good, _ := json.Marshal(sourceRecord{Units: map[string][]recordedOutput{"prod": {{Name: "prod/x.json", Data: "{}"}}}})
-	cache.put(key, good)
-	if cache.getRecord(key) == nil {
+	good, _ := json.Marshal(cache.Record{Units: map[string][]cache.RecordedOutput{"prod": {{Name: "prod/x.json", Data: "{}"}}}})
+	c.Put(key, good)
+	if c.GetRecord(key) == nil {
 		t.Error("a good record was not served")
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daemongen/daemongen/internal/load"
+
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
@@ -183,7 +185,7 @@ func Stream(cfg Config, emit func(Output) error) (diags hcl.Diagnostics, err err
 	r := &streamRun{cfg: cfg, p: p, emit: emit, diags: diags, where: newOutputRegistry(), pool: &evaluatorPool{},
 		fleet: newFleetRun(cfg.Fleet != nil, cfg.policies != nil)}
 	for i := range p.all {
-		r.specNames = append(r.specNames, strings.Join(p.all[i].src.names, ", "))
+		r.specNames = append(r.specNames, strings.Join(p.all[i].src.Names, ", "))
 	}
 	for i := range p.all {
 		if err := r.source(i); err != nil {
@@ -261,7 +263,7 @@ func (r *streamRun) source(i int) error {
 	before := len(r.diags)
 	if cfg.Cache != nil && l.key != "" {
 		record = &cache.Record{Envs: l.envs}
-		reuse = &cache.Known{Cache: cfg.Cache, Previous: cfg.Cache.LatestOutputs(l.src.names, cfg.Tags)}
+		reuse = &cache.Known{Cache: cfg.Cache, Previous: cfg.Cache.LatestOutputs(l.src.Names, cfg.Tags)}
 	}
 	var shared *Node // the source's evaluation, when it is one for every environment
 	for _, env := range r.p.envs {
@@ -286,7 +288,7 @@ func (r *streamRun) source(i int) error {
 		}
 	}
 	if record != nil && l.clean && len(r.diags) == before {
-		cfg.Cache.PutRecord(l.key, record, l.src.names, cfg.Tags)
+		cfg.Cache.PutRecord(l.key, record, l.src.Names, cfg.Tags)
 	}
 	return nil
 }
@@ -548,7 +550,7 @@ func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 // loaded is one source, checked: what a run needs of it before it evaluates it for each
 // environment. It keeps no evaluation, so that a run holds one source's at a time.
 type loaded struct {
-	src  *source
+	src  *load.Source
 	envs []string
 	// root is the evaluation its latest units came from, for what the run reads of the
 	// spec beside its daemons (an environment's budget); released with the source.
@@ -580,21 +582,21 @@ type planned struct {
 // environments of its own.
 func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 	for _, t := range cfg.Tags {
-		if key, _, _ := strings.Cut(t, "="); key == envTag {
+		if key, _, _ := strings.Cut(t, "="); key == load.EnvTag {
 			return nil, nil, &UsageError{Msg: "the tag env is set by daemongen to each environment's name; use --env to choose environments"}
 		}
 	}
-	sources, diags := discover(cfg.Dir, cfg.Paths, cfg.Inputs, cfg.Tags)
+	sources, diags := load.Discover(cfg.Dir, cfg.Paths, cfg.Inputs, cfg.Tags)
 	if diags.HasErrors() {
 		return nil, nil, &UsageError{Msg: diags[0].Detail}
 	}
 	if cfg.Evaluating != nil {
 		for _, s := range sources {
-			s.announce(cfg.Dir, cfg.Evaluating)
+			s.Announce(cfg.Dir, cfg.Evaluating)
 		}
 	}
 	if len(cfg.Inputs.Vars) > 0 || len(cfg.Inputs.VarFiles) > 0 {
-		if !slices.ContainsFunc(sources, func(s *source) bool { return s.hcl }) {
+		if !slices.ContainsFunc(sources, func(s *load.Source) bool { return s.Language == lang.HCL }) {
 			return nil, nil, &UsageError{Msg: "--var and --var-file set the variables of HCL specs, and no HCL spec is given; CUE specs take -t key=value for @tag values"}
 		}
 	}
@@ -607,7 +609,7 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 		if cfg.Cache != nil && cfg.policies == nil {
 			// Under a policy, each daemon is checked against it on every run (an
 			// exception expires by the date): no source is replayed whole.
-			key, cacheable = src.inputKey()
+			key, cacheable = src.InputKey()
 			if cacheable && cfg.CheckOnly {
 				// vet checks what generate checks, less the output files' names: a
 				// record of one serves the other never.
@@ -626,10 +628,10 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 			// What the check parsed is read again when the source's turn comes, but for
 			// HCL specs up to a budget: HCL's lexer makes a parse cost more than the
 			// rest of an HCL spec's evaluation.
-			if src.hcl && ok && keptHCL+src.size <= keepParsedHCL {
-				keptHCL += src.size
+			if src.Language == lang.HCL && ok && keptHCL+src.Size <= keepParsedHCL {
+				keptHCL += src.Size
 			} else {
-				src.release()
+				src.Release()
 			}
 			if !ok {
 				continue
@@ -668,24 +670,24 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 
 // keepParsedHCL is how many bytes of HCL specs a run keeps parsed from their check to
 // their evaluation: one spec of the largest size allowed.
-const keepParsedHCL = MaxFileSize
+const keepParsedHCL = node.MaxFileSize
 
 // checkSource opens and checks a source for a run: its environments, and whether it is
 // broken. ok is false for a source that yields nothing at all (one that does not load).
-func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
+func checkSource(src *load.Source) (l loaded, diags hcl.Diagnostics, ok bool) {
 	l = loaded{src: src}
 	defer func() { l.clean = len(diags) == 0 }()
-	if src.open != nil {
-		if ds := src.open(); ds.HasErrors() {
+	if src.Open != nil {
+		if ds := src.Open(); ds.HasErrors() {
 			return l, ds, false
 		}
 	}
-	if src.json && apiFormJSON(src.path) {
+	if src.Language == lang.JSON && load.APIFormJSON(src.Path) {
 		// Read when its turn comes, so that a run of many files holds one at once.
 		l.raw = true
 		return l, nil, true
 	}
-	root, diags := src.eval("")
+	root, diags := src.Eval("")
 	if root == nil {
 		return l, diags, false
 	}
@@ -694,40 +696,21 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		l.raw, l.broken = true, ds.HasErrors()
 		return l, append(diags, ds...), true
 	}
-	if src.json && len(node.StructFields(root.Get(lang.SectionDaemons))) == 0 {
+	if src.Language == lang.JSON && len(node.StructFields(root.Get(lang.SectionDaemons))) == 0 {
 		// A JSON file stands alone: as a spec that defines no daemon, it does nothing.
 		return l, append(diags, diag.New(hcl.DiagError, root.Pos, "",
 			"the file defines no daemon: a JSON input is either one daemon task definition in API form (family, containerDefinitions, ...) or a spec in JSON whose daemons holds at least one daemon")), false
 	}
-	structural, local := spec.Check(root, src.params)
+	structural, local := spec.Check(root, src.Params)
 	diags = append(diags, structural...)
 	diags = append(diags, local...)
 	l.broken = structural.HasErrors()
 	l.envs = node.Names(node.StructFields(root.Get(lang.SectionEnvironments)))
-	if src.envEntriesAll {
-		if ds := envTypos(src.envEntries); len(ds) > 0 {
-			diags = append(diags, ds...)
-			l.broken = true
-		}
-	}
-	if ds := envIndexDiags(src.envIndexes, l.envs); len(ds) > 0 {
+	if ds := src.EnvDiags(l.envs); len(ds) > 0 {
 		diags = append(diags, ds...)
 		l.broken = true
 	}
-	// What the syntax said of environments is checked: let it go, since its positions
-	// keep the source's parse alive (open reads it again when the source is checked again).
-	src.envEntries, src.envIndexes = nil, nil
-	for _, use := range src.envNames {
-		if !slices.Contains(l.envs, use.name) {
-			msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
-			if s := diag.Suggest(use.name, l.envs); s != "" {
-				msg += fmt.Sprintf("; did you mean %q?", s)
-			}
-			diags = append(diags, diag.New(hcl.DiagError, use.pos, envTag, msg))
-			l.broken = true
-		}
-	}
-	if l.broken && !src.perEnv {
+	if l.broken && !src.PerEnv {
 		// A spec evaluated once: its units are never made, so the names of its daemons'
 		// layers are checked here, for every environment, with the structure errors.
 		envs := l.envs
@@ -739,7 +722,7 @@ func checkSource(src *source) (l loaded, diags hcl.Diagnostics, ok bool) {
 			diags = append(diags, named...)
 		}
 	}
-	if src.perEnv && len(l.envs) == 0 && !l.broken {
+	if src.PerEnv && len(l.envs) == 0 && !l.broken {
 		diags = append(diags, diag.New(hcl.DiagError, root.Pos, lang.SectionEnvironments,
 			"the spec sets env with @tag(env) but declares no environments; add environments: {dev: {}, prod: {}}"))
 		l.broken = true
@@ -757,14 +740,14 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	}
 	root := *shared
 	switch {
-	case l.src.perEnv:
+	case l.src.PerEnv:
 		var ds hcl.Diagnostics
-		if root, ds = l.src.eval(env); root == nil {
+		if root, ds = l.src.Eval(env); root == nil {
 			return nil, diag.WithContext(ds, env)
 		}
 		// Each environment's evaluation is checked on its own: an overlay exists only in
 		// its environment's evaluation, with @tag(env) and in HCL alike.
-		structural, local := spec.Check(root, l.src.params)
+		structural, local := spec.Check(root, l.src.Params)
 		// A structure error's path names its environment; Normalize merges the same
 		// error found in several evaluations.
 		diags = append(diags, diag.WithContext(ds, env)...)
@@ -775,7 +758,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 		}
 	case root == nil:
 		var ds hcl.Diagnostics
-		root, ds = l.src.eval("")
+		root, ds = l.src.Eval("")
 		if l.raw {
 			// A spec's evaluation was reported when it was planned; an API-form file may
 			// be read here for the first time. Normalize merges what was reported twice.
@@ -796,7 +779,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	diags = append(diags, named...)
 	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
 		group, _ := d.Value.Get("group").Str()
-		if l.src.failed.Reaches(d.Name, group) {
+		if l.src.Failed.Reaches(d.Name, group) {
 			continue // the front end reported why its value is incomplete
 		}
 		if !wrong[d.Name] && spec.Enabled(spec.Layers(root, d.Name, env)) {

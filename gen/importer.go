@@ -12,6 +12,7 @@ import (
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/load"
 	"github.com/daemongen/daemongen/internal/spec"
 )
 
@@ -117,7 +118,7 @@ func writeSpec(root *Node, to string) ([]byte, error) {
 // readImport reads one file: unwraps describe output, strips its read-only fields, and
 // turns the rest into the concise form.
 func readImport(file string) (importedDaemon, []string, error) {
-	data, bad := readJSONFile(file)
+	data, bad := load.ReadJSONFile(file)
 	if bad != nil {
 		return importedDaemon{}, nil, fmt.Errorf("%s", diag.FormatDiagnostic(bad, ""))
 	}

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/daemongen/daemongen/internal/load"
+	"github.com/daemongen/daemongen/internal/node"
+
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
@@ -67,7 +70,7 @@ func loadPolicies(cfg Config) (*policy.Set, hcl.Diagnostics) {
 			files, _ = filepath.Glob(filepath.Join(paths[i], "*.cue"))
 		}
 		for _, f := range files {
-			if _, d := readInput(f); d != nil { // bounded like a spec
+			if _, d := load.ReadInput(f); d != nil { // bounded like a spec
 				diags = append(diags, d)
 			}
 		}
@@ -75,7 +78,7 @@ func loadPolicies(cfg Config) (*policy.Set, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	set, problems := policy.Load(paths, knownAPIPath, MaxListLength)
+	set, problems := policy.Load(paths, knownAPIPath, node.MaxListLength)
 	for _, p := range problems {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Detail: p.Msg, Subject: diag.PositionRange(p.At)})
 	}

@@ -1,4 +1,8 @@
-package gen
+// Package load discovers a run's sources (CUE packages, HCL specs, JSON files) and reads
+// them within the input limits: each becomes a Source that evaluates, per environment, to
+// positioned nodes, and says what its syntax tells of environments, for the checks that
+// catch a misspelled one. The front ends' own work is CUE's loader and package hclspec.
+package load
 
 import (
 	"bytes"
@@ -19,13 +23,14 @@ import (
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/literal"
-	"cuelang.org/go/cue/load"
+	cueload "cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
@@ -36,21 +41,22 @@ import (
 	"github.com/daemongen/daemongen/internal/safefile"
 )
 
-// envTag is the CUE tag that receives the environment's name: a spec that declares
+// EnvTag is the CUE tag that receives the environment's name: a spec that declares
 // `env: string @tag(env)` is evaluated once per environment with it set.
-const envTag = "env"
+const EnvTag = "env"
 
-// source is one input: a CUE package, a JSON file, or an HCL file set.
-type source struct {
-	// eval returns the source's root value for an environment ("" when the source is
+// Source is one input: a CUE package, a JSON file, or an HCL file set.
+type Source struct {
+	// Eval returns the source's root value for an environment ("" when the source is
 	// evaluated once for all environments).
-	eval func(env string) (*Node, hcl.Diagnostics)
-	// perEnv is set when eval depends on the environment.
-	perEnv bool
-	// hcl is set for an HCL spec, the one kind that has variables.
-	hcl bool
-	// params are the top-level fields that take @tag values, beside the spec's own.
-	params []string
+	Eval func(env string) (*node.Node, hcl.Diagnostics)
+	// PerEnv is set when eval depends on the environment.
+	PerEnv bool
+	// language is the source's input language: HCL specs have variables, a JSON file
+	// stands alone (one definition, or a spec of its own).
+	Language lang.Language
+	// Params are the top-level fields that take @tag values, beside the spec's own.
+	Params []string
 	// envNames are the names the spec compares env with, each with its position.
 	envNames []envName
 	// envEntries are the places that name an environment (see [envEntry]); envEntriesAll
@@ -59,62 +65,61 @@ type source struct {
 	envEntriesAll bool
 	// envIndexes are the structs the spec indexes by env ({dev: ..., prod: ...}[env]).
 	envIndexes []envIndex
-	// failed says which daemons the front end's own errors in the latest evaluation reach
+	// Failed says which daemons the front end's own errors in the latest evaluation reach
 	// (HCL only): their checks are skipped, as they would report knock-ons only.
-	failed *hclspec.Failed
-	// json is set for a JSON file, path.
-	json bool
-	path string
-	// open reads the source's files and sets what the source says of itself (perEnv,
-	// params, envNames); it returns why they cannot be read, which eval returns too. Nil
+	Failed *hclspec.Failed
+	// path is a JSON file's.
+	Path string
+	// Open reads the source's files and sets what the source says of itself (perEnv,
+	// Params, envNames); it returns why they cannot be read, which eval returns too. Nil
 	// for a source that has nothing to read before it is evaluated.
-	open func() hcl.Diagnostics
+	Open func() hcl.Diagnostics
 	// releaseFunc lets go of what the source keeps between evaluations (its parsed
 	// files); the next evaluation reads them again. Nil when it keeps nothing.
 	releaseFunc func()
 	// keyFunc is inputKey; nil for a source that cannot be cached whole.
 	keyFunc func() (string, bool)
-	// size is how many bytes open read.
-	size int64
-	// names are the folder or the files the source was given as: for messages, and for
+	// Size is how many bytes open read.
+	Size int64
+	// Names are the folder or the files the source was given as: for messages, and for
 	// the cache to find the latest record of the source, whatever its bytes.
-	names []string
+	Names []string
 }
 
-// named sets the names of s, and returns s.
-func named(s *source, names ...string) *source {
-	s.names = names
+// Named sets the names of s, and returns s.
+func Named(s *Source, names ...string) *Source {
+	s.Names = names
 	return s
 }
 
-// announce makes each evaluation of the source first call evaluating with its names,
+// Announce makes each evaluation of the source first call evaluating with its names,
 // relative to dir.
-func (s *source) announce(dir string, evaluating func(source string)) {
-	rel := make([]string, len(s.names))
-	for i, n := range s.names {
+func (s *Source) Announce(dir string, evaluating func(source string)) {
+	rel := make([]string, len(s.Names))
+	for i, n := range s.Names {
 		rel[i] = diag.RelativeName(dir, n)
 	}
-	name, eval := strings.Join(rel, ", "), s.eval
-	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+	name, eval := strings.Join(rel, ", "), s.Eval
+	s.Eval = func(env string) (*node.Node, hcl.Diagnostics) {
 		evaluating(name)
 		return eval(env)
 	}
 }
 
-// inputKey returns the source's key in the cache, when its outputs depend on nothing but
+// InputKey returns the source's key in the cache, when its outputs depend on nothing but
 // the bytes of its own files (and the tags, the build and the schema): a JSON file, or a
 // CUE package outside any CUE module (cue.mod) that imports only the standard library and
 // embeds no file. ok is false for any other source: its daemons are cached one by one.
-func (s *source) inputKey() (key string, ok bool) {
+func (s *Source) InputKey() (key string, ok bool) {
 	if s.keyFunc == nil {
 		return "", false
 	}
 	return s.keyFunc()
 }
 
-// release lets go of what the source keeps between evaluations: a run calls it when it
+// Release lets go of what the source keeps between evaluations: a run calls it when it
 // is done with the source, so that it holds one source's files at a time.
-func (s *source) release() {
+func (s *Source) Release() {
 	if s.releaseFunc != nil {
 		s.releaseFunc()
 	}
@@ -126,12 +131,12 @@ type envName struct {
 	pos  token.Pos
 }
 
-// discover turns the command line's paths into sources: each directory's .cue files form one
+// Discover turns the command line's paths into sources: each directory's .cue files form one
 // package, the .cue files named on the command line form another, and every .json file is a
 // daemon task definition of its own.
-func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*source, hcl.Diagnostics) {
+func Discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*Source, hcl.Diagnostics) {
 	var (
-		sources  []*source
+		sources  []*Source
 		diags    hcl.Diagnostics
 		cueFiles []string
 		hclFiles []string
@@ -171,14 +176,14 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 				}
 			}
 			if hasCUE {
-				sources = append(sources, named(cueSource([]string{abs}, tags), abs))
+				sources = append(sources, Named(cueSource([]string{abs}, tags), abs))
 			}
 			if len(dirHCL) > 0 {
 				// The folder's *.auto.vars.hcl come before --var-file, as Terraform's
 				// *.auto.tfvars come before -var-file.
 				dirIn := in
 				dirIn.VarFiles = append(autoVars, in.VarFiles...)
-				sources = append(sources, named(hclSource(abs, dirHCL, dirIn), abs))
+				sources = append(sources, Named(hclSource(abs, dirHCL, dirIn), abs))
 			}
 			if len(sources) == before {
 				msg := fmt.Sprintf("%s: no .cue, .hcl or .json files", p)
@@ -207,15 +212,15 @@ func discover(dir string, paths []string, in hclspec.Inputs, tags []string) ([]*
 		}
 	}
 	if len(cueFiles) > 0 {
-		sources = append(sources, named(cueSource(cueFiles, tags), cueFiles...))
+		sources = append(sources, Named(cueSource(cueFiles, tags), cueFiles...))
 	}
 	if len(hclFiles) > 0 {
-		sources = append(sources, named(hclSource(dir, hclFiles, in), hclFiles...))
+		sources = append(sources, Named(hclSource(dir, hclFiles, in), hclFiles...))
 	}
 	return sources, diags
 }
 
-// loadArg makes an absolute path into the form load.Instances takes: relative to dir and
+// loadArg makes an absolute path into the form cueload.Instances takes: relative to dir and
 // starting with ./ or ../.
 func loadArg(dir, abs string) string {
 	rel, err := filepath.Rel(dir, abs)
@@ -231,7 +236,7 @@ func loadArg(dir, abs string) string {
 
 // cueSource loads a CUE package from a directory or from a list of files, with the @tag
 // values tags (key=value) and, per environment, env.
-func cueSource(abs []string, tags []string) *source {
+func cueSource(abs []string, tags []string) *Source {
 	// CUE finds the module (cue.mod) from the folder it loads in: the spec's own folder,
 	// so that a spec imports its module's packages wherever daemongen runs from.
 	var dir string
@@ -245,7 +250,7 @@ func cueSource(abs []string, tags []string) *source {
 		args[i] = loadArg(dir, a)
 	}
 	loadWith := func(tags []string) (*build.Instance, hcl.Diagnostics) {
-		insts := load.Instances(args, &load.Config{Dir: dir, Tags: tags, Registry: registry})
+		insts := cueload.Instances(args, &cueload.Config{Dir: dir, Tags: tags, Registry: registry})
 		if len(insts) != 1 {
 			return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Detail: fmt.Sprintf("%s: expected one CUE package, found %d", strings.Join(args, " "), len(insts))}}
 		}
@@ -261,16 +266,16 @@ func cueSource(abs []string, tags []string) *source {
 		base   *build.Instance // the package without an environment, until released
 		failed hcl.Diagnostics // why it does not load
 	)
-	s := &source{}
+	s := &Source{Language: lang.CUE}
 	s.keyFunc = func() (string, bool) { return cueInputKey(dir, abs, tags) }
-	s.open = func() hcl.Diagnostics {
+	s.Open = func() hcl.Diagnostics {
 		for _, a := range abs {
 			files := []string{a}
 			if info, err := os.Stat(a); err == nil && info.IsDir() {
 				files, _ = filepath.Glob(filepath.Join(a, "*.cue"))
 			}
 			for _, f := range files {
-				if _, d := readInput(f); d != nil {
+				if _, d := ReadInput(f); d != nil {
 					failed = append(failed, d)
 				}
 			}
@@ -281,20 +286,20 @@ func cueSource(abs []string, tags []string) *source {
 		if failed.HasErrors() {
 			return failed
 		}
-		s.perEnv, s.params, s.envNames = usesTag(base, envTag), taggedFields(base), envComparisons(base)
+		s.PerEnv, s.Params, s.envNames = usesTag(base, EnvTag), taggedFields(base), envComparisons(base)
 		s.envEntries, s.envEntriesAll, s.envIndexes = cueEnvSyntax(base)
 		return nil
 	}
 	s.releaseFunc = func() { base = nil }
-	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+	s.Eval = func(env string) (*node.Node, hcl.Diagnostics) {
 		if failed.HasErrors() {
 			return nil, failed
 		}
 		inst := base
-		if env != "" && s.perEnv || inst == nil {
+		if env != "" && s.PerEnv || inst == nil {
 			loadTags := tags
-			if env != "" && s.perEnv {
-				loadTags = append(slices.Clone(tags), envTag+"="+env)
+			if env != "" && s.PerEnv {
+				loadTags = append(slices.Clone(tags), EnvTag+"="+env)
 			}
 			var diags hcl.Diagnostics
 			if inst, diags = loadWith(loadTags); diags.HasErrors() {
@@ -307,7 +312,7 @@ func cueSource(abs []string, tags []string) *source {
 		}
 		// Without an environment, `env` has no value and whatever depends on it is
 		// incomplete: only the list of environments is read from such an evaluation.
-		if env == "" && s.perEnv {
+		if env == "" && s.PerEnv {
 			return envNamesOnly(v)
 		}
 		return encoding.FromCUE(v)
@@ -333,7 +338,7 @@ func cueInputKey(dir string, abs, tags []string) (string, bool) {
 			names, _ = filepath.Glob(filepath.Join(a, "*.cue"))
 		}
 		for _, name := range names {
-			data, err := safefile.Read(name, MaxFileSize)
+			data, err := safefile.Read(name, node.MaxFileSize)
 			if err != nil || bytes.Contains(data, []byte("@extern")) || bytes.Contains(data, []byte("@embed")) {
 				return "", false
 			}
@@ -401,22 +406,22 @@ func (c *cancelOnClose) Close() error {
 // envNamesOnly returns the outline of a spec evaluated without its environment: its
 // top-level fields, empty, and the names of the declared environments. Its values depend
 // on env, so only the names are read; each environment's evaluation is checked in full.
-func envNamesOnly(v cue.Value) (*Node, hcl.Diagnostics) {
-	root := NewStruct(v.Pos())
+func envNamesOnly(v cue.Value) (*node.Node, hcl.Diagnostics) {
+	root := node.NewStruct(v.Pos())
 	it, err := v.Fields()
 	if err != nil {
 		return nil, encoding.CUEErrors(err)
 	}
 	for it.Next() {
 		name := it.Selector().Unquoted()
-		outline := NewStruct(it.Value().Pos())
+		outline := node.NewStruct(it.Value().Pos())
 		if name == lang.SectionEnvironments {
 			envs, err := it.Value().Fields()
 			if err != nil {
 				return nil, encoding.CUEErrors(err)
 			}
 			for envs.Next() {
-				outline.Set(envs.Selector().Unquoted(), NewStruct(envs.Value().Pos()))
+				outline.Set(envs.Selector().Unquoted(), node.NewStruct(envs.Value().Pos()))
 			}
 		}
 		root.Set(name, outline)
@@ -454,7 +459,7 @@ func envComparisons(inst *build.Instance) []envName {
 			for _, pair := range [][2]ast.Expr{{b.X, b.Y}, {b.Y, b.X}} {
 				id, isIdent := pair[0].(*ast.Ident)
 				lit, isLit := pair[1].(*ast.BasicLit)
-				if isIdent && isLit && id.Name == envTag && lit.Kind == token.STRING {
+				if isIdent && isLit && id.Name == EnvTag && lit.Kind == token.STRING {
 					if name, err := strconv.Unquote(lit.Value); err == nil {
 						out = append(out, envName{name, lit.Pos()})
 					}
@@ -567,7 +572,7 @@ func appendEnvEntries(entries []envEntry, f *ast.Field, atTop bool) (_ []envEntr
 
 // envIndexOf returns the struct that ix indexes by env, when its keys are in the syntax.
 func envIndexOf(ix *ast.IndexExpr, literals map[string]*ast.StructLit, inDisjunction bool) (envIndex, bool) {
-	if id, ok := ix.Index.(*ast.Ident); !ok || id.Name != envTag || inDisjunction {
+	if id, ok := ix.Index.(*ast.Ident); !ok || id.Name != EnvTag || inDisjunction {
 		return envIndex{}, false
 	}
 	var sl *ast.StructLit
@@ -644,7 +649,7 @@ func envIndexDiags(indexes []envIndex, envs []string) hcl.Diagnostics {
 			}
 			path := ix.field
 			if path == "" {
-				path = envTag
+				path = EnvTag
 			}
 			diags = append(diags, diag.New(hcl.DiagError, ix.pos, path, msg))
 		}
@@ -713,12 +718,12 @@ const varFileSuffix = ".vars.hcl"
 
 // hclSource reads HCL files that together make one spec. specDir is where file() reads
 // relative paths from.
-func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
+func hclSource(specDir string, abs []string, in hclspec.Inputs) *Source {
 	parse := func() (*hclspec.Spec, hcl.Diagnostics) {
 		sources := map[string][]byte{}
 		var diags hcl.Diagnostics
 		for _, f := range abs {
-			b, d := readInput(f)
+			b, d := ReadInput(f)
 			if d != nil {
 				diags = append(diags, d)
 				continue
@@ -733,18 +738,18 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 		envs   []string
 		failed hcl.Diagnostics
 	)
-	s := &source{hcl: true}
-	s.open = func() hcl.Diagnostics {
+	s := &Source{Language: lang.HCL}
+	s.Open = func() hcl.Diagnostics {
 		if spec, failed = parse(); failed.HasErrors() {
 			return failed
 		}
 		for _, f := range abs {
 			if info, err := os.Stat(f); err == nil {
-				s.size += info.Size()
+				s.Size += info.Size()
 			}
 		}
 		envs = spec.Environments()
-		s.perEnv = len(envs) > 0
+		s.PerEnv = len(envs) > 0
 		for _, c := range spec.EnvComparisons() {
 			s.envNames = append(s.envNames, envName{c.Name, spec.Pos(c.Range)})
 		}
@@ -755,15 +760,15 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 		return nil
 	}
 	s.releaseFunc = func() { spec = nil }
-	s.eval = func(env string) (*Node, hcl.Diagnostics) {
+	s.Eval = func(env string) (*node.Node, hcl.Diagnostics) {
 		if failed.HasErrors() {
 			return nil, failed
 		}
-		if env == "" && s.perEnv {
-			root := NewStruct(token.NoPos)
-			list := NewStruct(token.NoPos)
+		if env == "" && s.PerEnv {
+			root := node.NewStruct(token.NoPos)
+			list := node.NewStruct(token.NoPos)
 			for _, e := range envs {
-				list.Set(e, NewStruct(token.NoPos))
+				list.Set(e, node.NewStruct(token.NoPos))
 			}
 			root.Set(lang.SectionEnvironments, list)
 			return root, nil
@@ -779,7 +784,7 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 		// reaches are not checked (see source.failed), the rest are, so that every
 		// mistake shows at once and none as a knock-on of another.
 		expr, sensitive, failed, diags := spec.CUE(env, in)
-		s.failed = failed
+		s.Failed = failed
 		if expr == nil {
 			return nil, diags
 		}
@@ -795,16 +800,16 @@ func hclSource(specDir string, abs []string, in hclspec.Inputs) *source {
 }
 
 // jsonSource reads a JSON file: one daemon task definition in API form.
-func jsonSource(abs string) *source {
+func jsonSource(abs string) *Source {
 	key := func() (string, bool) {
-		data, err := safefile.Read(abs, MaxFileSize)
+		data, err := safefile.Read(abs, node.MaxFileSize)
 		if err != nil {
 			return "", false
 		}
 		return cache.SourceKey("json", nil, map[string][]byte{abs: data}), true
 	}
-	return &source{json: true, path: abs, names: []string{abs}, keyFunc: key, eval: func(string) (*Node, hcl.Diagnostics) {
-		data, d := readJSONFile(abs)
+	return &Source{Language: lang.JSON, Path: abs, Names: []string{abs}, keyFunc: key, Eval: func(string) (*node.Node, hcl.Diagnostics) {
+		data, d := ReadJSONFile(abs)
 		if d != nil {
 			return nil, hcl.Diagnostics{d}
 		}
@@ -823,11 +828,11 @@ func jsonSource(abs string) *source {
 // utf8BOM is the byte order mark some editors write at the start of a UTF-8 file.
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// readJSONFile reads a JSON file within the limits: at most MaxFileSize bytes, UTF-8 (a
-// byte order mark is dropped), nested at most MaxDepth levels, and well-formed. A problem
+// ReadJSONFile reads a JSON file within the limits: at most node.MaxFileSize bytes, UTF-8 (a
+// byte order mark is dropped), nested at most node.MaxDepth levels, and well-formed. A problem
 // is reported at its line and column.
-func readJSONFile(name string) ([]byte, *hcl.Diagnostic) {
-	data, d := readInput(name)
+func ReadJSONFile(name string) ([]byte, *hcl.Diagnostic) {
+	data, d := ReadInput(name)
 	if d != nil {
 		return nil, d
 	}
@@ -848,8 +853,8 @@ func readJSONFile(name string) ([]byte, *hcl.Diagnostic) {
 		case c == '"':
 			inString = true
 		case c == '{' || c == '[':
-			if depth++; depth > MaxDepth {
-				return nil, jsonDiagAt(name, data, i, fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", MaxDepth))
+			if depth++; depth > node.MaxDepth {
+				return nil, jsonDiagAt(name, data, i, fmt.Sprintf("nested more than %d levels deep; daemon task definitions nest a few levels", node.MaxDepth))
 			}
 		case c == '}' || c == ']':
 			depth--
@@ -888,4 +893,27 @@ func jsonSyntaxDiag(name string, data []byte) *hcl.Diagnostic {
 		off-- // Offset is just past the offending byte
 	}
 	return jsonDiagAt(name, data, off, "invalid JSON: "+err.Error())
+}
+
+// EnvDiags checks what the source's syntax says of environments against envs, the
+// environments its spec declares: a name misspelled where the spec names an environment, an
+// index by env that lacks one, a comparison with env that is never true. It then lets go of
+// the syntax it checked, whose positions keep the source's parse alive (open reads it again
+// when the source is checked again).
+func (s *Source) EnvDiags(envs []string) (diags hcl.Diagnostics) {
+	if s.envEntriesAll {
+		diags = append(diags, envTypos(s.envEntries)...)
+	}
+	diags = append(diags, envIndexDiags(s.envIndexes, envs)...)
+	s.envEntries, s.envIndexes = nil, nil
+	for _, use := range s.envNames {
+		if !slices.Contains(envs, use.name) {
+			msg := fmt.Sprintf("invalid value %q: names no environment of this spec, so the comparison with env is never true", use.name)
+			if suggested := diag.Suggest(use.name, envs); suggested != "" {
+				msg += fmt.Sprintf("; did you mean %q?", suggested)
+			}
+			diags = append(diags, diag.New(hcl.DiagError, use.pos, EnvTag, msg))
+		}
+	}
+	return diags
 }

@@ -13,6 +13,7 @@ import (
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
+
 	"github.com/daemongen/daemongen/internal/schema"
 	"github.com/daemongen/daemongen/internal/testcases"
 )

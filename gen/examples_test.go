@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daemongen/daemongen/internal/diag"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and example outputs")

@@ -15,6 +15,7 @@ import (
 	"cuelang.org/go/cue/errors"
 	cuejson "cuelang.org/go/encoding/json"
 	"cuelang.org/go/encoding/jsonschema"
+
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/schema"
 	"github.com/daemongen/daemongen/internal/testcases"

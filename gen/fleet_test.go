@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/diag"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // fleetRun generates the files (name: text) in a folder of their own, each its own spec,

@@ -5,15 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/daemongen/daemongen/internal/encoding"
-	"github.com/daemongen/daemongen/internal/lang"
-
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+
+	"github.com/daemongen/daemongen/internal/encoding"
+	"github.com/daemongen/daemongen/internal/lang"
 )
 
 // Format returns a spec file formatted as its language's own formatter does: CUE as cue

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/testcases"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // fuzzGenerate writes src as name in a new folder and generates it, checking what must

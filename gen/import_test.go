@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daemongen/daemongen/internal/testcases"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // roundTrip imports files, writes the spec to a folder, generates from it, and returns

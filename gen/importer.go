@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue/token"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"

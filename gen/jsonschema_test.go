@@ -10,12 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daemongen/daemongen/internal/diag"
-	"github.com/daemongen/daemongen/internal/schema"
-	"github.com/daemongen/daemongen/internal/testcases"
 	"github.com/dlclark/regexp2"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/schema"
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // ecmaRegexp is a JSON Schema pattern compiled as ECMA-262 (JavaScript) compiles it, as

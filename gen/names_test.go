@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/schema"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // Each «id:word» in these specs is a name that ties the spec together. The test misspells

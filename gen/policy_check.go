@@ -7,15 +7,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/daemongen/daemongen/internal/load"
-	"github.com/daemongen/daemongen/internal/node"
-
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/internal/check"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
+	"github.com/daemongen/daemongen/internal/load"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/policy"
 	"github.com/daemongen/daemongen/internal/schema"
 )

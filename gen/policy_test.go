@@ -1,14 +1,13 @@
 package gen
 
 import (
-	"slices"
-
-	"github.com/hashicorp/hcl/v2"
-
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lint"

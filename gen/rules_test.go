@@ -8,14 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
+	"github.com/daemongen/daemongen/internal/lint"
 	"github.com/daemongen/daemongen/internal/spec"
 	"github.com/daemongen/daemongen/internal/testcases"
-
-	"github.com/daemongen/daemongen/internal/lint"
-
-	"github.com/hashicorp/hcl/v2"
 )
 
 // vetText validates text as test.cue and returns the diagnostics, and the position of the

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/daemongen/daemongen/internal/diag"
 )
 
 // generateSpec writes spec as spec.cue and generates it.

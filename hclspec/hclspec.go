@@ -19,11 +19,12 @@ import (
 
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/token"
-	"github.com/daemongen/daemongen/internal/diag"
-	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/lang"
 )
 
 // Spec is a parsed set of HCL files that together make one spec.

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/daemongen/daemongen/internal/node"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/daemongen/daemongen/internal/node"
 )
 
 // The limits of what an HCL spec may build. Each is far above any real daemon spec and far

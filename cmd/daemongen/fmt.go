@@ -9,12 +9,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/daemongen/daemongen/internal/lang"
-
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
 
 	"github.com/daemongen/daemongen/gen"
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/safefile"
 )
 

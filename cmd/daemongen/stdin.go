@@ -10,13 +10,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/daemongen/daemongen/internal/lang"
-
 	"cuelang.org/go/cue/parser"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/daemongen/daemongen/gen"
+	"github.com/daemongen/daemongen/internal/lang"
 )
 
 // stdinPath is the path that names standard input on a command line, as cue and gofmt

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/daemongen/daemongen/gen"
 	"github.com/daemongen/daemongen/gen/fleet"
 	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/diag"
-	"github.com/google/go-cmp/cmp"
 )
 
 // cachedRun generates spec (written as fleet.cue in dir) with cache and returns the files

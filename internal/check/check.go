@@ -12,17 +12,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/daemongen/daemongen/internal/diag"
-	"github.com/daemongen/daemongen/internal/encoding"
-	"github.com/daemongen/daemongen/internal/lang"
-	"github.com/daemongen/daemongen/internal/node"
-	"github.com/daemongen/daemongen/internal/schema"
-
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/encoding"
+	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // evaluatorLifetime is how many daemons one evaluator checks before it is replaced: a

@@ -8,10 +8,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/daemongen/daemongen/internal/node"
-	"github.com/daemongen/daemongen/internal/testcases"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/daemongen/daemongen/internal/node"
+	"github.com/daemongen/daemongen/internal/testcases"
 )
 
 // rulesAgree compares the Go rules with the schema's #Rules on one API-form daemon. It

@@ -16,12 +16,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/daemongen/daemongen/internal/lang"
-	"github.com/daemongen/daemongen/internal/node"
-
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/safefile"
 )
 

@@ -6,14 +6,14 @@ import (
 	"strconv"
 	"strings"
 
+	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
 
-	"cuelang.org/go/cue"
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // nodeConverter converts one value; path is the path of the value being converted, grown

@@ -1,10 +1,11 @@
 package encoding
 
 import (
-	"github.com/daemongen/daemongen/internal/lang"
-	"github.com/daemongen/daemongen/internal/node"
 	"github.com/hashicorp/hcl/v2/hclwrite"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 )
 
 // WriteHCL writes a spec root as an HCL file.

@@ -8,16 +8,15 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"github.com/daemongen/daemongen/internal/diag"
-	"github.com/daemongen/daemongen/internal/lang"
-	"github.com/daemongen/daemongen/internal/node"
-
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/scanner"
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/safefile"
 )
 

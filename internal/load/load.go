@@ -19,12 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daemongen/daemongen/internal/cache"
-	"github.com/daemongen/daemongen/internal/diag"
-	"github.com/daemongen/daemongen/internal/encoding"
-	"github.com/daemongen/daemongen/internal/lang"
-	"github.com/daemongen/daemongen/internal/node"
-
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
@@ -38,6 +32,11 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
+	"github.com/daemongen/daemongen/internal/cache"
+	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/encoding"
+	"github.com/daemongen/daemongen/internal/lang"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/safefile"
 )
 

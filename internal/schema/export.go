@@ -2,16 +2,14 @@ package schema
 
 import (
 	"encoding/json"
-
 	"io/fs"
 	"slices"
 	"strings"
 
-	"cuelang.org/go/cue/parser"
-
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/format"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/encoding/jsonschema"
 
 	schemafs "github.com/daemongen/daemongen/cue"

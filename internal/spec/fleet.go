@@ -6,10 +6,11 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/node"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // Place turns a CUE position into a fleetcheck.Place.

@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // CheckLayerNames reports the names in a daemon's own layers (the daemon itself, and

@@ -3,10 +3,11 @@ package spec
 import (
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // Lower turns a daemon in the concise form into the API form: containers become

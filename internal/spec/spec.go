@@ -10,11 +10,12 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue/token"
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // IsSpec tells a spec (daemons keyed by name) from one daemon task definition in API form.

@@ -7,13 +7,14 @@ import (
 	"sync"
 
 	"cuelang.org/go/cue"
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/lint"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/schema"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // WarningIDs returns the ids of every warning: the schema's (#WarningIDs, in its order),

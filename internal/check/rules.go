@@ -31,7 +31,7 @@ type Finding struct {
 func CrossFieldRules(in *node.Node) (errs, warns []Finding, sure bool) {
 	r := &ruleReader{in: in, sure: true}
 	r.read()
-	errs, warns = r.errors(), r.warnings()
+	errs, warns = r.run(errorRules), r.run(warningRules)
 	return errs, warns, r.sure
 }
 
@@ -223,47 +223,98 @@ func namesOf(list []*node.Node, field string) []nullable {
 	return out
 }
 
-func (r *ruleReader) errors() []Finding {
+// adder reports one finding of the rule being run, at path.
+type adder func(msg string, path ...any)
+
+// rule is one entry of #Rules in Go: its id and what it finds.
+type rule struct {
+	id   string
+	find func(r *ruleReader, add adder)
+}
+
+// errorRules are #Rules.errors, in the schema's order (a test holds the ids to the
+// schema's syntax): one function per entry.
+var errorRules = []rule{
+	{"containers-listed", (*ruleReader).containersListed},
+	{"essential-container", (*ruleReader).essentialContainer},
+	{"container-name-unique", (*ruleReader).containerNameUnique},
+	{"volume-name-unique", (*ruleReader).volumeNameUnique},
+	{"tag-key-unique", (*ruleReader).tagKeyUnique},
+	{"mount-volume-declared", (*ruleReader).mountVolumeDeclared},
+	{"depends-on-container", (*ruleReader).dependsOnContainer},
+	{"depends-on-complete-essential", func(r *ruleReader, add adder) { r.dependsOnCondition(add, false) }},
+	{"depends-on-healthy-health-check", func(r *ruleReader, add adder) { r.dependsOnCondition(add, true) }},
+	{"depends-on-cycle", (*ruleReader).dependsOnCycle},
+	{"container-memory", (*ruleReader).containerMemory},
+	{"task-cpu-fits", (*ruleReader).taskCPUFits},
+	{"task-memory-fits", (*ruleReader).taskMemoryFits},
+	{"execution-role-needed", (*ruleReader).executionRoleNeeded},
+	{"firelens-router-needed", (*ruleReader).firelensRouterNeeded},
+	{"firelens-one-router", (*ruleReader).firelensOneRouter},
+	{"awslogs-options", (*ruleReader).awslogsOptions},
+	{"awslogs-datetime-multiline", (*ruleReader).awslogsDatetimeMultiline},
+	{"splunk-url", (*ruleReader).splunkURL},
+	{"splunk-token", (*ruleReader).splunkToken},
+	{"firelens-config-file-value", (*ruleReader).firelensConfigFileValue},
+	{"health-check-command", (*ruleReader).healthCheckCommand},
+	{"volume-host-or-log-driver", (*ruleReader).volumeHostOrLogDriver},
+	{"environment-unique", (*ruleReader).environmentUnique},
+	{"secret-unique", (*ruleReader).secretUnique},
+	{"secret-not-environment", (*ruleReader).secretNotEnvironment},
+	{"ulimit-unique", (*ruleReader).ulimitUnique},
+}
+
+// run runs the rules in order and returns their findings, each with its rule's id.
+func (r *ruleReader) run(rules []rule) []Finding {
 	var out []Finding
-	add := func(msg string, path ...any) { out = append(out, Finding{Path: path, Msg: msg}) }
-	// In the schema's order, group by group.
-	r.errorsReferences(add)
-	r.errorsDependencies(add)
-	r.errorsResources(add)
-	r.errorsLogging(add)
-	r.errorsDuplicates(add)
+	for _, rl := range rules {
+		rl.find(r, func(msg string, path ...any) { out = append(out, Finding{ID: rl.id, Path: path, Msg: msg}) })
+	}
 	return out
 }
 
-// errorsReferences adds the rules' errors of the containers listed and essential, names
-// unique, and the volumes mounts name, in the schema's order.
-func (r *ruleReader) errorsReferences(add func(msg string, path ...any)) {
-	const cd = "containerDefinitions"
-	in, c := r.in, r.c
-	if asString(in.Get("family")).set {
-		if l := in.Get(cd); l != nil && l.Kind == node.List && len(r.containers) == 0 {
+const cd = "containerDefinitions"
+
+func (r *ruleReader) containersListed(add adder) {
+	if asString(r.in.Get("family")).set {
+		if l := r.in.Get(cd); l != nil && l.Kind == node.List && len(r.containers) == 0 {
 			add("must list at least one container", cd)
 		}
 	}
-	if len(c) > 0 && !slices.ContainsFunc(c, func(x containerFacts) bool { return x.essential }) {
+}
+
+func (r *ruleReader) essentialContainer(add adder) {
+	if len(r.c) > 0 && !slices.ContainsFunc(r.c, func(x containerFacts) bool { return x.essential }) {
 		add("at least one container must be essential (essential is true when omitted)", cd)
 	}
-	containerNames := make([]nullable, len(c))
-	for i, x := range c {
+}
+
+func (r *ruleReader) containerNameUnique(add adder) {
+	containerNames := make([]nullable, len(r.c))
+	for i, x := range r.c {
 		containerNames[i] = x.name
 	}
 	for _, i := range firstDuplicates(containerNames) {
-		add(fmt.Sprintf("container name \"%s\" is used by more than one container; names must be unique", c[i].name.s), cd, i, "name")
+		add(fmt.Sprintf("container name \"%s\" is used by more than one container; names must be unique", r.c[i].name.s), cd, i, "name")
 	}
+}
+
+func (r *ruleReader) volumeNameUnique(add adder) {
 	vn := namesOf(r.volumes, "name")
 	for _, i := range firstDuplicates(vn) {
 		add(fmt.Sprintf("volume name \"%s\" is used by more than one volume; names must be unique", vn[i].s), "volumes", i, "name")
 	}
+}
+
+func (r *ruleReader) tagKeyUnique(add adder) {
 	tk := namesOf(r.tags, "key")
 	for _, i := range firstDuplicates(tk) {
 		add(fmt.Sprintf("tag key \"%s\" appears more than once; keys must be unique", tk[i].s), "tags", i, "key")
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) mountVolumeDeclared(add adder) {
+	for i, x := range r.c {
 		for j, m := range x.mounts {
 			if sv := asString(m.Get("sourceVolume")); sv.set && !slices.Contains(r.volumeNames, sv.s) {
 				msg := "names no volume of this daemon task definition, which declares none"
@@ -276,12 +327,8 @@ func (r *ruleReader) errorsReferences(add func(msg string, path ...any)) {
 	}
 }
 
-// errorsDependencies adds the rules' errors of dependsOn: targets that exist, conditions
-// their targets allow, no cycle, in the schema's order.
-func (r *ruleReader) errorsDependencies(add func(msg string, path ...any)) {
-	const cd = "containerDefinitions"
-	c := r.c
-	for i, x := range c {
+func (r *ruleReader) dependsOnContainer(add adder) {
+	for i, x := range r.c {
 		for j, d := range x.deps {
 			t := asString(d.Get("containerName"))
 			if !t.set {
@@ -295,41 +342,47 @@ func (r *ruleReader) errorsDependencies(add func(msg string, path ...any)) {
 			}
 		}
 	}
-	// The two condition rules read every container y named by the dependency, as the
-	// schema's `for y in c if y.name == t` does: a duplicated name is one finding each.
-	for _, wantHealthy := range []bool{false, true} {
-		for i, x := range c {
-			for j, d := range x.deps {
-				t := asString(d.Get("containerName"))
-				cond := asString(d.Get("condition"))
-				for _, y := range c {
-					if y.name != t || t == x.name {
-						continue
-					}
-					var msg string
-					switch {
-					case !wantHealthy && cond.set && (cond.s == "COMPLETE" || cond.s == "SUCCESS") && y.essential:
-						msg = "%[1]s needs a non-essential target, and container \"%[2]s\" is essential; set essential: false on it, or use START or HEALTHY"
-					case wantHealthy && cond.set && cond.s == "HEALTHY" && !y.healthy:
-						msg = "HEALTHY needs a healthCheck on container \"%[2]s\", which has none"
-					default:
-						continue
-					}
-					if !t.set {
-						r.sure = false // the schema interpolates null, which fails
-						continue
-					}
-					add(fmt.Sprintf(msg, cond.s, t.s), cd, i, "dependsOn", j, "condition")
+}
+
+// dependsOnCondition is the rule of COMPLETE and SUCCESS (a non-essential target) or, with
+// healthy, of HEALTHY (a target with a healthCheck). It reads every container y named by
+// the dependency, as the schema's `for y in c if y.name == t` does: a duplicated name is one
+// finding each.
+func (r *ruleReader) dependsOnCondition(add adder, healthy bool) {
+	for i, x := range r.c {
+		for j, d := range x.deps {
+			t := asString(d.Get("containerName"))
+			cond := asString(d.Get("condition"))
+			for _, y := range r.c {
+				if y.name != t || t == x.name {
+					continue
 				}
+				var msg string
+				switch {
+				case !healthy && cond.set && (cond.s == "COMPLETE" || cond.s == "SUCCESS") && y.essential:
+					msg = "%[1]s needs a non-essential target, and container \"%[2]s\" is essential; set essential: false on it, or use START or HEALTHY"
+				case healthy && cond.set && cond.s == "HEALTHY" && !y.healthy:
+					msg = "HEALTHY needs a healthCheck on container \"%[2]s\", which has none"
+				default:
+					continue
+				}
+				if !t.set {
+					r.sure = false // the schema interpolates null, which fails
+					continue
+				}
+				add(fmt.Sprintf(msg, cond.s, t.s), cd, i, "dependsOn", j, "condition")
 			}
 		}
 	}
-	reach := dependencyReach(c)
-	for i, x := range c {
+}
+
+func (r *ruleReader) dependsOnCycle(add adder) {
+	reach := dependencyReach(r.c)
+	for i, x := range r.c {
 		if !x.name.set || !reach[x.name.s][x.name.s] {
 			continue
 		}
-		earlier := slices.ContainsFunc(c[:i], func(y containerFacts) bool {
+		earlier := slices.ContainsFunc(r.c[:i], func(y containerFacts) bool {
 			return y.name.set && reach[x.name.s][y.name.s] && reach[y.name.s][x.name.s]
 		})
 		if !earlier {
@@ -338,77 +391,86 @@ func (r *ruleReader) errorsDependencies(add func(msg string, path ...any)) {
 	}
 }
 
-// errorsResources adds the rules' errors of memory and cpu against the task's, and what
-// needs the execution role, in the schema's order.
-func (r *ruleReader) errorsResources(add func(msg string, path ...any)) {
-	const cd = "containerDefinitions"
-	c := r.c
+func (r *ruleReader) containerMemory(add adder) {
 	if r.taskMemory == nil {
-		for i, x := range c {
+		for i, x := range r.c {
 			if !x.hasMemory {
 				add("needs memory or memoryReservation, because the task sets no memory", cd, i)
 			}
 		}
 	}
+}
+
+func (r *ruleReader) taskCPUFits(add adder) {
 	if r.taskCPU != nil {
-		sum := sumOf(c, func(x containerFacts) int64 { return x.cpu })
+		sum := sumOf(r.c, func(x containerFacts) int64 { return x.cpu })
 		if task, _ := strconv.ParseInt(*r.taskCPU, 10, 64); sum.Cmp(big.NewInt(task)) > 0 {
 			add(fmt.Sprintf("%s CPU units are fewer than the %s the containers reserve together", *r.taskCPU, sum), "cpu")
 		}
 	}
+}
+
+func (r *ruleReader) taskMemoryFits(add adder) {
 	if r.taskMemory != nil {
-		sum := sumOf(c, func(x containerFacts) int64 { return x.memory })
+		sum := sumOf(r.c, func(x containerFacts) int64 { return x.memory })
 		if task, _ := strconv.ParseInt(*r.taskMemory, 10, 64); sum.Cmp(big.NewInt(task)) > 0 {
 			add(fmt.Sprintf("%s MiB is less than the %s MiB the containers reserve together", *r.taskMemory, sum), "memory")
 		}
 	}
-	if !r.hasExecRole {
-		for i, x := range r.containers {
-			f := c[i]
-			if f.logDriver.set && f.logDriver.s == "awslogs" {
-				add("needs executionRoleArn: the container sends logs to CloudWatch with awslogs, which ECS does with the task execution role", cd, i, "logConfiguration")
-			}
-			if len(f.secrets) > 0 {
-				add("needs executionRoleArn: the container reads secrets, which ECS does with the task execution role", cd, i, "secrets")
-			}
-			if len(anyList(f.log.Get("secretOptions"))) > 0 {
-				add("needs executionRoleArn: the container reads log secretOptions, which ECS does with the task execution role", cd, i, "logConfiguration")
-			}
-			if asStruct(x.Get("repositoryCredentials")) != nil {
-				add("needs executionRoleArn: the container pulls with repositoryCredentials, which ECS does with the task execution role", cd, i, "repositoryCredentials")
-			}
-			if len(anyList(x.Get("environmentFiles"))) > 0 {
-				add("needs executionRoleArn: the container loads environmentFiles, which ECS does with the task execution role", cd, i, "environmentFiles")
-			}
+}
+
+func (r *ruleReader) executionRoleNeeded(add adder) {
+	if r.hasExecRole {
+		return
+	}
+	for i, x := range r.containers {
+		f := r.c[i]
+		if f.logDriver.set && f.logDriver.s == "awslogs" {
+			add("needs executionRoleArn: the container sends logs to CloudWatch with awslogs, which ECS does with the task execution role", cd, i, "logConfiguration")
+		}
+		if len(f.secrets) > 0 {
+			add("needs executionRoleArn: the container reads secrets, which ECS does with the task execution role", cd, i, "secrets")
+		}
+		if len(anyList(f.log.Get("secretOptions"))) > 0 {
+			add("needs executionRoleArn: the container reads log secretOptions, which ECS does with the task execution role", cd, i, "logConfiguration")
+		}
+		if asStruct(x.Get("repositoryCredentials")) != nil {
+			add("needs executionRoleArn: the container pulls with repositoryCredentials, which ECS does with the task execution role", cd, i, "repositoryCredentials")
+		}
+		if len(anyList(x.Get("environmentFiles"))) > 0 {
+			add("needs executionRoleArn: the container loads environmentFiles, which ECS does with the task execution role", cd, i, "environmentFiles")
 		}
 	}
 }
 
-// errorsLogging adds the rules' errors of FireLens routers, log drivers' options, health
-// check commands and volumes, in the schema's order.
-func (r *ruleReader) errorsLogging(add func(msg string, path ...any)) {
-	const cd = "containerDefinitions"
-	c := r.c
+func (r *ruleReader) firelensRouterNeeded(add adder) {
 	if len(r.routers) == 0 {
-		for i, x := range c {
+		for i, x := range r.c {
 			if x.logDriver.set && x.logDriver.s == "awsfirelens" {
 				add("awsfirelens needs a log router: a container with firelensConfiguration, and there is none", cd, i, "logConfiguration", "logDriver")
 			}
 		}
 	}
+}
+
+func (r *ruleReader) firelensOneRouter(add adder) {
 	if len(r.routers) > 1 {
 		for _, i := range r.routers[1:] {
 			add("only one container may be the FireLens log router (have firelensConfiguration)", cd, i, "firelensConfiguration")
 		}
 	}
-	// optionsOrDriver is where a missing option is reported: options when there are any.
-	optionsOrDriver := func(x containerFacts) string {
-		if asStruct(x.log.Get("options")) != nil {
-			return "options"
-		}
-		return "logDriver"
+}
+
+// optionsOrDriver is where a missing log option is reported: options when there are any.
+func optionsOrDriver(x containerFacts) string {
+	if asStruct(x.log.Get("options")) != nil {
+		return "options"
 	}
-	for i, x := range c {
+	return "logDriver"
+}
+
+func (r *ruleReader) awslogsOptions(add adder) {
+	for i, x := range r.c {
 		if x.logDriver.set && x.logDriver.s == "awslogs" {
 			for _, k := range []string{"awslogs-group", "awslogs-region"} {
 				if !option(x.log, k).set {
@@ -417,17 +479,26 @@ func (r *ruleReader) errorsLogging(add func(msg string, path ...any)) {
 			}
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) awslogsDatetimeMultiline(add adder) {
+	for i, x := range r.c {
 		if x.logDriver.set && x.logDriver.s == "awslogs" && option(x.log, "awslogs-datetime-format").set && option(x.log, "awslogs-multiline-pattern").set {
 			add("awslogs-datetime-format and awslogs-multiline-pattern cannot be used together", cd, i, "logConfiguration", "options")
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) splunkURL(add adder) {
+	for i, x := range r.c {
 		if x.logDriver.set && x.logDriver.s == "splunk" && !option(x.log, "splunk-url").set {
 			add("splunk needs the option splunk-url", cd, i, "logConfiguration", optionsOrDriver(x))
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) splunkToken(add adder) {
+	for i, x := range r.c {
 		if !x.logDriver.set || x.logDriver.s != "splunk" || option(x.log, "splunk-token").set {
 			continue
 		}
@@ -444,12 +515,18 @@ func (r *ruleReader) errorsLogging(add func(msg string, path ...any)) {
 			add("splunk needs splunk-token, in options or in secretOptions", cd, i, "logConfiguration", "logDriver")
 		}
 	}
+}
+
+func (r *ruleReader) firelensConfigFileValue(add adder) {
 	for i, x := range r.containers {
 		fl := asStruct(x.Get("firelensConfiguration"))
 		if option(fl, "config-file-type").set && !option(fl, "config-file-value").set {
 			add("config-file-type needs config-file-value", cd, i, "firelensConfiguration", "options", "config-file-type")
 		}
 	}
+}
+
+func (r *ruleReader) healthCheckCommand(add adder) {
 	for i, x := range r.containers {
 		if cmd := asStruct(x.Get("healthCheck")).Get("command"); cmd != nil && cmd.Kind == node.List && len(cmd.Elems) > 0 {
 			first := asString(cmd.Elems[0])
@@ -458,6 +535,9 @@ func (r *ruleReader) errorsLogging(add func(msg string, path ...any)) {
 			}
 		}
 	}
+}
+
+func (r *ruleReader) volumeHostOrLogDriver(add adder) {
 	for i, v := range r.volumes {
 		if v.Get("host") != nil && v.Get("logDriverVolumeConfiguration") != nil {
 			add("a volume sets either host or logDriverVolumeConfiguration, not both", "volumes", i, "logDriverVolumeConfiguration")
@@ -465,24 +545,26 @@ func (r *ruleReader) errorsLogging(add func(msg string, path ...any)) {
 	}
 }
 
-// errorsDuplicates adds the rules' errors of environment variables, secrets and ulimits
-// set once each, in the schema's order.
-func (r *ruleReader) errorsDuplicates(add func(msg string, path ...any)) {
-	const cd = "containerDefinitions"
-	c := r.c
-	for i, x := range c {
+func (r *ruleReader) environmentUnique(add adder) {
+	for i, x := range r.c {
 		en := namesOf(x.env, "name")
 		for _, j := range firstDuplicates(en) {
 			add(fmt.Sprintf("environment variable \"%s\" is set more than once", en[j].s), cd, i, "environment", j, "name")
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) secretUnique(add adder) {
+	for i, x := range r.c {
 		sn := namesOf(x.secrets, "name")
 		for _, j := range firstDuplicates(sn) {
 			add(fmt.Sprintf("secret \"%s\" is set more than once", sn[j].s), cd, i, "secrets", j, "name")
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) secretNotEnvironment(add adder) {
+	for i, x := range r.c {
 		for j, n := range namesOf(x.secrets, "name") {
 			if !n.set {
 				continue
@@ -501,7 +583,10 @@ func (r *ruleReader) errorsDuplicates(add func(msg string, path ...any)) {
 			}
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) ulimitUnique(add adder) {
+	for i, x := range r.c {
 		un := namesOf(x.ulimits, "name")
 		for _, j := range firstDuplicates(un) {
 			add(fmt.Sprintf("ulimit \"%s\" is set more than once", un[j].s), cd, i, "ulimits", j, "name")
@@ -554,57 +639,90 @@ func sumOf(c []containerFacts, value func(containerFacts) int64) *big.Int {
 	return sum
 }
 
-func (r *ruleReader) warnings() []Finding {
-	var out []Finding
-	add := func(id, msg string, path ...any) { out = append(out, Finding{ID: id, Path: path, Msg: msg}) }
-	const cd = "containerDefinitions"
-	in, c := r.in, r.c
+// warningRules are #Rules.warnings, in the schema's order (a test holds the ids to the
+// schema's syntax and to #WarningIDs): one function per entry.
+var warningRules = []rule{
+	{"undocumented-capability", (*ruleReader).undocumentedCapability},
+	{"json-file-log-driver", (*ruleReader).jsonFileLogDriver},
+	{"awslogs-stream-prefix", (*ruleReader).awslogsStreamPrefix},
+	{"timeout-above-120", (*ruleReader).timeoutAbove120},
+	{"memory-below-6", (*ruleReader).memoryBelow6},
+	{"health-timeout-interval", (*ruleReader).healthTimeoutInterval},
+	{"start-timeout-unused", (*ruleReader).startTimeoutUnused},
+	{"ecr-without-execution-role", (*ruleReader).ecrWithoutExecutionRole},
+	{"firelens-s3-without-execution-role", (*ruleReader).firelensS3WithoutExecutionRole},
+	{"router-not-essential", (*ruleReader).routerNotEssential},
+	{"tmpfs-option-value", (*ruleReader).tmpfsOptionValue},
+	{"ipc-sysctl-shared", (*ruleReader).ipcSysctlShared},
+	{"memory-reservation-equal", (*ruleReader).memoryReservationEqual},
+	{"task-size-units", (*ruleReader).taskSizeUnits},
+	{"task-cpu-range", (*ruleReader).taskCPURange},
+}
 
+func (r *ruleReader) undocumentedCapability(add adder) {
 	for i, x := range r.containers {
 		caps := asStruct(asStruct(x.Get("linuxParameters")).Get("capabilities"))
 		for _, op := range []string{"add", "drop"} {
 			for j, cp := range anyList(caps.Get(op)) {
 				if cp.Kind == node.String && (cp.Text == "PERFMON" || cp.Text == "CHECKPOINT_RESTORE") {
-					add("undocumented-capability", cp.Text+" is accepted by Docker but not documented for ECS; registration may fail", cd, i, "linuxParameters", "capabilities", op, j)
+					add(cp.Text+" is accepted by Docker but not documented for ECS; registration may fail", cd, i, "linuxParameters", "capabilities", op, j)
 				}
 			}
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) jsonFileLogDriver(add adder) {
+	for i, x := range r.c {
 		if x.logDriver.set && x.logDriver.s == "json-file" {
-			add("json-file-log-driver", "json-file is documented for ECS Managed Instances but not for daemons, which document awslogs, splunk and awsfirelens", cd, i, "logConfiguration", "logDriver")
+			add("json-file is documented for ECS Managed Instances but not for daemons, which document awslogs, splunk and awsfirelens", cd, i, "logConfiguration", "logDriver")
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) awslogsStreamPrefix(add adder) {
+	for i, x := range r.c {
 		if x.logDriver.set && x.logDriver.s == "awslogs" && !option(x.log, "awslogs-stream-prefix").set {
-			add("awslogs-stream-prefix", "awslogs-stream-prefix is not set; set it so that log streams name their task and the console can show the logs", cd, i, "logConfiguration", "options")
+			add("awslogs-stream-prefix is not set; set it so that log streams name their task and the console can show the logs", cd, i, "logConfiguration", "options")
 		}
 	}
+}
+
+func (r *ruleReader) timeoutAbove120(add adder) {
 	for i, x := range r.containers {
 		for _, f := range []string{"startTimeout", "stopTimeout"} {
 			if v, _ := asInt(x.Get(f), 0); v > 120 {
-				add("timeout-above-120", f+" above 120 seconds is not documented; ECS may cap or reject it", cd, i, f)
+				add(f+" above 120 seconds is not documented; ECS may cap or reject it", cd, i, f)
 			}
 		}
 	}
+}
+
+func (r *ruleReader) memoryBelow6(add adder) {
 	for i, x := range r.containers {
 		if m, _ := asInt(x.Get("memory"), 0); m >= 4 && m < 6 {
-			add("memory-below-6", "Docker 20.10 and later need at least 6 MiB", cd, i, "memory")
+			add("Docker 20.10 and later need at least 6 MiB", cd, i, "memory")
 		}
 	}
+}
+
+func (r *ruleReader) healthTimeoutInterval(add adder) {
 	for i, x := range r.containers {
 		h := asStruct(x.Get("healthCheck"))
 		interval, _ := asInt(h.Get("interval"), 30)
 		if t, _ := asInt(h.Get("timeout"), 0); t > 0 && t >= interval {
-			add("health-timeout-interval", fmt.Sprintf("timeout should be shorter than interval (%d seconds)", interval), cd, i, "healthCheck", "timeout")
+			add(fmt.Sprintf("timeout should be shorter than interval (%d seconds)", interval), cd, i, "healthCheck", "timeout")
 		}
 	}
+}
+
+func (r *ruleReader) startTimeoutUnused(add adder) {
 	for i, x := range r.containers {
 		if _, ok := asInt(x.Get("startTimeout"), 0); !ok {
 			continue
 		}
 		waited := false
-		for _, y := range c {
+		for _, y := range r.c {
 			for _, d := range y.deps {
 				target := d.Get("containerName")
 				if target == nil {
@@ -613,70 +731,98 @@ func (r *ruleReader) warnings() []Finding {
 				}
 				cond := asString(d.Get("condition"))
 				// A condition that is not a string reads as START.
-				waited = waited || c[i].name.equals(target) && cond.set && cond.s != "START"
+				waited = waited || r.c[i].name.equals(target) && cond.set && cond.s != "START"
 			}
 		}
 		if !waited {
-			add("start-timeout-unused", "startTimeout has effect only on a container that another container depends on with COMPLETE, SUCCESS or HEALTHY", cd, i, "startTimeout")
+			add("startTimeout has effect only on a container that another container depends on with COMPLETE, SUCCESS or HEALTHY", cd, i, "startTimeout")
 		}
 	}
-	if !r.hasExecRole {
-		for i, x := range r.containers {
-			if matching(x.Get("image"), ecrImage) != nil {
-				add("ecr-without-execution-role", "pulling from a private ECR repository needs executionRoleArn", cd, i, "image")
-			}
-		}
-		for i, x := range r.containers {
-			if t := option(asStruct(x.Get("firelensConfiguration")), "config-file-type"); t.set && t.s == "s3" {
-				add("firelens-s3-without-execution-role", "a FireLens configuration file in S3 is read with executionRoleArn, which is not set", cd, i, "firelensConfiguration", "options", "config-file-type")
-			}
+}
+
+func (r *ruleReader) ecrWithoutExecutionRole(add adder) {
+	if r.hasExecRole {
+		return
+	}
+	for i, x := range r.containers {
+		if matching(x.Get("image"), ecrImage) != nil {
+			add("pulling from a private ECR repository needs executionRoleArn", cd, i, "image")
 		}
 	}
-	for i, x := range c {
+}
+
+func (r *ruleReader) firelensS3WithoutExecutionRole(add adder) {
+	if r.hasExecRole {
+		return
+	}
+	for i, x := range r.containers {
+		if t := option(asStruct(x.Get("firelensConfiguration")), "config-file-type"); t.set && t.s == "s3" {
+			add("a FireLens configuration file in S3 is read with executionRoleArn, which is not set", cd, i, "firelensConfiguration", "options", "config-file-type")
+		}
+	}
+}
+
+func (r *ruleReader) routerNotEssential(add adder) {
+	for i, x := range r.c {
 		if x.router && !x.essential {
-			add("router-not-essential", "the FireLens log router should be essential: without it the other containers' logs are lost", cd, i, "essential")
+			add("the FireLens log router should be essential: without it the other containers' logs are lost", cd, i, "essential")
 		}
 	}
+}
+
+func (r *ruleReader) tmpfsOptionValue(add adder) {
 	for i, x := range r.containers {
 		for j, t := range structList(asStruct(x.Get("linuxParameters")).Get("tmpfs")) {
 			for k, o := range stringList(t.Get("mountOptions")) {
 				if strings.Contains(o, "=") {
-					add("tmpfs-option-value", "mount options with a value ("+o+") are not documented for ECS tmpfs; registration may fail", cd, i, "linuxParameters", "tmpfs", j, "mountOptions", k)
+					add("mount options with a value ("+o+") are not documented for ECS tmpfs; registration may fail", cd, i, "linuxParameters", "tmpfs", j, "mountOptions", k)
 				}
 			}
 		}
 	}
-	if ipc := asString(in.Get("ipcMode")); ipc.set && ipc.s == "shared" {
-		for i, x := range r.containers {
-			for j, s := range structList(x.Get("systemControls")) {
-				if matching(s.Get("namespace"), ipcSysctl) != nil {
-					add("ipc-sysctl-shared", `IPC sysctls probably do not apply when ipcMode is "shared"`, cd, i, "systemControls", j, "namespace")
-				}
+}
+
+func (r *ruleReader) ipcSysctlShared(add adder) {
+	if ipc := asString(r.in.Get("ipcMode")); !ipc.set || ipc.s != "shared" {
+		return
+	}
+	for i, x := range r.containers {
+		for j, s := range structList(x.Get("systemControls")) {
+			if matching(s.Get("namespace"), ipcSysctl) != nil {
+				add(`IPC sysctls probably do not apply when ipcMode is "shared"`, cd, i, "systemControls", j, "namespace")
 			}
 		}
 	}
+}
+
+func (r *ruleReader) memoryReservationEqual(add adder) {
 	for i, x := range r.containers {
 		m, mok := asInt(x.Get("memory"), 0)
 		res, rok := asInt(x.Get("memoryReservation"), 0)
 		if mok && rok && m == res {
-			add("memory-reservation-equal", fmt.Sprintf("memoryReservation equals memory (%d MiB); the documentation says memory must be greater, and equal values may be rejected", m), cd, i, "memoryReservation")
+			add(fmt.Sprintf("memoryReservation equals memory (%d MiB); the documentation says memory must be greater, and equal values may be rejected", m), cd, i, "memoryReservation")
 		}
 	}
+}
+
+func (r *ruleReader) taskSizeUnits(add adder) {
 	for _, f := range []string{"cpu", "memory"} {
-		if v := matching(in.Get(f), taskSizeUnits); v != nil {
+		if v := matching(r.in.Get(f), taskSizeUnits); v != nil {
 			unit := "MiB"
 			if f == "cpu" {
 				unit = "CPU units"
 			}
-			add("task-size-units", fmt.Sprintf("%s with a unit (%s) is documented for ordinary task definitions; daemon task definitions document a plain number (%s)", f, *v, unit), f)
+			add(fmt.Sprintf("%s with a unit (%s) is documented for ordinary task definitions; daemon task definitions document a plain number (%s)", f, *v, unit), f)
 		}
 	}
+}
+
+func (r *ruleReader) taskCPURange(add adder) {
 	if r.taskCPU != nil {
 		if cpu, _ := strconv.ParseInt(*r.taskCPU, 10, 64); cpu < 128 || cpu > 196608 {
-			add("task-cpu-range", "task cpu outside 128 to 196608 units is not documented for daemons", "cpu")
+			add("task cpu outside 128 to 196608 units is not documented for daemons", "cpu")
 		}
 	}
-	return out
 }
 
 // stringList is `*(n & [...string]) | []`.

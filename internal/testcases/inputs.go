@@ -3,18 +3,23 @@ package testcases
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
 
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/node"
+	"github.com/daemongen/daemongen/internal/schema"
 )
 
 // RuleInputs returns every rule case (its passing and its failing input) and every example
@@ -93,7 +98,8 @@ func Mutate(rng *rand.Rand, n *node.Node) *node.Node {
 	return c
 }
 
-// MutationValues are values the rules compare with: container, volume and option names,
+// MutationValues are values the rules compare with, beside the schema's enums and the rule
+// cases' own values (see mutationPool): container, volume and option names,
 // conditions, drivers and capabilities.
 var MutationValues = []string{
 	`null`, `"a"`, `"b"`, `"app"`, `"logs"`, `"x"`, `5`, `0`, `64`, `64.5`, `200`, `true`, `false`, `[]`, `{}`, `["CMD"]`,
@@ -105,12 +111,66 @@ var MutationValues = []string{
 	`{"type": "fluentbit"}`, `{"logDriver": "splunk"}`, `{"logDriver": "awslogs"}`, `{"command": ["X"], "timeout": 40}`,
 }
 
-func mutationValue(rng *rand.Rand, old *node.Node) *node.Node {
-	var v any
-	if err := json.Unmarshal([]byte(MutationValues[rng.IntN(len(MutationValues))]), &v); err != nil {
-		panic(err)
+// mutationPool is what Mutate draws values from: MutationValues, every enum value of the
+// schema, and every scalar of the rule cases (the names, drivers and conditions the rules
+// compare), in a fixed order so that a seed gives the same mutations on every run.
+var mutationPool = sync.OnceValue(func() []*node.Node {
+	var pool []*node.Node
+	seen := map[string]bool{}
+	add := func(n *node.Node) {
+		key := fmt.Sprint(n.Kind) + "\x00" + n.Text + "\x00" + n.Literal()
+		if !seen[key] {
+			seen[key] = true
+			pool = append(pool, n)
+		}
 	}
-	n := node.FromJSON(v)
+	for _, text := range MutationValues {
+		var v any
+		if err := json.Unmarshal([]byte(text), &v); err != nil {
+			panic(err)
+		}
+		add(node.FromJSON(v))
+	}
+	index := schema.Index()
+	for _, path := range slices.Sorted(maps.Keys(index)) {
+		fields := index[path].Fields
+		for _, name := range slices.Sorted(maps.Keys(fields)) {
+			for _, e := range append(slices.Clone(fields[name].Enum), fields[name].ElemEnum...) {
+				add(node.NewString(e, token.NoPos))
+			}
+		}
+	}
+	ctx := cuecontext.New()
+	for _, tc := range RuleCases {
+		for _, text := range []string{tc.OK, strings.ReplaceAll(tc.Bad, Marker, "")} {
+			n, diags := encoding.FromCUE(ctx.CompileString(text))
+			if diags.HasErrors() {
+				continue
+			}
+			var walk func(n *node.Node)
+			walk = func(n *node.Node) {
+				switch n.Kind {
+				case node.List:
+					for _, e := range n.Elems {
+						walk(e)
+					}
+				case node.Struct:
+					for _, f := range n.Fields {
+						walk(f.Value)
+					}
+				default:
+					add(n.Clone())
+				}
+			}
+			walk(n)
+		}
+	}
+	return pool
+})
+
+func mutationValue(rng *rand.Rand, old *node.Node) *node.Node {
+	pool := mutationPool()
+	n := pool[rng.IntN(len(pool))].Clone()
 	n.Pos = old.Pos
 	return n
 }

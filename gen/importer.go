@@ -225,8 +225,8 @@ func conciseContainer(c *Node) {
 	}
 	if lc := c.Get("logConfiguration"); lc != nil {
 		for _, f := range lc.Fields {
-			if f.Name == "secretOptions" {
-				if m := keyedStruct(f.Value, lang.KeyedForm{KeyField: "name", Short: lang.ScalarAs("valueFrom")}); m != nil {
+			if form, ok := lang.LogKeyed[f.Name]; ok {
+				if m := keyedStruct(f.Value, form); m != nil {
 					f.Value = m
 				}
 			}

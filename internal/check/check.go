@@ -59,11 +59,10 @@ func (e *Evaluator) build(api *node.Node) cue.Value {
 }
 
 // Check validates one daemon task definition in API form. It reports every problem at once,
-// each at the position the offending value was written. Unknown and unsupported fields are
-// removed from api, so that the output never carries them.
-// concise is set for a daemon of a spec, whose messages may suggest the spec's forms.
+// each at the position the offending value was written; api is left as it is. concise is
+// set for a daemon of a spec, whose messages may suggest the spec's forms.
 func (e *Evaluator) Check(api *node.Node, concise bool) (diags hcl.Diagnostics) {
-	diags = CheckShape(api, api, nil, concise)
+	api, diags = CheckShape(api, api, nil, concise)
 
 	var data cue.Value // built when CUE is needed
 	if !FastFields().accepts(api) {
@@ -151,22 +150,38 @@ func (e *Evaluator) schemaRules(data cue.Value) (errs, warns []Finding, failed e
 
 // CheckShape walks the data along the schema: it reports fields the schema does not know
 // (with the closest known name), fields that daemons do not support, and missing required
-// fields, and removes the first two. CUE reports these too, but an unknown field in a struct
-// hides the struct's other errors from CUE's validation.
-func CheckShape(root, n *node.Node, path []any, concise bool) (diags hcl.Diagnostics) {
-	idx := schema.Index()
+// fields, and returns n without the first two, for the checks that follow: CUE reports them
+// too, but an unknown field in a struct hides the struct's other errors from CUE's
+// validation. n itself is never changed: what changes is copied, and n is returned as it is
+// when nothing does.
+func CheckShape(root, n *node.Node, path []any, concise bool) (*node.Node, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
 	switch n.Kind {
 	case node.List:
+		var elems []*node.Node // a copy, made at the first element that changes
 		for i, e := range n.Elems {
-			diags = append(diags, CheckShape(root, e, append(slices.Clip(path), i), concise)...)
+			checked, ds := CheckShape(root, e, append(slices.Clip(path), i), concise)
+			diags = append(diags, ds...)
+			if checked != e && elems == nil {
+				elems = slices.Clone(n.Elems)
+			}
+			if elems != nil {
+				elems[i] = checked
+			}
+		}
+		if elems != nil {
+			copied := *n
+			copied.Elems = elems
+			return &copied, diags
 		}
 	case node.Struct:
 		apath := schema.AbstractPath(path)
-		sn := idx[apath]
+		sn := schema.Index()[apath]
 		if sn == nil || sn.IsMap {
-			return nil
+			return n, nil
 		}
-		var keep []*node.Field
+		keep := make([]*node.Field, 0, len(n.Fields))
+		changed := false
 		explained := map[string]bool{} // required fields an unknown field's suggestion names
 		for _, f := range n.Fields {
 			sf := sn.Fields[f.Name]
@@ -179,14 +194,25 @@ func CheckShape(root, n *node.Node, path []any, concise bool) (diags hcl.Diagnos
 					explained["containerDefinitions"] = true // what containers becomes
 				}
 				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
+				changed = true
 			case sf.Unsupported != "":
 				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.Unsupported))
+				changed = true
 			default:
+				checked, ds := CheckShape(root, f.Value, fp, concise)
+				diags = append(diags, ds...)
+				if checked != f.Value {
+					f = &node.Field{Name: f.Name, Value: checked}
+					changed = true
+				}
 				keep = append(keep, f)
-				diags = append(diags, CheckShape(root, f.Value, fp, concise)...)
 			}
 		}
-		n.Fields = keep
+		if changed {
+			copied := *n
+			copied.Fields = keep
+			n = &copied
+		}
 		for _, name := range sn.Order {
 			// A missing field that a misspelt one was meant to be is that one mistake.
 			if sn.Fields[name].Required && n.Get(name) == nil && !explained[name] {
@@ -198,7 +224,7 @@ func CheckShape(root, n *node.Node, path []any, concise bool) (diags hcl.Diagnos
 			}
 		}
 	}
-	return diags
+	return n, diags
 }
 
 // cueDiagnostics converts a CUE validation error into diagnostics at the user's positions.

@@ -267,8 +267,11 @@ var errorRules = []rule{
 // run runs the rules in order and returns their findings, each with its rule's id.
 func (r *ruleReader) run(rules []rule) []Finding {
 	var out []Finding
+	var id string // the rule being run: one adder serves them all
+	add := func(msg string, path ...any) { out = append(out, Finding{ID: id, Path: path, Msg: msg}) }
 	for _, rl := range rules {
-		rl.find(r, func(msg string, path ...any) { out = append(out, Finding{ID: rl.id, Path: path, Msg: msg}) })
+		id = rl.id
+		rl.find(r, add)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	schemafs "github.com/daemongen/daemongen/cue"
+	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/testcases"
 )
@@ -206,5 +208,37 @@ func TestEveryErrorRuleHasARuleCase(t *testing.T) {
 		}) {
 			t.Errorf("error rule %s has no case in internal/testcases whose bad input breaks it and whose ok input keeps it", rl.id)
 		}
+	}
+}
+
+// TestCheckLeavesItsInputAlone checks every rule input, with an unknown and an unsupported
+// field added to each container, and requires the input to be exactly as it was: the shape
+// check prunes a copy, so that what a caller keys or renders is what it passed.
+func TestCheckLeavesItsInputAlone(t *testing.T) {
+	e := NewEvaluator()
+	inputs := testcases.RuleInputs(t)
+	pruned := 0
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		api := inputs[name].Clone()
+		for _, c := range api.Get("containerDefinitions").ListElems() {
+			if c.Kind == node.Struct {
+				c.Set("imageTag", node.NewString("latest", c.Pos))
+				c.Set("links", &node.Node{Kind: node.List, Pos: c.Pos})
+			}
+		}
+		before := api.Clone()
+		diags := e.Check(api, false)
+		if !node.Equal(before, api) || !bytes.Equal(encoding.Render(before), encoding.Render(api)) {
+			t.Errorf("%s: Check changed its input", name)
+		}
+		if len(api.Get("containerDefinitions").ListElems()) > 0 {
+			pruned++
+			if !diags.HasErrors() {
+				t.Errorf("%s: an unknown field in a container was not reported", name)
+			}
+		}
+	}
+	if pruned == 0 {
+		t.Fatal("no input had a container to add fields to")
 	}
 }

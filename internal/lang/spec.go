@@ -145,8 +145,8 @@ type KeyedForm struct {
 	Short    func(v *node.Node) []*node.Field
 }
 
-// ScalarAs expands a shorthand value into one field, name.
-func ScalarAs(name string) func(v *node.Node) []*node.Field {
+// scalarAs expands a shorthand value into one field, name.
+func scalarAs(name string) func(v *node.Node) []*node.Field {
 	return func(v *node.Node) []*node.Field { return []*node.Field{{Name: name, Value: v}} }
 }
 
@@ -156,16 +156,16 @@ var DaemonKeyed = map[string]KeyedForm{
 	"volumes": {KeyField: "name", Short: func(v *node.Node) []*node.Field {
 		return []*node.Field{{Name: "host", Value: node.NewStruct(v.Pos, &node.Field{Name: "sourcePath", Value: v})}}
 	}},
-	"tags": {KeyField: "key", Short: ScalarAs("value")},
+	"tags": {KeyField: "key", Short: scalarAs("value")},
 }
 
 // ContainerKeyed are the keyed fields of a container.
 var ContainerKeyed = map[string]KeyedForm{
-	"environment":    {KeyField: "name", Short: ScalarAs("value")},
-	"secrets":        {KeyField: "name", Short: ScalarAs("valueFrom")},
-	"dependsOn":      {KeyField: "containerName", Short: ScalarAs("condition")},
-	"systemControls": {KeyField: "namespace", Short: ScalarAs("value")},
-	"mountPoints":    {KeyField: "sourceVolume", Short: ScalarAs("containerPath")},
+	"environment":    {KeyField: "name", Short: scalarAs("value")},
+	"secrets":        {KeyField: "name", Short: scalarAs("valueFrom")},
+	"dependsOn":      {KeyField: "containerName", Short: scalarAs("condition")},
+	"systemControls": {KeyField: "namespace", Short: scalarAs("value")},
+	"mountPoints":    {KeyField: "sourceVolume", Short: scalarAs("containerPath")},
 	// ulimits: {nofile: 65536} sets both limits.
 	"ulimits": {KeyField: "name", Short: func(v *node.Node) []*node.Field {
 		return []*node.Field{{Name: "softLimit", Value: v}, {Name: "hardLimit", Value: v.Clone()}}
@@ -174,7 +174,7 @@ var ContainerKeyed = map[string]KeyedForm{
 
 // LogKeyed are the keyed fields of a container's logConfiguration.
 var LogKeyed = map[string]KeyedForm{
-	"secretOptions": {KeyField: "name", Short: ScalarAs("valueFrom")},
+	"secretOptions": {KeyField: "name", Short: scalarAs("valueFrom")},
 }
 
 // KeyedForms are the keyed fields of each struct that has some, by the struct's abstract

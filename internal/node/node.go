@@ -86,6 +86,24 @@ func (n *Node) Set(name string, v *Node) {
 	n.Fields = append(n.Fields, &Field{Name: name, Value: v})
 }
 
+// With returns a copy of the struct n whose field name is v (added last when n lacks it);
+// n itself, and every value it shares with the copy, is left as it is.
+func (n *Node) With(name string, v *Node) *Node {
+	c := *n
+	c.Fields = make([]*Field, 0, len(n.Fields)+1)
+	set := false
+	for _, f := range n.Fields {
+		if f.Name == name {
+			f, set = &Field{Name: name, Value: v}, true
+		}
+		c.Fields = append(c.Fields, f)
+	}
+	if !set {
+		c.Fields = append(c.Fields, &Field{Name: name, Value: v})
+	}
+	return &c
+}
+
 // Delete removes the field name.
 func (n *Node) Delete(name string) {
 	for i, f := range n.Fields {

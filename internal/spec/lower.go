@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -38,15 +39,13 @@ func Lower(daemon *node.Node, key string) (*node.Node, hcl.Diagnostics) {
 			}
 			list, ds := lowerKeyed(f.Value, "containers", lang.KeyedForm{KeyField: "name"})
 			diags = append(diags, ds...)
-			for _, c := range list.Elems {
-				diags = append(diags, lowerContainer(c, "containers")...)
-			}
+			list, ds = lowerContainers(list, "containers")
+			diags = append(diags, ds...)
 			api.Set("containerDefinitions", list)
 		case "containerDefinitions":
-			for _, c := range f.Value.Elems {
-				diags = append(diags, lowerContainer(c, "containerDefinitions")...)
-			}
-			api.Set(f.Name, f.Value)
+			list, ds := lowerContainers(f.Value, "containerDefinitions")
+			diags = append(diags, ds...)
+			api.Set(f.Name, list)
 		default:
 			if form, ok := lang.DaemonKeyed[f.Name]; ok {
 				list, ds := lowerKeyed(f.Value, f.Name, form)
@@ -63,31 +62,55 @@ func Lower(daemon *node.Node, key string) (*node.Node, hcl.Diagnostics) {
 	return api, diags
 }
 
-// lowerContainer lowers the keyed fields of one container in place.
-func lowerContainer(c *node.Node, path string) (diags hcl.Diagnostics) {
-	if c.Kind != node.Struct {
-		return nil
+// lowerContainers returns the list of containers with each container's keyed fields
+// lowered; the list and its containers are left as they are. Any other value is returned as
+// it is, for the schema to judge.
+func lowerContainers(list *node.Node, path string) (*node.Node, hcl.Diagnostics) {
+	if list.Kind != node.List {
+		return list, nil
 	}
-	for _, f := range c.Fields {
+	var diags hcl.Diagnostics
+	lowered := *list
+	lowered.Elems = make([]*node.Node, len(list.Elems))
+	for i, c := range list.Elems {
+		var ds hcl.Diagnostics
+		lowered.Elems[i], ds = lowerContainer(c, path)
+		diags = append(diags, ds...)
+	}
+	return &lowered, diags
+}
+
+// lowerContainer returns a container with its keyed fields, and those of its
+// logConfiguration, lowered; c is left as it is.
+func lowerContainer(c *node.Node, path string) (*node.Node, hcl.Diagnostics) {
+	if c.Kind != node.Struct {
+		return c, nil
+	}
+	var diags, logDiags hcl.Diagnostics
+	lowered := *c
+	lowered.Fields = make([]*node.Field, len(c.Fields))
+	for i, f := range c.Fields {
 		if form, ok := lang.ContainerKeyed[f.Name]; ok {
-			var ds hcl.Diagnostics
-			f.Value, ds = lowerKeyed(f.Value, f.Name, form)
+			v, ds := lowerKeyed(f.Value, f.Name, form)
 			diags = append(diags, ds...)
 			if f.Name == "environment" {
-				stringifyValues(f.Value)
+				v = stringifyValues(v)
 			}
-		}
-	}
-	if lc := c.Get("logConfiguration"); lc != nil {
-		for _, f := range lc.Fields {
-			if form, ok := lang.LogKeyed[f.Name]; ok {
-				var ds hcl.Diagnostics
-				f.Value, ds = lowerKeyed(f.Value, f.Name, form)
-				diags = append(diags, ds...)
+			f = &node.Field{Name: f.Name, Value: v}
+		} else if f.Name == "logConfiguration" && f.Value.Kind == node.Struct {
+			lc := f.Value
+			for _, g := range f.Value.Fields {
+				if form, ok := lang.LogKeyed[g.Name]; ok {
+					v, ds := lowerKeyed(g.Value, g.Name, form)
+					logDiags = append(logDiags, ds...)
+					lc = lc.With(g.Name, v)
+				}
 			}
+			f = &node.Field{Name: f.Name, Value: lc}
 		}
+		lowered.Fields[i] = f
 	}
-	return diags
+	return &lowered, append(diags, logDiags...)
 }
 
 // lowerKeyed turns a struct keyed by name into a list ordered by key. A list is the API
@@ -126,15 +149,19 @@ func lowerKeyed(n *node.Node, path string, form lang.KeyedForm) (*node.Node, hcl
 	return list, diags
 }
 
-// stringifyValues writes the numbers and booleans of a lowered environment as strings:
-// the API takes only strings, and PORT: 8125 is what people write.
-func stringifyValues(list *node.Node) {
+// stringifyValues returns a lowered environment with its numbers and booleans written as
+// strings, list left as it is: the API takes only strings, and PORT: 8125 is what people
+// write.
+func stringifyValues(list *node.Node) *node.Node {
 	if list.Kind != node.List {
-		return
+		return list
 	}
-	for _, e := range list.Elems {
+	out := *list
+	out.Elems = slices.Clone(list.Elems)
+	for i, e := range list.Elems {
 		if v := e.Get("value"); v != nil && (v.Kind == node.Number || v.Kind == node.Bool) {
-			e.Set("value", v.AsString())
+			out.Elems[i] = e.With("value", v.AsString())
 		}
 	}
+	return &out
 }

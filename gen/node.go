@@ -29,12 +29,8 @@ var (
 	NewStruct = node.NewStruct
 )
 
-// sensitiveText is what messages show for a sensitive value.
-const sensitiveText = node.SensitiveText
-
 // fromJSON and equalNodes are node's, by the names gen's files use.
 var (
-	fromJSON    = node.FromJSON
-	equalNodes  = node.Equal
-	writeString = node.WriteJSONString
+	fromJSON   = node.FromJSON
+	equalNodes = node.Equal
 )

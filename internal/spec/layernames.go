@@ -28,16 +28,16 @@ import (
 // an added container with an image and a name of its own, which is how an environment adds
 // a sidecar. layers are [Layers] of daemon key in environment env.
 func CheckLayerNames(layers []NamedLayer, key, env string) hcl.Diagnostics {
-	const ownLayer, envOverlay = 3, 4 // indexes in Layers
 	var diags hcl.Diagnostics
-	for _, i := range []int{ownLayer, envOverlay} {
-		higher := layers[i].Node
-		if higher == nil || higher.Kind != node.Struct || (i == ownLayer && !hasNull(higher)) {
+	for i, l := range layers {
+		higher := l.Node
+		own := l.Kind == LayerDaemon || l.Kind == LayerEnvironmentDaemon // the daemon's own layers
+		if !own || higher == nil || higher.Kind != node.Struct || (l.Kind == LayerDaemon && !hasNull(higher)) {
 			continue
 		}
 		c := layerNameCheck{key: key, everyContainer: ContainerDefaults(layers[:i])}
 		path := "daemons." + key
-		if i == envOverlay {
+		if l.Kind == LayerEnvironmentDaemon {
 			path = "environments." + env + ".daemons." + key
 			c.merged = Layer(layers)
 		}

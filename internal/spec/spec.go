@@ -288,8 +288,22 @@ func checkRef(n *node.Node, path, what string, known []string) hcl.Diagnostics {
 	return hcl.Diagnostics{Diag(n.Pos, path, msg)}
 }
 
+// LayerKind is which layer of a daemon a [NamedLayer] is; [Layers] returns them in this
+// order, lowest first.
+type LayerKind int
+
+// The layers of a daemon, lowest first.
+const (
+	LayerDefaults            LayerKind = iota // the spec's defaults
+	LayerGroup                                // the defaults of the daemon's group
+	LayerEnvironmentDefaults                  // the environment's defaults
+	LayerDaemon                               // the daemon itself
+	LayerEnvironmentDaemon                    // the environment's overlay of the daemon
+)
+
 // NamedLayer is one layer of a daemon, with the name people know it by.
 type NamedLayer struct {
+	Kind LayerKind
 	Name string
 	Node *node.Node // nil when the spec has no such layer
 }
@@ -319,11 +333,11 @@ func Layers(root *node.Node, key, env string) []NamedLayer {
 		group = g
 	}
 	return []NamedLayer{
-		{lang.SectionDefaults, root.Get(lang.SectionDefaults)},
-		{"group " + group + " defaults", root.Get(lang.SectionGroups).Get(group).Get(lang.SectionDefaults)},
-		{"environment " + env + " defaults", envDefaults},
-		{"daemon " + key, daemon},
-		{"environment " + env + " daemon " + key, envDaemon},
+		{LayerDefaults, lang.SectionDefaults, root.Get(lang.SectionDefaults)},
+		{LayerGroup, "group " + group + " defaults", root.Get(lang.SectionGroups).Get(group).Get(lang.SectionDefaults)},
+		{LayerEnvironmentDefaults, "environment " + env + " defaults", envDefaults},
+		{LayerDaemon, "daemon " + key, daemon},
+		{LayerEnvironmentDaemon, "environment " + env + " daemon " + key, envDaemon},
 	}
 }
 

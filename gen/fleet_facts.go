@@ -14,20 +14,6 @@ import (
 	"github.com/daemongen/daemongen/internal/spec"
 )
 
-// FleetDaemon and FleetBudget are what the checks across an environment's daemons read of
-// each daemon, and what an instance gives them (see internal/fleetcheck).
-type (
-	FleetDaemon = fleetcheck.Daemon
-	FleetBudget = fleetcheck.Budget
-)
-
-// FleetEnv is one environment of a run: its daemons, from every spec, and its budget.
-type FleetEnv struct {
-	Env     string
-	Daemons []FleetDaemon
-	Budget  *FleetBudget
-}
-
 // placeRange turns a fleetcheck.Place into a diagnostic's subject.
 func placeRange(p fleetcheck.Place) *hcl.Range {
 	start := hcl.Pos{Line: p.Line, Column: p.Column}

@@ -14,6 +14,7 @@ import (
 	"github.com/daemongen/daemongen/hclspec"
 	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/diag"
+	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/policy"
 )
 
@@ -112,26 +113,6 @@ type Output struct {
 	Origin hcl.Range
 }
 
-// Generate evaluates the specs and returns the output files, keyed by their path relative
-// to the output folder (see [Output.Name]). When any daemon has an error, files is nil;
-// diags then lists every error and warning, sorted. err is a [*UsageError] for mistakes on
-// the command line. Generate holds every output at once; [Stream] hands them over one by
-// one.
-func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err error) {
-	files = map[string][]byte{}
-	diags, err = Stream(cfg, func(o Output) error {
-		files[o.Name] = o.Data
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if diags.HasErrors() {
-		files = nil
-	}
-	return files, diags, nil
-}
-
 // relativize writes the file names inside messages relative to dir, as the positions are.
 func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
 	prefix := filepath.ToSlash(dir) + "/"
@@ -153,14 +134,16 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// Environments returns the environments the specs of cfg declare, sorted, for a shell's
-// completion of --env: it reads the specs as far as the list of environments and reports
-// nothing.
-func Environments(cfg Config) []string {
-	cfg.Cache, cfg.Env = nil, ""
-	p, _, err := plan(cfg)
-	if err != nil || p == nil {
-		return nil
-	}
-	return p.envs
+// FleetDaemon and FleetBudget are what the checks across an environment's daemons read of
+// each daemon, and what an instance gives them (see internal/fleetcheck).
+type (
+	FleetDaemon = fleetcheck.Daemon
+	FleetBudget = fleetcheck.Budget
+)
+
+// FleetEnv is one environment of a run: its daemons, from every spec, and its budget.
+type FleetEnv struct {
+	Env     string
+	Daemons []FleetDaemon
+	Budget  *FleetBudget
 }

@@ -307,3 +307,15 @@ func (p *planned) allUnits() (units []*unit, diags hcl.Diagnostics) {
 	}
 	return units, diags
 }
+
+// Environments returns the environments the specs of cfg declare, sorted, for a shell's
+// completion of --env: it reads the specs as far as the list of environments and reports
+// nothing.
+func Environments(cfg Config) []string {
+	cfg.Cache, cfg.Env = nil, ""
+	p, _, err := plan(cfg)
+	if err != nil || p == nil {
+		return nil
+	}
+	return p.envs
+}

@@ -1,6 +1,7 @@
-// This file holds the run itself: Stream takes the sources one at a time, replays what the
-// cache remembers whole, hands each output over as it is made, and checks across the run
-// (conflicting outputs, the fleet, unused policy exceptions) at the end.
+// This file holds the run itself: Generate collects what Stream hands over, and Stream
+// takes the sources one at a time, replays what the cache remembers whole, hands each
+// output over as it is made, and checks across the run (conflicting outputs, the fleet,
+// unused policy exceptions) at the end.
 
 package gen
 
@@ -20,6 +21,26 @@ import (
 	"github.com/daemongen/daemongen/internal/cache"
 	"github.com/daemongen/daemongen/internal/diag"
 )
+
+// Generate evaluates the specs and returns the output files, keyed by their path relative
+// to the output folder (see [Output.Name]). When any daemon has an error, files is nil;
+// diags then lists every error and warning, sorted. err is a [*UsageError] for mistakes on
+// the command line. Generate holds every output at once; [Stream] hands them over one by
+// one.
+func Generate(cfg Config) (files map[string][]byte, diags hcl.Diagnostics, err error) {
+	files = map[string][]byte{}
+	diags, err = Stream(cfg, func(o Output) error {
+		files[o.Name] = o.Data
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if diags.HasErrors() {
+		files = nil
+	}
+	return files, diags, nil
+}
 
 // streamChunk is how many units are checked before their outputs are handed over: enough
 // to keep every worker busy, few enough that a run holds little more than one source's

@@ -1,6 +1,7 @@
-// Package lang names the languages daemongen reads specs and definitions in, and tells a
-// file's language from its name: the one place that lists them, for the front ends, the
-// commands and the messages alike.
+// Package lang holds the words of daemongen's spec language, written once for every stage
+// and both front ends: the languages it reads (one type), the sections of a spec and the
+// fields a daemon has beyond the API's, the keyed concise forms, HCL's names for fields and
+// blocks, and how messages write a name in CUE or HCL.
 package lang
 
 import (

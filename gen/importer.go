@@ -182,56 +182,36 @@ func inSchemaOrder(n *Node, path []any) *Node {
 	return n
 }
 
-// toConcise turns a daemon in API form into the concise form, the reverse of [Lower]:
+// toConcise turns a daemon in API form into the concise form, the reverse of [spec.Lower]:
 // every keyed list becomes a struct where that loses nothing, and the family becomes the
 // daemon's key.
 func toConcise(api *Node) *Node {
+	// Every list that a keyed form lowers back to becomes that keyed form, at every level.
+	api = lang.MapKeyed(api, func(s *Node, forms map[string]lang.KeyedForm) *Node {
+		for _, f := range s.Fields {
+			if form, keyed := forms[f.Name]; keyed {
+				if m := keyedStruct(f.Value, form); m != nil {
+					s = s.With(f.Name, m)
+				}
+			}
+		}
+		return s
+	})
 	out := NewStruct(token.NoPos)
 	for _, f := range api.Fields {
 		switch f.Name {
 		case "family":
 		case "containerDefinitions":
-			for _, c := range f.Value.Elems {
-				conciseContainer(c)
-			}
 			if m := keyedStruct(f.Value, lang.KeyedForm{KeyField: "name"}); m != nil {
-				out.Set("containers", m)
+				out.Set(lang.FieldContainers, m)
 			} else {
 				out.Set(f.Name, f.Value)
 			}
 		default:
-			if form, ok := lang.DaemonKeyed[f.Name]; ok {
-				if m := keyedStruct(f.Value, form); m != nil {
-					out.Set(f.Name, m)
-					continue
-				}
-			}
 			out.Set(f.Name, f.Value)
 		}
 	}
 	return out
-}
-
-func conciseContainer(c *Node) {
-	if c.Kind != Struct {
-		return
-	}
-	for _, f := range c.Fields {
-		if form, ok := lang.ContainerKeyed[f.Name]; ok {
-			if m := keyedStruct(f.Value, form); m != nil {
-				f.Value = m
-			}
-		}
-	}
-	if lc := c.Get("logConfiguration"); lc != nil {
-		for _, f := range lc.Fields {
-			if form, ok := lang.LogKeyed[f.Name]; ok {
-				if m := keyedStruct(f.Value, form); m != nil {
-					f.Value = m
-				}
-			}
-		}
-	}
 }
 
 // keyedStruct writes a list as a struct keyed by form.keyField, using the shorthand where

@@ -187,7 +187,7 @@ func TestHCLVocabularyFollowsTheSchema(t *testing.T) {
 			if f.Unsupported != "" {
 				continue
 			}
-			child := schema.Index()[schema.JoinAbstract(path, name)]
+			child := schema.Index()[lang.JoinAbstract(path, name)]
 			switch {
 			case child != nil && child.IsMap:
 				if !lang.IsMapAttribute(name) {

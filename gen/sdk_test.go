@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/daemongen/daemongen/gen/fleet"
+	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/schema"
 	"github.com/daemongen/daemongen/internal/testcases"
 )
@@ -91,7 +92,7 @@ func sdkFields(typ reflect.Type, path string, out map[string]bool) {
 		if !f.IsExported() {
 			continue
 		}
-		child := schema.JoinAbstract(path, wireName(f.Name))
+		child := lang.JoinAbstract(path, wireName(f.Name))
 		out[child] = true
 		if f.Type.Kind() == reflect.Map {
 			sdkMaps[child] = true
@@ -109,7 +110,7 @@ func schemaFields() map[string]bool {
 		}
 		for name, f := range sn.Fields {
 			if f.Unsupported == "" {
-				out[schema.JoinAbstract(path, name)] = true
+				out[lang.JoinAbstract(path, name)] = true
 			}
 		}
 	}

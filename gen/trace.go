@@ -150,9 +150,9 @@ func conciseSelector(path string) ([]any, error) {
 		case at == lang.DaemonLevel && name == lang.FieldContainers:
 			at, keyed = lang.ContainerLevel, true
 		case lang.KeyedForms[at][name].KeyField != "":
-			at, keyed = schema.JoinAbstract(at, name)+".*", true
+			at, keyed = lang.JoinAbstract(at, name)+".*", true
 		default:
-			at = schema.JoinAbstract(at, name)
+			at = lang.JoinAbstract(at, name)
 			if sn := idx[at]; sn != nil && sn.IsMap && i+1 < len(parts) {
 				// The keys of a free-form map (log options) are data.
 				return append(sel, strings.Join(parts[i+1:], ".")), nil

@@ -119,7 +119,7 @@ func indexStruct(idx map[string]*Struct, path string, v cue.Value) {
 			panic(fmt.Sprintf("gen: schema field %s.%s has no kind", path, name))
 		}
 		sn.Order = append(sn.Order, name)
-		child := JoinAbstract(path, name)
+		child := lang.JoinAbstract(path, name)
 		// Kinds are tested bit by bit: a struct with conditional rules, or a value with an
 		// error() alternative, is not of one kind alone.
 		switch k := fv.IncompleteKind(); {
@@ -161,13 +161,6 @@ func EnumValues(v cue.Value) []string {
 		}
 	}
 	return nil
-}
-
-func JoinAbstract(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
 }
 
 // AbstractPath turns a concrete path into the schema index's form.

@@ -17,6 +17,29 @@ import (
 // may use either for any field.
 func Lower(daemon *node.Node, key string) (*node.Node, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
+	if c := daemon.Get(lang.FieldContainers); c != nil && daemon.Get("containerDefinitions") != nil {
+		diags = append(diags, diag.New(hcl.DiagError, c.Pos, lang.FieldContainers,
+			"set either containers (keyed by name) or containerDefinitions (a list), not both"))
+		without := *daemon
+		without.Fields = slices.DeleteFunc(slices.Clone(daemon.Fields), func(f *node.Field) bool { return f.Name == lang.FieldContainers })
+		daemon = &without
+	}
+	// Every keyed form, at every level, becomes a list ordered by key.
+	daemon = lang.MapKeyed(daemon, func(s *node.Node, forms map[string]lang.KeyedForm) *node.Node {
+		for _, f := range s.Fields {
+			form, keyed := forms[f.Name]
+			if !keyed {
+				continue
+			}
+			v, ds := lowerKeyed(f.Value, f.Name, form)
+			diags = append(diags, ds...)
+			if f.Name == "environment" {
+				v = stringifyValues(v)
+			}
+			s = s.With(f.Name, v)
+		}
+		return s
+	})
 	api := node.NewStruct(daemon.Pos)
 	for _, f := range daemon.Fields {
 		if lang.SpecOnlyFieldNamed(f.Name).Name != "" {
@@ -31,28 +54,11 @@ func Lower(daemon *node.Node, key string) (*node.Node, hcl.Diagnostics) {
 				v = v.AsString()
 			}
 			api.Set(f.Name, v)
-		case "containers":
-			if daemon.Get("containerDefinitions") != nil {
-				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, "containers",
-					"set either containers (keyed by name) or containerDefinitions (a list), not both"))
-				continue
-			}
-			list, ds := lowerKeyed(f.Value, "containers", lang.KeyedForm{KeyField: "name"})
-			diags = append(diags, ds...)
-			list, ds = lowerContainers(list, "containers")
+		case lang.FieldContainers:
+			list, ds := lowerKeyed(f.Value, lang.FieldContainers, lang.KeyedForm{KeyField: "name"})
 			diags = append(diags, ds...)
 			api.Set("containerDefinitions", list)
-		case "containerDefinitions":
-			list, ds := lowerContainers(f.Value, "containerDefinitions")
-			diags = append(diags, ds...)
-			api.Set(f.Name, list)
 		default:
-			if form, ok := lang.DaemonKeyed[f.Name]; ok {
-				list, ds := lowerKeyed(f.Value, f.Name, form)
-				diags = append(diags, ds...)
-				api.Set(f.Name, list)
-				continue
-			}
 			api.Set(f.Name, f.Value)
 		}
 	}
@@ -60,57 +66,6 @@ func Lower(daemon *node.Node, key string) (*node.Node, hcl.Diagnostics) {
 		api.Fields = append([]*node.Field{{Name: "family", Value: node.NewString(key, daemon.Pos)}}, api.Fields...)
 	}
 	return api, diags
-}
-
-// lowerContainers returns the list of containers with each container's keyed fields
-// lowered; the list and its containers are left as they are. Any other value is returned as
-// it is, for the schema to judge.
-func lowerContainers(list *node.Node, path string) (*node.Node, hcl.Diagnostics) {
-	if list.Kind != node.List {
-		return list, nil
-	}
-	var diags hcl.Diagnostics
-	lowered := *list
-	lowered.Elems = make([]*node.Node, len(list.Elems))
-	for i, c := range list.Elems {
-		var ds hcl.Diagnostics
-		lowered.Elems[i], ds = lowerContainer(c, path)
-		diags = append(diags, ds...)
-	}
-	return &lowered, diags
-}
-
-// lowerContainer returns a container with its keyed fields, and those of its
-// logConfiguration, lowered; c is left as it is.
-func lowerContainer(c *node.Node, path string) (*node.Node, hcl.Diagnostics) {
-	if c.Kind != node.Struct {
-		return c, nil
-	}
-	var diags, logDiags hcl.Diagnostics
-	lowered := *c
-	lowered.Fields = make([]*node.Field, len(c.Fields))
-	for i, f := range c.Fields {
-		if form, ok := lang.ContainerKeyed[f.Name]; ok {
-			v, ds := lowerKeyed(f.Value, f.Name, form)
-			diags = append(diags, ds...)
-			if f.Name == "environment" {
-				v = stringifyValues(v)
-			}
-			f = &node.Field{Name: f.Name, Value: v}
-		} else if f.Name == "logConfiguration" && f.Value.Kind == node.Struct {
-			lc := f.Value
-			for _, g := range f.Value.Fields {
-				if form, ok := lang.LogKeyed[g.Name]; ok {
-					v, ds := lowerKeyed(g.Value, g.Name, form)
-					logDiags = append(logDiags, ds...)
-					lc = lc.With(g.Name, v)
-				}
-			}
-			f = &node.Field{Name: f.Name, Value: lc}
-		}
-		lowered.Fields[i] = f
-	}
-	return &lowered, append(diags, logDiags...)
 }
 
 // lowerKeyed turns a struct keyed by name into a list ordered by key. A list is the API

@@ -14,6 +14,7 @@ import (
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/load"
+	"github.com/daemongen/daemongen/internal/node"
 	"github.com/daemongen/daemongen/internal/spec"
 )
 
@@ -188,14 +189,14 @@ func inSchemaOrder(n *Node, path []any) *Node {
 func toConcise(api *Node) *Node {
 	// Every list that a keyed form lowers back to becomes that keyed form, at every level.
 	api = lang.MapKeyed(api, func(s *Node, forms map[string]lang.KeyedForm) *Node {
-		for _, f := range s.Fields {
+		return s.Replace(func(f *node.Field) *Node {
 			if form, keyed := forms[f.Name]; keyed {
 				if m := keyedStruct(f.Value, form); m != nil {
-					s = s.With(f.Name, m)
+					return m
 				}
 			}
-		}
-		return s
+			return f.Value
+		})
 	})
 	out := NewStruct(token.NoPos)
 	for _, f := range api.Fields {

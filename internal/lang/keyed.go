@@ -2,6 +2,7 @@ package lang
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/daemongen/daemongen/internal/node"
 )
@@ -21,26 +22,20 @@ func mapKeyed(n *node.Node, apath string, visit func(*node.Node, map[string]Keye
 	if n == nil || n.Kind != node.Struct {
 		return n
 	}
-	out := n
-	for _, f := range n.Fields {
+	steps := keyedSteps()[apath]
+	out := n.Replace(func(f *node.Field) *node.Node {
 		name := f.Name
 		if apath == DaemonLevel && name == FieldContainers {
 			name = "containerDefinitions" // the concise name of the same containers
 		}
-		child := JoinAbstract(apath, name)
-		var v *node.Node
-		switch {
-		case leadsToKeyed(child + ".*"): // a collection: a list, or a struct keyed by name
-			v = mapElems(f.Value, child+".*", visit)
-		case leadsToKeyed(child):
-			v = mapKeyed(f.Value, child, visit)
-		default:
-			continue
+		switch steps[name] {
+		case stepCollection:
+			return mapElems(f.Value, JoinAbstract(apath, name)+".*", visit)
+		case stepStruct:
+			return mapKeyed(f.Value, JoinAbstract(apath, name), visit)
 		}
-		if v != f.Value {
-			out = out.With(f.Name, v)
-		}
-	}
+		return f.Value
+	})
 	if forms, ok := KeyedForms[apath]; ok {
 		out = visit(out, forms)
 	}
@@ -67,26 +62,48 @@ func mapElems(n *node.Node, apath string, visit func(*node.Node, map[string]Keye
 			return &c
 		}
 	case node.Struct:
-		out := n
-		for _, f := range n.Fields {
-			if v := mapKeyed(f.Value, apath, visit); v != f.Value {
-				out = out.With(f.Name, v)
-			}
-		}
-		return out
+		return n.Replace(func(f *node.Field) *node.Node { return mapKeyed(f.Value, apath, visit) })
 	}
 	return n
 }
 
-// leadsToKeyed reports whether the struct at apath, or one below it, holds keyed forms.
-func leadsToKeyed(apath string) bool {
+// step is how the walk goes on from a struct into one of its fields.
+type step int
+
+const (
+	stepNone       step = iota // no keyed form lies below the field
+	stepStruct                 // the field is a struct that holds keyed forms, or leads to one
+	stepCollection             // the field holds structs that do: a list, or a struct keyed by name
+)
+
+// keyedSteps maps each abstract path that leads to keyed forms, and each of its fields, to
+// how the walk goes on: KeyedForms' paths read once, so that the walk builds no path.
+var keyedSteps = sync.OnceValue(func() map[string]map[string]step {
+	steps := map[string]map[string]step{}
 	for p := range KeyedForms {
-		if p == apath || strings.HasPrefix(p, apath+".") {
-			return true
+		parts := strings.Split(p, ".")
+		if p == DaemonLevel {
+			parts = nil
+		}
+		parent := DaemonLevel
+		for i := 0; i < len(parts); i++ {
+			if steps[parent] == nil {
+				steps[parent] = map[string]step{}
+			}
+			if i+1 < len(parts) && parts[i+1] == "*" {
+				steps[parent][parts[i]] = stepCollection
+				parent = JoinAbstract(JoinAbstract(parent, parts[i]), "*")
+				i++
+				continue
+			}
+			if steps[parent][parts[i]] == stepNone {
+				steps[parent][parts[i]] = stepStruct
+			}
+			parent = JoinAbstract(parent, parts[i])
 		}
 	}
-	return false
-}
+	return steps
+})
 
 // JoinAbstract appends a field name to an abstract path (DaemonLevel, "", is the daemon;
 // an element of a list is "*"), the form of the schema index's keys and of KeyedForms.

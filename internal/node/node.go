@@ -104,6 +104,32 @@ func (n *Node) With(name string, v *Node) *Node {
 	return &c
 }
 
+// Replace returns the struct n with each field's value replaced by what replace returns
+// for it (the field's own value leaves it). n itself is returned when nothing changes, and
+// is never changed: a copy takes the new values, made once.
+func (n *Node) Replace(replace func(f *Field) *Node) *Node {
+	var fields []*Field // the copy, made at the first value that changes
+	for i, f := range n.Fields {
+		v := replace(f)
+		if v != f.Value {
+			if fields == nil {
+				fields = make([]*Field, len(n.Fields))
+				copy(fields, n.Fields[:i])
+			}
+			f = &Field{Name: f.Name, Value: v}
+		}
+		if fields != nil {
+			fields[i] = f
+		}
+	}
+	if fields == nil {
+		return n
+	}
+	c := *n
+	c.Fields = fields
+	return &c
+}
+
 // Delete removes the field name.
 func (n *Node) Delete(name string) {
 	for i, f := range n.Fields {

@@ -26,19 +26,18 @@ func Lower(daemon *node.Node, key string) (*node.Node, hcl.Diagnostics) {
 	}
 	// Every keyed form, at every level, becomes a list ordered by key.
 	daemon = lang.MapKeyed(daemon, func(s *node.Node, forms map[string]lang.KeyedForm) *node.Node {
-		for _, f := range s.Fields {
+		return s.Replace(func(f *node.Field) *node.Node {
 			form, keyed := forms[f.Name]
 			if !keyed {
-				continue
+				return f.Value
 			}
 			v, ds := lowerKeyed(f.Value, f.Name, form)
 			diags = append(diags, ds...)
 			if f.Name == "environment" {
 				v = stringifyValues(v)
 			}
-			s = s.With(f.Name, v)
-		}
-		return s
+			return v
+		})
 	})
 	api := node.NewStruct(daemon.Pos)
 	for _, f := range daemon.Fields {

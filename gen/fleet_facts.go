@@ -23,12 +23,13 @@ func placeRange(p fleetcheck.Place) *hcl.Range {
 // budgetOf returns the budget of environment env in a spec's root: the environment's
 // defaults' budget, or the spec's defaults'.
 func budgetOf(root *Node, env string) *fleetcheck.Budget {
+	top := lang.Top{Node: root}
 	var n *Node
 	if env != "" {
-		n = root.Get(lang.SectionEnvironments).Get(env).Get(lang.SectionDefaults).Get(lang.FieldBudget)
+		n = top.Environment(env).Defaults().Get(lang.FieldBudget)
 	}
 	if n == nil {
-		n = root.Get(lang.SectionDefaults).Get(lang.FieldBudget)
+		n = top.Defaults().Get(lang.FieldBudget)
 	}
 	if n == nil {
 		return nil

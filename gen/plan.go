@@ -167,7 +167,7 @@ func checkSource(src *load.Source) (l loaded, diags hcl.Diagnostics, ok bool) {
 		l.raw, l.broken = true, ds.HasErrors()
 		return l, append(diags, ds...), true
 	}
-	if src.Language == lang.JSON && len(node.StructFields(root.Get(lang.SectionDaemons))) == 0 {
+	if src.Language == lang.JSON && len(lang.Top{Node: root}.Daemons()) == 0 {
 		// A JSON file stands alone: as a spec that defines no daemon, it does nothing.
 		return l, append(diags, diag.New(hcl.DiagError, root.Pos, "",
 			"the file defines no daemon: a JSON input is either one daemon task definition in API form (family, containerDefinitions, ...) or a spec in JSON whose daemons holds at least one daemon")), false
@@ -176,7 +176,7 @@ func checkSource(src *load.Source) (l loaded, diags hcl.Diagnostics, ok bool) {
 	diags = append(diags, structural...)
 	diags = append(diags, local...)
 	l.broken = structural.HasErrors()
-	l.envs = node.Names(node.StructFields(root.Get(lang.SectionEnvironments)))
+	l.envs = lang.Top{Node: root}.EnvironmentNames()
 	if ds := src.EnvDiags(l.envs); len(ds) > 0 {
 		diags = append(diags, ds...)
 		l.broken = true
@@ -248,7 +248,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 	l.root = root
 	named, wrong := layerNameDiags(root, env)
 	diags = append(diags, named...)
-	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
+	for _, d := range (lang.Top{Node: root}).Daemons() {
 		group, _ := d.Value.Get("group").Str()
 		if l.src.Failed.Reaches(d.Name, group) {
 			continue // the front end reported why its value is incomplete
@@ -266,7 +266,7 @@ func (l *loaded) units(env string, shared **Node) (units []*unit, diags hcl.Diag
 // own checks would only report knock-on errors. It runs beside the spec's structure check,
 // so that a run reports these with the structure errors, all at once.
 func layerNameDiags(root *Node, env string) (diags hcl.Diagnostics, wrong map[string]bool) {
-	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
+	for _, d := range (lang.Top{Node: root}).Daemons() {
 		layers := spec.Layers(root, d.Name, env)
 		if ds := spec.CheckLayerNames(layers, d.Name, env); len(ds) > 0 {
 			diags = append(diags, diag.WithContext(ds, (&unit{key: d.Name, env: env}).context())...)

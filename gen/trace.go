@@ -62,7 +62,7 @@ func Trace(cfg Config, family, env, path string) ([]TraceResult, error) {
 			continue
 		}
 		name := u.key
-		if f, ok := u.root.Get(lang.SectionDaemons).Get(u.key).Get("family").Str(); ok {
+		if f, ok := (lang.Top{Node: u.root}).Daemon(u.key).Get("family").Str(); ok {
 			name = f
 		}
 		families = append(families, name)

@@ -12,13 +12,14 @@ import (
 func WriteHCL(root *node.Node) []byte {
 	f := hclwrite.NewEmptyFile()
 	body := f.Body()
-	for _, d := range node.StructFields(root.Get(lang.SectionDaemons)) {
+	top := lang.Top{Node: root}
+	for _, d := range top.Daemons() {
 		writeHCLBody(body.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		body.AppendNewline()
 	}
-	for _, e := range node.StructFields(root.Get(lang.SectionEnvironments)) {
-		eb := body.AppendNewBlock("environment", []string{e.Name}).Body()
-		for _, d := range node.StructFields(e.Value.Get(lang.SectionDaemons)) {
+	for _, env := range top.EnvironmentNames() {
+		eb := body.AppendNewBlock("environment", []string{env}).Body()
+		for _, d := range top.Environment(env).Daemons() {
 			writeHCLBody(eb.AppendNewBlock("daemon", []string{d.Name}).Body(), d.Value)
 		}
 		body.AppendNewline()

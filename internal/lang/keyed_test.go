@@ -75,3 +75,25 @@ func sameForms(a, b map[string]KeyedForm) bool {
 	}
 	return true
 }
+
+// TestTopReadsTheSections reads a spec through Top and requires each section's value.
+func TestTopReadsTheSections(t *testing.T) {
+	var v any
+	text := `{"defaults": {"cpu": 1}, "groups": {"g": {"defaults": {"cpu": 2}}}, "daemons": {"a": {}, "b": {}},
+		"environments": {"prod": {"defaults": {"cpu": 3}, "daemons": {"a": {"cpu": 4}}}, "dev": {}}}`
+	if err := json.Unmarshal([]byte(text), &v); err != nil {
+		t.Fatal(err)
+	}
+	top := Top{node.FromJSON(v)}
+	cpu := func(n *node.Node) string { return n.Get("cpu").Literal() }
+	got := []string{cpu(top.Defaults()), cpu(top.GroupDefaults("g")), cpu(top.Environment("prod").Defaults()),
+		cpu(top.Environment("prod").Daemon("a")), strings.Join(node.Names(top.Daemons()), ","),
+		strings.Join(top.EnvironmentNames(), ","), strings.Join(node.Names(top.Environment("prod").Daemons()), ",")}
+	want := []string{"1", "2", "3", "4", "a,b", "dev,prod", "a"} // FromJSON sorts an object's keys
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if top.Environment("staging").Daemon("a") != nil || top.Daemon("c") != nil || (Top{}).Defaults() != nil {
+		t.Error("a section the spec lacks reads as something")
+	}
+}

@@ -229,3 +229,44 @@ func InHCL(pos token.Pos) bool { return Of(pos.Filename()) == HCL }
 
 // SpecSections start the paths of a spec as written, in CUE's names and HCL's.
 var SpecSections = []string{SectionDefaults, SectionGroups, SectionEnvironments, SectionDaemons, "group", "environment", "daemon"}
+
+// Top is a spec's top level, read by its sections: the Go type of a spec, so that the
+// stages that read one spell no section's name. The spec's structure check reads the
+// sections themselves, to say what is wrong with them.
+type Top struct{ *node.Node }
+
+// Defaults are the defaults of every daemon, or nil.
+func (t Top) Defaults() *node.Node { return t.Get(SectionDefaults) }
+
+// GroupDefaults are the defaults of the group, or nil.
+func (t Top) GroupDefaults(group string) *node.Node {
+	return t.Get(SectionGroups).Get(group).Get(SectionDefaults)
+}
+
+// Daemons are the daemons, keyed by name.
+func (t Top) Daemons() []*node.Field { return node.StructFields(t.Get(SectionDaemons)) }
+
+// Daemon is the daemon key, or nil.
+func (t Top) Daemon(key string) *node.Node { return t.Get(SectionDaemons).Get(key) }
+
+// EnvironmentNames are the names of the environments the spec declares, in its order.
+func (t Top) EnvironmentNames() []string {
+	return node.Names(node.StructFields(t.Get(SectionEnvironments)))
+}
+
+// Environment is the environment env; its fields are nil when the spec lacks it.
+func (t Top) Environment(env string) Environment {
+	return Environment{t.Get(SectionEnvironments).Get(env)}
+}
+
+// Environment is one environment of a spec: its defaults and its overlays of daemons.
+type Environment struct{ *node.Node }
+
+// Defaults are the environment's defaults of every daemon, or nil.
+func (e Environment) Defaults() *node.Node { return e.Get(SectionDefaults) }
+
+// Daemons are the environment's overlays of daemons, keyed by daemon name.
+func (e Environment) Daemons() []*node.Field { return node.StructFields(e.Get(SectionDaemons)) }
+
+// Daemon is the environment's overlay of the daemon key, or nil.
+func (e Environment) Daemon(key string) *node.Node { return e.Get(SectionDaemons).Get(key) }

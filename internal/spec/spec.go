@@ -321,20 +321,20 @@ type NamedLayer struct {
 // So a daemon's own value wins over every default, and an environment's value for one
 // daemon wins over everything. This is the only place that decides the order.
 func Layers(root *node.Node, key, env string) []NamedLayer {
-	daemon := root.Get(lang.SectionDaemons).Get(key)
+	top := lang.Top{Node: root}
+	daemon := top.Daemon(key)
 	var envDefaults, envDaemon *node.Node
 	if env != "" {
-		e := root.Get(lang.SectionEnvironments).Get(env)
-		envDefaults = e.Get(lang.SectionDefaults)
-		envDaemon = e.Get(lang.SectionDaemons).Get(key)
+		e := top.Environment(env)
+		envDefaults, envDaemon = e.Defaults(), e.Daemon(key)
 	}
 	group, _ := daemon.Get("group").Str()
 	if g, ok := envDaemon.Get("group").Str(); ok {
 		group = g
 	}
 	return []NamedLayer{
-		{LayerDefaults, lang.SectionDefaults, root.Get(lang.SectionDefaults)},
-		{LayerGroup, "group " + group + " defaults", root.Get(lang.SectionGroups).Get(group).Get(lang.SectionDefaults)},
+		{LayerDefaults, lang.SectionDefaults, top.Defaults()},
+		{LayerGroup, "group " + group + " defaults", top.GroupDefaults(group)},
 		{LayerEnvironmentDefaults, "environment " + env + " defaults", envDefaults},
 		{LayerDaemon, "daemon " + key, daemon},
 		{LayerEnvironmentDaemon, "environment " + env + " daemon " + key, envDaemon},

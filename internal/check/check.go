@@ -45,6 +45,7 @@ type Evaluator struct {
 	uses  int // the daemons the context has checked
 }
 
+// NewEvaluator returns an evaluator; its CUE context is made when first needed.
 func NewEvaluator() *Evaluator { return &Evaluator{} }
 
 // build returns api as a CUE value in the evaluator's context, which it makes (again) when
@@ -158,61 +159,43 @@ func CheckShape(root, n *node.Node, path []any, concise bool) (*node.Node, hcl.D
 	var diags hcl.Diagnostics
 	switch n.Kind {
 	case node.List:
-		var elems []*node.Node // a copy, made at the first element that changes
-		for i, e := range n.Elems {
+		i := -1
+		n = n.ReplaceElems(func(e *node.Node) *node.Node {
+			i++
 			checked, ds := CheckShape(root, e, append(slices.Clip(path), i), concise)
 			diags = append(diags, ds...)
-			if checked != e && elems == nil {
-				elems = slices.Clone(n.Elems)
-			}
-			if elems != nil {
-				elems[i] = checked
-			}
-		}
-		if elems != nil {
-			copied := *n
-			copied.Elems = elems
-			return &copied, diags
-		}
+			return checked
+		})
 	case node.Struct:
 		apath := schema.AbstractPath(path)
 		sn := schema.Index()[apath]
 		if sn == nil || sn.IsMap {
 			return n, nil
 		}
-		keep := make([]*node.Field, 0, len(n.Fields))
-		changed := false
-		explained := map[string]bool{} // required fields an unknown field's suggestion names
-		for _, f := range n.Fields {
+		var explained map[string]bool // required fields an unknown field's suggestion names
+		n = n.Replace(func(f *node.Field) *node.Node {
 			sf := sn.Fields[f.Name]
 			fp := append(slices.Clip(path), f.Name)
 			switch {
 			case sf == nil:
 				msg, suggested := schema.UnknownFieldMessage(apath, f, concise)
+				if explained == nil {
+					explained = map[string]bool{}
+				}
 				explained[suggested] = true
 				if suggested == lang.FieldContainers {
 					explained["containerDefinitions"] = true // what containers becomes
 				}
 				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), msg))
-				changed = true
+				return nil // pruned
 			case sf.Unsupported != "":
 				diags = append(diags, diag.New(hcl.DiagError, f.Value.Pos, pathFor(root, fp, f.Value.Pos), sf.Unsupported))
-				changed = true
-			default:
-				checked, ds := CheckShape(root, f.Value, fp, concise)
-				diags = append(diags, ds...)
-				if checked != f.Value {
-					f = &node.Field{Name: f.Name, Value: checked}
-					changed = true
-				}
-				keep = append(keep, f)
+				return nil // pruned
 			}
-		}
-		if changed {
-			copied := *n
-			copied.Fields = keep
-			n = &copied
-		}
+			checked, ds := CheckShape(root, f.Value, fp, concise)
+			diags = append(diags, ds...)
+			return checked
+		})
 		for _, name := range sn.Order {
 			// A missing field that a misspelt one was meant to be is that one mistake.
 			if sn.Fields[name].Required && n.Get(name) == nil && !explained[name] {

@@ -46,21 +46,7 @@ func mapKeyed(n *node.Node, apath string, visit func(*node.Node, map[string]Keye
 func mapElems(n *node.Node, apath string, visit func(*node.Node, map[string]KeyedForm) *node.Node) *node.Node {
 	switch n.Kind {
 	case node.List:
-		var elems []*node.Node // a copy, made at the first element that changes
-		for i, e := range n.Elems {
-			v := mapKeyed(e, apath, visit)
-			if v != e && elems == nil {
-				elems = append([]*node.Node(nil), n.Elems...)
-			}
-			if elems != nil {
-				elems[i] = v
-			}
-		}
-		if elems != nil {
-			c := *n
-			c.Elems = elems
-			return &c
-		}
+		return n.ReplaceElems(func(e *node.Node) *node.Node { return mapKeyed(e, apath, visit) })
 	case node.Struct:
 		return n.Replace(func(f *node.Field) *node.Node { return mapKeyed(f.Value, apath, visit) })
 	}

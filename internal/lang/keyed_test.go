@@ -35,7 +35,9 @@ func TestMapKeyedVisitsEveryLevel(t *testing.T) {
 				level = "log"
 			}
 			visited = append(visited, level)
-			return s.With("visited", node.NewString(level, s.Pos))
+			marked := *s
+			marked.Fields = append(slices.Clip(s.Fields), &node.Field{Name: "visited", Value: node.NewString(level, s.Pos)})
+			return &marked
 		})
 		if want := []string{"log", "container", "container", "daemon"}; !slices.Equal(visited, want) {
 			t.Errorf("%s: visited %v, want %v", name, visited, want)

@@ -86,40 +86,22 @@ func (n *Node) Set(name string, v *Node) {
 	n.Fields = append(n.Fields, &Field{Name: name, Value: v})
 }
 
-// With returns a copy of the struct n whose field name is v (added last when n lacks it);
-// n itself, and every value it shares with the copy, is left as it is.
-func (n *Node) With(name string, v *Node) *Node {
-	c := *n
-	c.Fields = make([]*Field, 0, len(n.Fields)+1)
-	set := false
-	for _, f := range n.Fields {
-		if f.Name == name {
-			f, set = &Field{Name: name, Value: v}, true
-		}
-		c.Fields = append(c.Fields, f)
-	}
-	if !set {
-		c.Fields = append(c.Fields, &Field{Name: name, Value: v})
-	}
-	return &c
-}
-
 // Replace returns the struct n with each field's value replaced by what replace returns
-// for it (the field's own value leaves it). n itself is returned when nothing changes, and
-// is never changed: a copy takes the new values, made once.
+// for it: the field's own value leaves it, and nil drops the field. n itself is returned
+// when nothing changes, and is never changed: a copy takes the new values, made once.
 func (n *Node) Replace(replace func(f *Field) *Node) *Node {
-	var fields []*Field // the copy, made at the first value that changes
+	var fields []*Field // the copy, made at the first field that changes
 	for i, f := range n.Fields {
 		v := replace(f)
-		if v != f.Value {
-			if fields == nil {
-				fields = make([]*Field, len(n.Fields))
-				copy(fields, n.Fields[:i])
-			}
-			f = &Field{Name: f.Name, Value: v}
+		if v != f.Value && fields == nil {
+			fields = append(make([]*Field, 0, len(n.Fields)), n.Fields[:i]...)
 		}
-		if fields != nil {
-			fields[i] = f
+		switch {
+		case fields == nil:
+		case v == f.Value:
+			fields = append(fields, f)
+		case v != nil:
+			fields = append(fields, &Field{Name: f.Name, Value: v})
 		}
 	}
 	if fields == nil {
@@ -127,6 +109,28 @@ func (n *Node) Replace(replace func(f *Field) *Node) *Node {
 	}
 	c := *n
 	c.Fields = fields
+	return &c
+}
+
+// ReplaceElems returns the list n with each element replaced by what replace returns for
+// it (the element itself leaves it). n itself is returned when nothing changes, and is
+// never changed: a copy takes the new elements, made once.
+func (n *Node) ReplaceElems(replace func(e *Node) *Node) *Node {
+	var elems []*Node // the copy, made at the first element that changes
+	for i, e := range n.Elems {
+		v := replace(e)
+		if v != e && elems == nil {
+			elems = slices.Clone(n.Elems)
+		}
+		if elems != nil {
+			elems[i] = v
+		}
+	}
+	if elems == nil {
+		return n
+	}
+	c := *n
+	c.Elems = elems
 	return &c
 }
 

@@ -110,12 +110,12 @@ func stringifyValues(list *node.Node) *node.Node {
 	if list.Kind != node.List {
 		return list
 	}
-	out := *list
-	out.Elems = slices.Clone(list.Elems)
-	for i, e := range list.Elems {
-		if v := e.Get("value"); v != nil && (v.Kind == node.Number || v.Kind == node.Bool) {
-			out.Elems[i] = e.With("value", v.AsString())
-		}
-	}
-	return &out
+	return list.ReplaceElems(func(e *node.Node) *node.Node {
+		return e.Replace(func(f *node.Field) *node.Node {
+			if v := f.Value; f.Name == "value" && (v.Kind == node.Number || v.Kind == node.Bool) {
+				return v.AsString()
+			}
+			return f.Value
+		})
+	})
 }

@@ -6,9 +6,6 @@ import "github.com/daemongen/daemongen/internal/cache"
 // changed (see internal/cache). A Config without one checks everything.
 type Cache = cache.Cache
 
-// CacheStats counts what a cache did since it was opened.
-type CacheStats = cache.Stats
-
 // MaxCacheSize bounds a cache folder, in bytes.
 const MaxCacheSize = cache.MaxSize
 

@@ -4,16 +4,11 @@
 package gen
 
 import (
-	"path/filepath"
-	"slices"
-	"strings"
-
 	"cuelang.org/go/cue/token"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/hclspec"
 	"github.com/daemongen/daemongen/internal/cache"
-	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/fleetcheck"
 	"github.com/daemongen/daemongen/internal/policy"
 )
@@ -111,27 +106,6 @@ type Output struct {
 	// Origin is where in the specs the output comes from: where its daemon's family is
 	// set, or is declared (the start of an API-form file), for messages about the output.
 	Origin hcl.Range
-}
-
-// relativize writes the file names inside messages relative to dir, as the positions are.
-func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
-	prefix := filepath.ToSlash(dir) + "/"
-	for _, d := range diags {
-		d.Detail = strings.ReplaceAll(d.Detail, prefix, "")
-		if d.Subject != nil {
-			d.Subject.Filename = diag.RelativeName(dir, d.Subject.Filename)
-		}
-	}
-	return diags
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // FleetDaemon and FleetBudget are what the checks across an environment's daemons read of

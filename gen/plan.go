@@ -5,6 +5,7 @@ package gen
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -116,7 +117,7 @@ func plan(cfg Config) (*planned, hcl.Diagnostics, error) {
 		}
 		all = append(all, l)
 	}
-	envs := sortedKeys(runEnvs)
+	envs := slices.Sorted(maps.Keys(runEnvs))
 	if cfg.Env != "" {
 		if !runEnvs[cfg.Env] {
 			msg := fmt.Sprintf("no spec declares the environment %q", cfg.Env)

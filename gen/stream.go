@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -211,7 +212,7 @@ func (r *streamRun) chunk(i int, env string, chunk []*unit, reuse *cache.Known, 
 		if err := r.add(u.out, outputs[k].json, outputs[k].sensitive, by); err != nil {
 			return err
 		}
-		record.Add(env, recorded(env, u.out, outputs[k], u.producer()))
+		record.Add(recorded(env, u.out, outputs[k], u.producer()))
 		r.fleet.add(env, outputs[k].facts)
 	}
 	return nil
@@ -311,6 +312,18 @@ func conflictDiags(conflicts []conflict, specNames []string) (diags hcl.Diagnost
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "family", Subject: diag.PositionRange(first.by.at),
 			Detail: fmt.Sprintf("%d outputs are generated twice, by the specs %s and %s (is one fleet given twice?): %s; the first by %s and by %s",
 				len(cs), specNames[p.prev], specNames[p.by], list, first.prev, first.by)})
+	}
+	return diags
+}
+
+// relativize writes the file names inside messages relative to dir, as the positions are.
+func relativize(diags hcl.Diagnostics, dir string) hcl.Diagnostics {
+	prefix := filepath.ToSlash(dir) + "/"
+	for _, d := range diags {
+		d.Detail = strings.ReplaceAll(d.Detail, prefix, "")
+		if d.Subject != nil {
+			d.Subject.Filename = diag.RelativeName(dir, d.Subject.Filename)
+		}
 	}
 	return diags
 }

@@ -85,7 +85,7 @@ func (c *Cache) Stats() Stats {
 	return Stats{Misses: c.misses.Load(), SourceHits: c.sourceHits.Load(), Reused: c.reused.Load()}
 }
 
-// replayed counts a source replayed whole from its record.
+// Replayed counts a source replayed whole from its record.
 func (c *Cache) Replayed() { c.sourceHits.Add(1) }
 
 const cacheFormat = "daemongen-check-cache/2"
@@ -375,15 +375,15 @@ type RecordedOutput struct {
 	Facts *fleetcheck.Daemon `json:"facts,omitempty"`
 }
 
-// add records one output of environment env; a nil record records nothing.
-func (r *Record) Add(env string, o RecordedOutput) {
+// Add records one output, under its environment; a nil record records nothing.
+func (r *Record) Add(o RecordedOutput) {
 	if r == nil {
 		return
 	}
 	if r.Units == nil {
 		r.Units = map[string][]RecordedOutput{}
 	}
-	r.Units[env] = append(r.Units[env], o)
+	r.Units[o.Env] = append(r.Units[o.Env], o)
 }
 
 // outputs returns the recorded outputs of a run over runEnvs, for a source whose own

@@ -22,28 +22,41 @@ import (
 	"github.com/daemongen/daemongen/internal/schema"
 )
 
+// ruleCaseNodes are the rule cases' passing and failing inputs as nodes, by name (RULE/ok,
+// RULE/bad), compiled once for every test and mutation pool that reads them.
+var ruleCaseNodes = sync.OnceValues(func() (map[string]*node.Node, error) {
+	ctx := cuecontext.New()
+	out := map[string]*node.Node{}
+	for _, tc := range RuleCases {
+		for name, text := range map[string]string{tc.Rule + "/ok": tc.OK, tc.Rule + "/bad": strings.ReplaceAll(tc.Bad, Marker, "")} {
+			v := ctx.CompileString(text)
+			if v.Err() != nil {
+				return nil, fmt.Errorf("%s: %v", name, v.Err())
+			}
+			n, diags := encoding.FromCUE(v)
+			if diags.HasErrors() {
+				return nil, fmt.Errorf("%s: %v", name, diags)
+			}
+			out[name] = n
+		}
+	}
+	return out, nil
+})
+
 // RuleInputs returns every rule case (its passing and its failing input) and every example
-// output, as API-form nodes.
+// output, as API-form nodes of the caller's own.
 func RuleInputs(t testing.TB) map[string]*node.Node {
 	t.Helper()
-	ctx := cuecontext.New()
-	inputs := map[string]*node.Node{}
-	add := func(name string, text string) {
-		v := ctx.CompileString(text)
-		if v.Err() != nil {
-			t.Fatalf("%s: %v", name, v.Err())
-		}
-		n, diags := encoding.FromCUE(v)
-		if diags.HasErrors() {
-			t.Fatalf("%s: %v", name, diags)
-		}
-		inputs[name] = n
+	cases, err := ruleCaseNodes()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range RuleCases {
-		add(tc.Rule+"/ok", tc.OK)
-		add(tc.Rule+"/bad", strings.ReplaceAll(tc.Bad, Marker, ""))
+	inputs := map[string]*node.Node{}
+	for name, n := range cases {
+		inputs[name] = n.Clone()
 	}
 	if tt, ok := t.(*testing.T); ok {
+		ctx := cuecontext.New()
 		for _, file := range OutputFiles(tt) {
 			b, err := os.ReadFile(file)
 			if err != nil {
@@ -140,11 +153,11 @@ var mutationPool = sync.OnceValue(func() []*node.Node {
 			}
 		}
 	}
-	ctx := cuecontext.New()
+	cases, _ := ruleCaseNodes() // a case that does not compile fails RuleInputs' tests
 	for _, tc := range RuleCases {
-		for _, text := range []string{tc.OK, strings.ReplaceAll(tc.Bad, Marker, "")} {
-			n, diags := encoding.FromCUE(ctx.CompileString(text))
-			if diags.HasErrors() {
+		for _, name := range []string{tc.Rule + "/ok", tc.Rule + "/bad"} {
+			n, ok := cases[name]
+			if !ok {
 				continue
 			}
 			var walk func(n *node.Node)

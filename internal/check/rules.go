@@ -303,17 +303,11 @@ func (r *ruleReader) containerNameUnique(add adder) {
 }
 
 func (r *ruleReader) volumeNameUnique(add adder) {
-	vn := namesOf(r.volumes, "name")
-	for _, i := range firstDuplicates(vn) {
-		add(fmt.Sprintf("volume name \"%s\" is used by more than one volume; names must be unique", vn[i].s), "volumes", i, "name")
-	}
+	duplicateNames(add, r.volumes, "name", "volume name \"%s\" is used by more than one volume; names must be unique", "volumes")
 }
 
 func (r *ruleReader) tagKeyUnique(add adder) {
-	tk := namesOf(r.tags, "key")
-	for _, i := range firstDuplicates(tk) {
-		add(fmt.Sprintf("tag key \"%s\" appears more than once; keys must be unique", tk[i].s), "tags", i, "key")
-	}
+	duplicateNames(add, r.tags, "key", "tag key \"%s\" appears more than once; keys must be unique", "tags")
 }
 
 func (r *ruleReader) mountVolumeDeclared(add adder) {
@@ -550,19 +544,13 @@ func (r *ruleReader) volumeHostOrLogDriver(add adder) {
 
 func (r *ruleReader) environmentUnique(add adder) {
 	for i, x := range r.c {
-		en := namesOf(x.env, "name")
-		for _, j := range firstDuplicates(en) {
-			add(fmt.Sprintf("environment variable \"%s\" is set more than once", en[j].s), cd, i, "environment", j, "name")
-		}
+		duplicateNames(add, x.env, "name", "environment variable \"%s\" is set more than once", cd, i, "environment")
 	}
 }
 
 func (r *ruleReader) secretUnique(add adder) {
 	for i, x := range r.c {
-		sn := namesOf(x.secrets, "name")
-		for _, j := range firstDuplicates(sn) {
-			add(fmt.Sprintf("secret \"%s\" is set more than once", sn[j].s), cd, i, "secrets", j, "name")
-		}
+		duplicateNames(add, x.secrets, "name", "secret \"%s\" is set more than once", cd, i, "secrets")
 	}
 }
 
@@ -590,10 +578,16 @@ func (r *ruleReader) secretNotEnvironment(add adder) {
 
 func (r *ruleReader) ulimitUnique(add adder) {
 	for i, x := range r.c {
-		un := namesOf(x.ulimits, "name")
-		for _, j := range firstDuplicates(un) {
-			add(fmt.Sprintf("ulimit \"%s\" is set more than once", un[j].s), cd, i, "ulimits", j, "name")
-		}
+		duplicateNames(add, x.ulimits, "name", "ulimit \"%s\" is set more than once", cd, i, "ulimits")
+	}
+}
+
+// duplicateNames adds format (with the name) at every element of list whose field repeats
+// a name an earlier element has; path is the list's own.
+func duplicateNames(add adder, list []*node.Node, field, format string, path ...any) {
+	names := namesOf(list, field)
+	for _, i := range firstDuplicates(names) {
+		add(fmt.Sprintf(format, names[i].s), append(slices.Clip(path), i, field)...)
 	}
 }
 

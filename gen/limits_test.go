@@ -25,6 +25,15 @@ func longCUE(n int) string {
 	return "package fleet\n\ndaemons: agent: containers: agent: {image: \"a:1\", memory: 64, command: [" + strings.Join(items, ", ") + "]}\n"
 }
 
+// longFields writes n fields of a CUE struct.
+func longFields(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "V%d: \"x\", ", i)
+	}
+	return b.String()
+}
+
 // TestInputLimits feeds inputs past each limit and requires one positioned error each.
 func TestInputLimits(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
@@ -44,6 +53,9 @@ func TestInputLimits(t *testing.T) {
 	tests := []struct{ name, file, text, want string }{
 		{"CUE nested 50,000 deep", "spec.cue", deepCUE(50000), "spec.cue:4:185: nested more than 64 levels deep"},
 		{"CUE list of 100,000", "spec.cue", longCUE(100000), "spec.cue:3:72: a list of 100000 elements; lists may have at most 10000"},
+		{"CUE struct of 100,000 fields", "spec.cue", "daemons: agent: containers: agent: {image: \"a:1\", memory: 64, environment: {" + longFields(100000) + "}}\n", "spec.cue:1:76: a struct of 100000 fields; structs may have at most 10000"},
+		{"CUE struct of 20,000 fields from a comprehension", "spec.cue", "import \"list\"\n\ndaemons: agent: containers: agent: {image: \"a:1\", memory: 64, environment: {for i in list.Range(0, 20000, 1) {\"V\\(i)\": \"x\"}}}\n", "environment: a struct of more than 10000 fields; structs may have at most 10000"},
+		{"JSON list of 100,000", "x.json", `{"family": "x", "containerDefinitions": [{"name": "a", "image": "a:1", "memory": 64, "command": [` + strings.TrimSuffix(strings.Repeat(`"x", `, 100000), ", ") + `]}]}`, "x.json:1:97: containerDefinitions.0.command: a list of 100000 elements; lists may have at most 10000"},
 		{"JSON nested 100,000 deep", "x.json", strings.Repeat("[", 100000) + strings.Repeat("]", 100000), "x.json:1:65: nested more than 64 levels deep"},
 		{"JSON not an object", "x.json", "[]\n", "x.json:1:1: invalid value [...]: a daemon task definition is a JSON object"},
 		{"JSON not UTF-8", "x.json", "{\"family\": \"a\xff\"}", "x.json:1:14: invalid JSON: the file is not UTF-8 text"},

@@ -47,7 +47,11 @@ func (c *nodeConverter) convert(v cue.Value, depth int) *node.Node {
 			c.diags = append(c.diags, CUEErrors(err)...)
 			return nil
 		}
-		for it.Next() {
+		for fields := 0; it.Next(); fields++ {
+			if fields == node.MaxListLength {
+				c.fail(pos, fmt.Sprintf("a struct of more than %d fields; structs may have at most %d", node.MaxListLength, node.MaxListLength))
+				return nil
+			}
 			name := it.Selector().Unquoted()
 			c.path = append(c.path, name)
 			if child := c.convert(it.Value(), depth+1); child != nil {
@@ -126,8 +130,8 @@ func noValueMessage(v cue.Value) string {
 
 // FromCUE converts an evaluated CUE value into a Node tree. Values that are errors or not
 // concrete are reported at their position and left out. It takes time linear in the size
-// of the value, and refuses values nested deeper than MaxDepth or with lists longer than
-// MaxListLength (a comprehension can make what the syntax check did not see).
+// of the value, and refuses values nested deeper than MaxDepth, or with lists or structs
+// longer than MaxListLength (a comprehension can make what the syntax check did not see).
 func FromCUE(v cue.Value) (*node.Node, hcl.Diagnostics) {
 	c := &nodeConverter{}
 	n := c.convert(v, 0)

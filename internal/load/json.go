@@ -10,10 +10,12 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/token"
 	cuejson "cuelang.org/go/encoding/json"
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/daemongen/daemongen/internal/cache"
+	"github.com/daemongen/daemongen/internal/diag"
 	"github.com/daemongen/daemongen/internal/encoding"
 	"github.com/daemongen/daemongen/internal/lang"
 	"github.com/daemongen/daemongen/internal/node"
@@ -37,6 +39,13 @@ func jsonSource(abs string) *Source {
 		expr, err := cuejson.Extract(abs, data)
 		if err != nil {
 			return nil, encoding.CUEErrors(err)
+		}
+		var diags hcl.Diagnostics // the limits, before CUE evaluates what they refuse
+		node.OverLimits(expr, node.MaxListLength, func(pos token.Pos, path []string, msg string) {
+			diags = append(diags, diag.New(hcl.DiagError, pos, strings.Join(path, "."), msg))
+		})
+		if diags.HasErrors() {
+			return nil, diags
 		}
 		v := cuecontext.New().BuildExpr(expr)
 		if err := v.Err(); err != nil {

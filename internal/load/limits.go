@@ -8,7 +8,6 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/build"
 	"cuelang.org/go/cue/scanner"
 	"cuelang.org/go/cue/token"
@@ -96,18 +95,13 @@ func checkNesting(name string, src []byte) *hcl.Diagnostic {
 }
 
 // checkSyntaxLimits walks the parsed files of a CUE instance, before it is evaluated, and
-// reports list literals longer than node.MaxListLength (their nesting was checked from the
-// tokens, by readInput).
+// reports list literals longer than node.MaxListLength and struct literals with more fields
+// (see [node.OverLimits]; their nesting was checked from the tokens, by ReadInput).
 func checkSyntaxLimits(inst *build.Instance) (diags hcl.Diagnostics) {
 	for _, f := range inst.Files {
-		ast.Walk(f, func(n ast.Node) bool {
-			if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > node.MaxListLength {
-				diags = append(diags, diag.New(hcl.DiagError, n.Pos(), "",
-					fmt.Sprintf("a list of %d elements; lists may have at most %d", len(l.Elts), node.MaxListLength)))
-				return false
-			}
-			return true
-		}, nil)
+		node.OverLimits(f, node.MaxListLength, func(pos token.Pos, _ []string, msg string) {
+			diags = append(diags, diag.New(hcl.DiagError, pos, "", msg))
+		})
 	}
 	return diags
 }

@@ -23,6 +23,7 @@ import (
 	"cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
 	"cuelang.org/go/cue/token"
+	"github.com/daemongen/daemongen/internal/node"
 )
 
 // Schema is the form of a policy file, which every policy is checked against first.
@@ -145,16 +146,13 @@ func imports(inst *build.Instance) (problems []Problem) {
 	return problems
 }
 
-// longLists reports each list literal of more than max elements.
+// longLists reports each list literal of more than max elements, and each struct literal
+// of more fields (see [node.OverLimits]).
 func longLists(inst *build.Instance, max int) (problems []Problem) {
 	for _, f := range inst.Files {
-		ast.Walk(f, func(n ast.Node) bool {
-			if l, ok := n.(*ast.ListLit); ok && len(l.Elts) > max {
-				problems = append(problems, Problem{l.Pos().Position(), fmt.Sprintf("a list of %d elements; lists may have at most %d", len(l.Elts), max)})
-				return false
-			}
-			return true
-		}, nil)
+		node.OverLimits(f, max, func(pos token.Pos, _ []string, msg string) {
+			problems = append(problems, Problem{pos.Position(), msg})
+		})
 	}
 	return problems
 }

@@ -159,3 +159,34 @@ func BenchmarkFleet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRun measures a whole Generate of a spec, checked from scratch (300 daemons) and
+// rerun with a warm cache (1000 daemons): allocations per run are exact, so that a change
+// of the pipeline is held to what it costs (compare with benchstat).
+func BenchmarkRun(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		n      int
+		cached bool
+	}{{"checked/daemons=300", 300, false}, {"warm-cache/daemons=1000", 1000, true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			dir := b.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "fleet.cue"), []byte(fleetSpec(tc.n)), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			cfg := Config{Dir: dir, Paths: []string{"fleet.cue"}}
+			if tc.cached {
+				cfg.Cache = OpenCache(b.TempDir())
+				if _, _, err := Generate(cfg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if files, diags, err := Generate(cfg); err != nil || diags.HasErrors() || len(files) != 2*tc.n {
+					b.Fatalf("generate: %v %v, %d files", err, diags, len(files))
+				}
+			}
+		})
+	}
+}
